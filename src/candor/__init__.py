@@ -1,0 +1,1 @@
+"""candor: tell customers the truth during an incident, on every channel, and never go quiet."""

@@ -1,0 +1,171 @@
+"""What an adapter is: the protocol, its capabilities, and what it is given and returns.
+
+An adapter turns one rendered :class:`~candor.render.Message` into a post on one
+service. A *channel* is a configured adapter: a name, the adapter, its settings
+and its audience. Adapters are found through the entry-point group
+``candor.adapters``; candor's own are registered there the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from candor.errors import ConfigError
+from candor.model import Incident, Organization, Update
+
+if TYPE_CHECKING:
+    import httpx
+
+    from candor.render import Message
+
+__all__ = [
+    "Adapter",
+    "Audience",
+    "Capabilities",
+    "Channel",
+    "DeliveryContext",
+    "Form",
+    "LengthUnit",
+    "Markup",
+    "Receipt",
+    "parse_settings",
+]
+
+
+class Form(StrEnum):
+    """Which template form a channel takes: long (status page, email) or short (social, chat)."""
+
+    LONG = "long"
+    SHORT = "short"
+
+
+class LengthUnit(StrEnum):
+    """How a service counts a message's length."""
+
+    CHARACTERS = "characters"
+    GRAPHEMES = "graphemes"
+    WEIGHTED = "weighted"
+
+
+class Markup(StrEnum):
+    TEXT = "text"
+    HTML = "html"
+    MARKDOWN = "markdown"
+
+
+class Audience(StrEnum):
+    """Who reads a channel: customers (public) or the team (internal)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class Capabilities(BaseModel):
+    """What a service can do, so that candor renders and delivers to fit it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    form: Form = Form.LONG
+    max_length: int | None = None
+    length_unit: LengthUnit = LengthUnit.CHARACTERS
+    markup: Markup = Markup.TEXT
+    threading: bool = False
+    editing: bool = False
+    idempotency: bool = False
+
+
+class Receipt(BaseModel):
+    """What a service said it did with a message: its id, a link, the thread it joined."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    remote_id: str | None = None
+    url: str | None = None
+    thread_root: str | None = None
+
+
+class DeliveryContext(BaseModel):
+    """Everything an adapter may need beyond the message itself.
+
+    ``incident`` carries the whole timeline, ``update`` the facts this message was
+    rendered from, ``previous`` the receipts of this incident's earlier updates on
+    this channel (the first is the thread root), and ``idempotency_key`` is stable
+    across retries and restarts for this (incident, update, channel).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    incident: Incident
+    update: Update
+    idempotency_key: str
+    organization: Organization
+    now: datetime
+    previous: tuple[Receipt, ...] = ()
+
+
+class Channel(BaseModel):
+    """A configured adapter: a name, the adapter (a registered name or an instance), settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    adapter: Any
+    audience: Audience = Audience.PUBLIC
+    settings: Mapping[str, Any] = Field(default_factory=dict)
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """**Protocol:** posts one rendered message to one service.
+
+    Implementations are constructed with ``(channel, *, client, base_dir)``: the
+    :class:`Channel` with its settings, a shared ``httpx.AsyncClient`` (never
+    create one per call), and the folder relative paths are resolved against.
+    ``post`` raises :class:`candor.errors.DeliveryError` when the service refuses
+    or fails, with ``retryable`` saying whether trying again could help.
+    """
+
+    capabilities: Capabilities
+
+    async def post(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Post ``message`` and say what the service did with it."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the adapter holds (not the shared client)."""
+        ...
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def parse_settings(model: type[SettingsT], channel: Channel) -> SettingsT:
+    """``channel.settings`` validated by ``model``; a ConfigError names the channel and key."""
+    try:
+        return model.model_validate(dict(channel.settings))
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or None
+        reason = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            reason = "unknown setting"
+        elif first["type"] == "missing":
+            reason = "required setting is missing"
+        raise ConfigError(reason, channel=channel.name, key=key) from None
+
+
+class AdapterInit(Protocol):
+    """**Protocol:** the constructor every registered adapter class has."""
+
+    def __call__(
+        self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path
+    ) -> Adapter: ...

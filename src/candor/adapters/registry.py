@@ -1,0 +1,51 @@
+"""Finding adapters by name through the ``candor.adapters`` entry-point group.
+
+Entry points are read on first use, never at ``import candor``. A plugin that
+fails to load raises an AdapterError naming its entry point; it is never
+skipped silently.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, cast
+
+from candor.errors import AdapterError
+
+if TYPE_CHECKING:
+    from candor.adapters.base import AdapterInit
+
+__all__ = ["GROUP", "available", "load"]
+
+GROUP = "candor.adapters"
+
+
+@cache
+def _entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def available() -> list[str]:
+    """The names of every adapter installed, candor's own and third parties'."""
+    return sorted(_entry_points())
+
+
+def load(name: str) -> AdapterInit:
+    """The adapter class registered as ``name``."""
+    points = _entry_points()
+    if name not in points:
+        known = ", ".join(sorted(points)) or "none (is candor installed?)"
+        raise AdapterError(name, f"no adapter by that name; installed: {known}")
+    point = points[name]
+    try:
+        loaded = point.load()
+    except Exception as exc:
+        raise AdapterError(
+            name, f"entry point {point.name} = {point.value} failed to load: {exc!r}"
+        ) from exc
+    if not callable(loaded) or not hasattr(loaded, "post"):
+        raise AdapterError(
+            name, f"entry point {point.name} = {point.value} is not an adapter class"
+        )
+    return cast("AdapterInit", loaded)

@@ -1,0 +1,156 @@
+"""The exceptions candor raises.
+
+Every one derives from :class:`CandorError`, and where a built-in fits it is a
+base too, so ``except ValueError`` keeps working in code that predates candor::
+
+    CandorError
+    ├── InputError(ValueError)           bad input: .field, .value
+    │   ├── TransitionError              illegal lifecycle move: .from_status, .to_status
+    │   └── PolicyError                  input the policy refuses (an understated impact)
+    ├── IncidentNotFound(LookupError)    .incident_id
+    ├── ConflictError                    another writer changed the incident: .incident_id,
+    │                                    .expected_version, .actual_version
+    ├── ConfigError(ValueError)          candor.toml: .path, .channel, .key
+    ├── TemplateError                    .template, .variable
+    ├── AdapterError                     an adapter is unknown or broken: .adapter
+    ├── DeliveryError                    a channel refused or failed: .channel, .status_code
+    └── StoreError                       the store cannot be used (schema too new, corrupt)
+
+Errors carry their context as attributes; their message is one line a person
+can act on, naming the thing that is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AdapterError",
+    "CandorError",
+    "ConfigError",
+    "ConflictError",
+    "DeliveryError",
+    "IncidentNotFound",
+    "InputError",
+    "PolicyError",
+    "StoreError",
+    "TemplateError",
+    "TransitionError",
+]
+
+
+class CandorError(Exception):
+    """Base of every error candor raises."""
+
+
+class InputError(CandorError, ValueError):
+    """A value given to candor is not acceptable; ``field`` names where, ``value`` what."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}={value!r}: {reason}")
+
+
+class TransitionError(InputError):
+    """An incident cannot move from ``from_status`` to ``to_status``."""
+
+    def __init__(self, from_status: str, to_status: str, reason: str) -> None:
+        self.from_status = from_status
+        self.to_status = to_status
+        super().__init__("status", to_status, f"cannot go from {from_status} to {to_status}: {reason}")
+        self.args = (f"cannot go from {from_status} to {to_status}: {reason}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PolicyError(InputError):
+    """The input is well formed but the policy forbids it (for example an understated impact)."""
+
+
+class IncidentNotFound(CandorError, LookupError):
+    """No incident has the id ``incident_id``."""
+
+    def __init__(self, incident_id: str) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"no incident with id {incident_id!r}")
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message again
+        return str(self.args[0])
+
+
+class ConflictError(CandorError):
+    """Another writer changed the incident between our read and our write; nothing was written."""
+
+    def __init__(self, incident_id: str, expected_version: int, actual_version: int) -> None:
+        self.incident_id = incident_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        super().__init__(
+            f"incident {incident_id} was changed by another writer "
+            f"(now at version {actual_version}, this change was made against version "
+            f"{expected_version}); nothing was written: reload it and decide again"
+        )
+
+
+class ConfigError(CandorError, ValueError):
+    """The configuration is wrong; ``path``, ``channel`` and ``key`` say where."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str | None = None,
+        channel: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.path = path
+        self.channel = channel
+        self.key = key
+        self.reason = reason
+        where = [part for part in (path, f"channel {channel!r}" if channel else None) if part]
+        if key:
+            where.append(f"key {key!r}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {reason}" if prefix else reason)
+
+
+class TemplateError(CandorError):
+    """A template failed to render; ``template`` names it, ``variable`` the missing name if any."""
+
+    def __init__(self, template: str, reason: str, *, variable: str | None = None) -> None:
+        self.template = template
+        self.variable = variable
+        super().__init__(f"template {template!r}: {reason}")
+
+
+class AdapterError(CandorError):
+    """An adapter is unknown, cannot be loaded, or is not an adapter."""
+
+    def __init__(self, adapter: str, reason: str) -> None:
+        self.adapter = adapter
+        super().__init__(f"adapter {adapter!r}: {reason}")
+
+
+class DeliveryError(CandorError):
+    """A channel did not take a message; ``channel`` names it, ``status_code`` is the HTTP status."""
+
+    def __init__(
+        self,
+        channel: str,
+        reason: str,
+        *,
+        status_code: int | None = None,
+        retryable: bool = True,
+    ) -> None:
+        self.channel = channel
+        self.status_code = status_code
+        self.retryable = retryable
+        self.reason = reason
+        super().__init__(f"channel {channel!r}: {reason}")
+
+
+class StoreError(CandorError):
+    """The store cannot be used as it is."""

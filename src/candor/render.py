@@ -1,0 +1,240 @@
+"""Rendering: one update's facts into one message per channel, from Jinja2 templates.
+
+Every channel renders from the same :class:`~candor.model.Update`, so status,
+scope and times are the same everywhere; only the form differs (long for status
+pages and email, short for social posts and chat). Templates run in Jinja2's
+sandbox with ``StrictUndefined``: a missing variable is an error naming the
+template and the variable, never an empty string in a customer's inbox.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from candor.adapters.base import Capabilities, Form
+from candor.errors import TemplateError
+from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
+
+if TYPE_CHECKING:
+    import jinja2
+
+__all__ = ["Message", "Renderer", "describe_scope", "format_fraction"]
+
+
+class Message(BaseModel):
+    """One rendered update for one channel: exactly what will be posted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    form: Form
+    title: str
+    text: str
+    incident_id: str
+    update_id: str
+    seq: int
+    status: Status
+    next_update_by: datetime | None = None
+    url: str | None = None
+
+
+def format_fraction(fraction: float) -> str:
+    """A share of customers as a percentage, never rounded up to 100% or down to 0%."""
+    if fraction >= 1.0:
+        return "100%"
+    percent = fraction * 100
+    for digits in range(2, 8):
+        text = f"{percent:.{digits}g}"
+        if 0 < float(text) < 100:
+            return f"{text}%"
+    return f"{percent}%"
+
+
+def _join(names: tuple[str, ...]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_scope(scope: Scope) -> dict[str, str]:
+    """Plain sentences that state a scope precisely, shared by every template.
+
+    ``what``: what is broken and where; ``who``: for whom, with the fraction and
+    count when known (and saying so when not); ``for_you``: the plain line to the
+    customers it hits.
+    """
+    components = _join(scope.components)
+    plural = len(scope.components) > 1
+    where = f" in {_join(scope.regions)}" if scope.regions else ""
+    customers = scope.customers or "customers"
+    if scope.effect is Effect.OUTAGE:
+        what = f"{components} {'are' if plural else 'is'} down{where}"
+        for_you = (
+            f"If you are one of them, {components} {'are' if plural else 'is'} "
+            "not working for you at all."
+        )
+    else:
+        what = f"{components} {'are' if plural else 'is'} slow or failing requests{where}"
+        for_you = (
+            f"If you are one of them, expect {components} to be slow and some of "
+            "your requests to fail."
+        )
+    count = f"{scope.affected_count:,} {customers}" if scope.affected_count is not None else None
+    if scope.everyone:
+        who = f"all of our {customers}" + (f" ({count})" if count else "")
+        for_you = for_you.replace("If you are one of them, ", "For every one of you, ")
+    elif scope.affected_fraction is not None:
+        who = f"{format_fraction(scope.affected_fraction)} of our {customers}"
+        who += f" ({count})" if count else ""
+    elif count:
+        who = count
+    else:
+        who = f"the {customers} who use it; we do not yet know how many"
+    return {"what": what, "who": who, "for_you": for_you, "components": components}
+
+
+class Renderer:
+    """Renders updates with the default template pack, or a folder of your own over it.
+
+    Templates are looked up as ``{form}/{status}.j2`` (``short/identified.j2``); a
+    ``templates_dir`` of your own is searched first, so you override one file at
+    a time. Every template runs sandboxed.
+    """
+
+    def __init__(
+        self,
+        organization: Organization | None = None,
+        *,
+        templates_dir: str | Path | None = None,
+    ) -> None:
+        self.organization = organization or Organization()
+        self.templates_dir = Path(templates_dir) if templates_dir is not None else None
+        self._zone = ZoneInfo(self.organization.timezone)
+        self._env: jinja2.Environment | None = None
+
+    @property
+    def env(self) -> jinja2.Environment:
+        if self._env is None:
+            self._env = self._make_env()
+        return self._env
+
+    def _make_env(self) -> jinja2.Environment:
+        import jinja2
+        from jinja2.sandbox import SandboxedEnvironment
+
+        loaders: list[jinja2.BaseLoader] = []
+        if self.templates_dir is not None:
+            loaders.append(jinja2.FileSystemLoader(self.templates_dir))
+        loaders.append(jinja2.PackageLoader("candor", "templates"))
+        env = SandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        env.filters["at"] = self.at
+        env.filters["percent"] = format_fraction
+        return env
+
+    def at(self, when: datetime | None) -> str:
+        """A time as customers read it: ``14:30 UTC``, in the organisation's time zone."""
+        if when is None:
+            raise TemplateError("<filter at>", "no time to format", variable="when")
+        local = when.astimezone(self._zone)
+        return local.strftime("%H:%M ") + (local.tzname() or self.organization.timezone)
+
+    def incident_url(self, incident_id: str) -> str | None:
+        base = self.organization.status_page_url
+        return f"{base.rstrip('/')}/incidents/{incident_id}.html" if base else None
+
+    def render(
+        self,
+        incident: Incident,
+        update: Update,
+        *,
+        channel: str,
+        capabilities: Capabilities | None = None,
+    ) -> Message:
+        """The message ``channel`` gets for ``update``, fitted to its length limit."""
+        capabilities = capabilities or Capabilities()
+        name = f"{capabilities.form.value}/{update.status.value}.j2"
+        limit = capabilities.max_length
+        text = self._render(name, incident, update, update.message)
+        if limit is not None and len(text) > limit:
+            text = self._fit(name, incident, update, limit)
+        return Message(
+            channel=channel,
+            form=capabilities.form,
+            title=incident.title,
+            text=text,
+            incident_id=incident.id,
+            update_id=update.id,
+            seq=update.seq,
+            status=update.status,
+            next_update_by=update.next_update_by,
+            url=self.incident_url(incident.id),
+        )
+
+    def _fit(self, name: str, incident: Incident, update: Update, limit: int) -> str:
+        # Shorten only the free-text message: scope, status, next-update time and
+        # link are the facts every channel must carry, so they are never cut.
+        words = update.message.split()
+        low, high, best = 0, len(words) - 1, None
+        while low <= high:
+            middle = (low + high) // 2
+            text = self._render(name, incident, update, " ".join(words[:middle]) + "…")
+            if len(text) <= limit:
+                best, low = text, middle + 1
+            else:
+                high = middle - 1
+        if best is None:
+            raise TemplateError(
+                name,
+                f"the facts alone need more than {limit} characters; shorten the title, "
+                "component or region names",
+            )
+        return best
+
+    def _render(self, name: str, incident: Incident, update: Update, message: str) -> str:
+        import jinja2
+
+        context: dict[str, Any] = {
+            "organization": self.organization,
+            "incident": incident,
+            "update": update,
+            "message": message.strip(),
+            "scope": update.scope,
+            "facts": describe_scope(update.scope),
+            "reopened": update.kind is UpdateKind.REOPEN,
+            "back_step": update.is_back_step,
+            "url": self.incident_url(incident.id),
+            "status_page_url": self.organization.status_page_url,
+        }
+        try:
+            text = self.env.get_template(name).render(context)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(name, f"template not found ({exc.name})") from None
+        except jinja2.UndefinedError as exc:
+            found = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
+            variable = next((g for g in found.groups() if g), None) if found else None
+            raise TemplateError(
+                name, f"undefined variable {variable or str(exc)!r}", variable=variable
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(name, str(exc)) from None
+        return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
