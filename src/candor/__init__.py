@@ -1,1 +1,124 @@
-"""candor: tell customers the truth during an incident, on every channel, and never go quiet."""
+"""candor: tell customers the truth during an incident, on every channel, and never go quiet.
+
+The public API is everything in ``__all__``. The domain (incidents, scopes,
+statuses, errors) loads with ``import candor``; the facade, the renderer, the
+store and the adapters load when first used, so importing candor stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from candor._version import __version__
+from candor.errors import (
+    AdapterError,
+    CandorError,
+    ConfigError,
+    ConflictError,
+    DeliveryError,
+    IncidentNotFound,
+    InputError,
+    PolicyError,
+    StoreError,
+    TemplateError,
+    TransitionError,
+)
+from candor.model import (
+    Delivery,
+    DeliveryState,
+    Effect,
+    Impact,
+    Incident,
+    Organization,
+    Promise,
+    PromiseKind,
+    Scope,
+    Status,
+    Update,
+    UpdateKind,
+)
+
+if TYPE_CHECKING:
+    from candor.adapters.base import (
+        Adapter,
+        Audience,
+        Capabilities,
+        Channel,
+        DeliveryContext,
+        Form,
+        Receipt,
+    )
+    from candor.communicator import AsyncCommunicator, Communicator
+    from candor.policy import Policy
+    from candor.render import Message, Renderer
+    from candor.store.base import Store
+
+__all__ = [
+    "Adapter",
+    "AdapterError",
+    "AsyncCommunicator",
+    "Audience",
+    "CandorError",
+    "Capabilities",
+    "Channel",
+    "Communicator",
+    "ConfigError",
+    "ConflictError",
+    "Delivery",
+    "DeliveryContext",
+    "DeliveryError",
+    "DeliveryState",
+    "Effect",
+    "Form",
+    "Impact",
+    "Incident",
+    "IncidentNotFound",
+    "InputError",
+    "Message",
+    "Organization",
+    "Policy",
+    "PolicyError",
+    "Promise",
+    "PromiseKind",
+    "Receipt",
+    "Renderer",
+    "Scope",
+    "Status",
+    "Store",
+    "StoreError",
+    "TemplateError",
+    "TransitionError",
+    "Update",
+    "UpdateKind",
+    "__version__",
+]
+
+_LAZY = {
+    "Adapter": "candor.adapters.base",
+    "Audience": "candor.adapters.base",
+    "Capabilities": "candor.adapters.base",
+    "Channel": "candor.adapters.base",
+    "DeliveryContext": "candor.adapters.base",
+    "Form": "candor.adapters.base",
+    "Receipt": "candor.adapters.base",
+    "AsyncCommunicator": "candor.communicator",
+    "Communicator": "candor.communicator",
+    "Policy": "candor.policy",
+    "Message": "candor.render",
+    "Renderer": "candor.render",
+    "Store": "candor.store.base",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'candor' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -59,7 +59,9 @@ class TransitionError(InputError):
     def __init__(self, from_status: str, to_status: str, reason: str) -> None:
         self.from_status = from_status
         self.to_status = to_status
-        super().__init__("status", to_status, f"cannot go from {from_status} to {to_status}: {reason}")
+        super().__init__(
+            "status", to_status, f"cannot go from {from_status} to {to_status}: {reason}"
+        )
         self.args = (f"cannot go from {from_status} to {to_status}: {reason}",)
 
     def __str__(self) -> str:
@@ -135,7 +137,7 @@ class AdapterError(CandorError):
 
 
 class DeliveryError(CandorError):
-    """A channel did not take a message; ``channel`` names it, ``status_code`` is the HTTP status."""
+    """A channel did not take a message; ``channel`` names it, ``status_code`` the HTTP status."""
 
     def __init__(
         self,

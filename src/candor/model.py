@@ -181,9 +181,7 @@ class Scope(_Model):
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(
-                "must be a number in (0, 1], such as 0.012 for 1.2% of customers"
-            )
+            raise ValueError("must be a number in (0, 1], such as 0.012 for 1.2% of customers")
         if not math.isfinite(value) or not 0 < value <= 1:
             raise ValueError("must be a finite number in (0, 1], such as 0.012 for 1.2%")
         return float(value)
@@ -306,7 +304,9 @@ class Organization(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("unknown time zone; use an IANA name such as 'UTC' or 'Europe/Paris'")
+            raise ValueError(
+                "unknown time zone; use an IANA name such as 'UTC' or 'Europe/Paris'"
+            ) from None
         return value
 
 
@@ -371,9 +371,7 @@ def check_transition(current: Status, target: Status, *, via: UpdateKind) -> Non
             raise TransitionError(current, target, "reopen to an open status")
         return
     if current is Status.RESOLVED:
-        raise TransitionError(
-            current, target, "a resolved incident changes only through reopen"
-        )
+        raise TransitionError(current, target, "a resolved incident changes only through reopen")
     if via is UpdateKind.UPDATE and target is Status.RESOLVED:
         raise TransitionError(
             current, target, "use resolve(), so that the resolution says what happened"
@@ -387,8 +385,10 @@ def parse_duration(value: object, field: str = "next_update_in") -> timedelta:
     """A positive duration from a timedelta or text such as ``"30m"``, ``"1h30m"``, ``"90s"``."""
     if isinstance(value, timedelta):
         delta = value
-    elif isinstance(value, str) and (match := _DURATION.fullmatch(value.strip().lower())) and any(
-        match.groups()
+    elif (
+        isinstance(value, str)
+        and (match := _DURATION.fullmatch(value.strip().lower()))
+        and any(match.groups())
     ):
         days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
         delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
@@ -409,9 +409,7 @@ def parse_when(value: object, field: str) -> datetime:
         text = value.strip()
         try:
             if len(text) == 10:  # a date alone means the end of that day, UTC
-                parsed = datetime.fromisoformat(text).replace(
-                    hour=23, minute=59, tzinfo=UTC
-                )
+                parsed = datetime.fromisoformat(text).replace(hour=23, minute=59, tzinfo=UTC)
             else:
                 parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:

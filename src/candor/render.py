@@ -67,7 +67,8 @@ def describe_scope(scope: Scope) -> dict[str, str]:
 
     ``what``: what is broken and where; ``who``: for whom, with the fraction and
     count when known (and saying so when not); ``for_you``: the plain line to the
-    customers it hits.
+    customers it hits; and the parts (``components``, ``where``, ``verb``,
+    ``was``, ``state``) for templates that build their own sentences.
     """
     components = _join(scope.components)
     plural = len(scope.components) > 1
@@ -96,7 +97,16 @@ def describe_scope(scope: Scope) -> dict[str, str]:
         who = count
     else:
         who = f"the {customers} who use it; we do not yet know how many"
-    return {"what": what, "who": who, "for_you": for_you, "components": components}
+    return {
+        "what": what,
+        "who": who,
+        "for_you": for_you,
+        "components": components,
+        "where": where,
+        "verb": "are" if plural else "is",
+        "was": "were" if plural else "was",
+        "state": "down" if scope.effect is Effect.OUTAGE else "slow or failing requests",
+    }
 
 
 class Renderer:
@@ -142,6 +152,7 @@ class Renderer:
         )
         env.filters["at"] = self.at
         env.filters["percent"] = format_fraction
+        env.filters["day"] = self.day
         return env
 
     def at(self, when: datetime | None) -> str:
@@ -150,6 +161,13 @@ class Renderer:
             raise TemplateError("<filter at>", "no time to format", variable="when")
         local = when.astimezone(self._zone)
         return local.strftime("%H:%M ") + (local.tzname() or self.organization.timezone)
+
+    def day(self, when: datetime | None) -> str:
+        """A date as customers read it: ``25 November 2026``."""
+        if when is None:
+            raise TemplateError("<filter day>", "no date to format", variable="when")
+        local = when.astimezone(self._zone)
+        return f"{local.day} {local:%B %Y}"
 
     def incident_url(self, incident_id: str) -> str | None:
         base = self.organization.status_page_url

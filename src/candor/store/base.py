@@ -8,6 +8,7 @@ a writer that read an older version gets a ConflictError and nothing is written.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -88,13 +89,13 @@ class Store(Protocol):
         """The incident with its timeline and deliveries; IncidentNotFound if there is none."""
         ...
 
-    def list(self, *, open_only: bool = False) -> list[Incident]:
+    def list(self, *, open_only: bool = False) -> builtins.list[Incident]:
         """Incidents, newest first, each with its timeline and deliveries."""
         ...
 
-    def promises(self, *, open_only: bool = True) -> list[Promise]: ...
+    def promises(self, *, open_only: bool = True) -> builtins.list[Promise]: ...
 
-    def pending(self, *, incident_id: str | None = None) -> list[OutboxItem]:
+    def pending(self, *, incident_id: str | None = None) -> builtins.list[OutboxItem]:
         """Outbox rows still owed, oldest first (so update 3 never overtakes update 2)."""
         ...
 
@@ -104,7 +105,7 @@ class Store(Protocol):
         """Count a failed attempt; ``final`` marks the row failed for good."""
         ...
 
-    def receipts(self, incident_id: str, channel: str) -> list[Receipt]:
+    def receipts(self, incident_id: str, channel: str) -> builtins.list[Receipt]:
         """Receipts of the incident's delivered updates on a channel, oldest first."""
         ...
 

@@ -1,0 +1,645 @@
+"""The facade runbooks call: open, update, resolve and reopen incidents, and say so everywhere.
+
+:class:`AsyncCommunicator` does the work; :class:`Communicator` is the same API
+for code that is not async (it runs the async one on a private event loop, as
+httpx pairs ``Client`` with ``AsyncClient``).
+
+Each mutation reads the incident, decides the new state with the policy,
+renders one message per channel from the same facts, records the update, its
+promises and the outbox in one transaction, and only then delivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import secrets
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import structlog
+
+from candor.adapters.base import Adapter, Channel
+from candor.errors import AdapterError, CandorError, ConfigError, InputError
+from candor.model import (
+    Incident,
+    Organization,
+    Promise,
+    Scope,
+    Status,
+    Update,
+    UpdateKind,
+    check_transition,
+    parse_when,
+)
+from candor.policy import Policy
+from candor.render import Message, Renderer
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    import httpx
+
+    from candor.delivery import Outcome
+    from candor.store.base import OutboxItem, Store
+
+__all__ = ["AsyncCommunicator", "Communicator"]
+
+log = structlog.get_logger("candor")
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_incident_id() -> str:
+    return f"inc-{secrets.token_hex(5)}"
+
+
+class AsyncCommunicator:
+    """Speaks for an organisation on its channels, with its store and policy.
+
+    With no arguments it is the embedded default, in the working directory: a
+    SQLite file ``candor.db``, a static status page in ``site/`` and the console.
+    ``channels`` are :class:`~candor.adapters.Channel` entries (an adapter's
+    registered name and its settings, or an adapter instance); ``store`` is a
+    Store or a store URL; ``clock`` returns the current time, timezone-aware.
+    """
+
+    def __init__(
+        self,
+        channels: Iterable[Channel] | None = None,
+        *,
+        store: Store | str | Path | None = None,
+        policy: Policy | None = None,
+        organization: Organization | None = None,
+        templates_dir: str | Path | None = None,
+        clock: Clock | None = None,
+        client: httpx.AsyncClient | None = None,
+        base_dir: str | Path | None = None,
+    ) -> None:
+        from candor.config import default_config
+
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        defaults = default_config(self.base_dir)
+        self.organization = organization or defaults.organization
+        self.policy = policy or Policy()
+        self.renderer = Renderer(self.organization, templates_dir=templates_dir)
+        self._clock = clock or _system_clock
+        self._own_client = client is None
+        if client is None:
+            import httpx
+
+            client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+        self.client = client
+        self.store = self._open_store(store if store is not None else defaults.store_url)
+        chosen = tuple(channels) if channels is not None else defaults.channels
+        self.channels: dict[str, Channel] = {}
+        self.adapters: dict[str, Adapter] = {}
+        for channel in chosen:
+            if channel.name in self.channels:
+                raise ConfigError("two channels have this name", channel=channel.name, key="name")
+            self.channels[channel.name] = channel
+            self.adapters[channel.name] = self._build_adapter(channel)
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
+        """A communicator configured by ``candor.toml`` (see :func:`candor.config.load_config`).
+
+        With no path and no ``./candor.toml`` this is the embedded default. Every
+        adapter is built here, so a wrong setting fails now, before any incident
+        is touched. Keyword ``overrides`` (``clock``, ``client``...) go to the
+        constructor.
+        """
+        from candor.config import load_config
+
+        config = load_config(path)
+        try:
+            return cls(
+                config.channels,
+                store=overrides.pop("store", config.store_url),
+                policy=config.policy,
+                organization=config.organization,
+                templates_dir=config.templates_dir,
+                base_dir=config.base_dir,
+                **overrides,
+            )
+        except ConfigError as exc:
+            if exc.path is None and config.path is not None:
+                raise ConfigError(
+                    exc.reason, path=str(config.path), channel=exc.channel, key=exc.key
+                ) from None
+            raise
+
+    def _open_store(self, store: Store | str | Path) -> Store:
+        from candor.store import open_store
+
+        if isinstance(store, str | Path):
+            return open_store(str(store), base_dir=self.base_dir)
+        return store
+
+    def _build_adapter(self, channel: Channel) -> Adapter:
+        from candor.adapters import registry
+
+        if not isinstance(channel.adapter, str):
+            if not isinstance(channel.adapter, Adapter):
+                raise ConfigError(
+                    "is neither an adapter name nor an adapter (needs capabilities, post, aclose)",
+                    channel=channel.name,
+                    key="adapter",
+                )
+            return channel.adapter
+        try:
+            factory = registry.load(channel.adapter)
+        except AdapterError as exc:
+            raise ConfigError(str(exc), channel=channel.name, key="adapter") from None
+        return factory(channel, client=self.client, base_dir=self.base_dir)
+
+    # -- time ---------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The communicator's clock, checked to be timezone-aware."""
+        now = self._clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise InputError("clock", now, "the clock must return timezone-aware datetimes")
+        return now.astimezone(UTC)
+
+    # -- planning (pure: no I/O) ---------------------------------------------------------
+
+    def _plan_open(
+        self,
+        *,
+        title: str,
+        scope: Scope | Mapping[str, Any],
+        message: str,
+        status: Status | str = Status.INVESTIGATING,
+        impact: str | None = None,
+        next_update_in: object = None,
+        started_at: datetime | str | None = None,
+        cause: str | None = None,
+    ) -> Incident:
+        now = self.now()
+        scope = _scope(scope)
+        target = Status.parse(status)
+        check_transition(Status.INVESTIGATING, target, via=UpdateKind.OPEN)
+        decided = self.policy.resolve_impact(scope, impact)
+        started = parse_when(started_at, "started_at") if started_at is not None else now
+        if started > now:
+            raise InputError("started_at", started_at, "is in the future")
+        incident_id = _new_incident_id()
+        update = Update(
+            id=f"{incident_id}.1",
+            incident_id=incident_id,
+            seq=1,
+            kind=UpdateKind.OPEN,
+            status=target,
+            impact=decided,
+            scope=scope,
+            message=_message(message),
+            cause=_optional_text(cause, "cause"),
+            next_update_by=self.policy.next_update_by(decided, target, now, next_update_in),
+            created_at=now,
+        )
+        return Incident(
+            id=incident_id,
+            title=_title(title),
+            status=target,
+            impact=decided,
+            scope=scope,
+            started_at=started,
+            created_at=now,
+            updated_at=now,
+            next_update_by=update.next_update_by,
+            cause=update.cause,
+            version=1,
+            updates=(update,),
+        )
+
+    def _plan_change(
+        self,
+        current: Incident,
+        *,
+        kind: UpdateKind,
+        message: str,
+        status: Status | str | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+        cause: str | None = None,
+        postmortem_by: datetime | str | None = None,
+    ) -> Incident:
+        now = self.now()
+        if kind is UpdateKind.RESOLVE:
+            target = Status.RESOLVED
+        elif kind is UpdateKind.REOPEN:
+            target = Status.parse(status) if status is not None else Status.INVESTIGATING
+        else:
+            target = Status.parse(status) if status is not None else current.status
+        check_transition(current.status, target, via=kind)
+        new_scope = _scope(scope) if scope is not None else current.scope
+        if impact is None and scope is None:
+            decided = current.impact
+        else:
+            decided = self.policy.resolve_impact(new_scope, impact)
+        promised_write_up = None
+        if postmortem_by is not None:
+            if kind is not UpdateKind.RESOLVE:
+                raise InputError(
+                    "postmortem_by", postmortem_by, "a write-up is promised with resolve()"
+                )
+            promised_write_up = parse_when(postmortem_by, "postmortem_by")
+            if promised_write_up <= now:
+                raise InputError("postmortem_by", postmortem_by, "is not in the future")
+        if next_update_in is not None and target is Status.RESOLVED:
+            raise InputError(
+                "next_update_in", next_update_in, "a resolution is final and promises no update"
+            )
+        seq = len(current.updates) + 1
+        update = Update(
+            id=f"{current.id}.{seq}",
+            incident_id=current.id,
+            seq=seq,
+            kind=kind,
+            status=target,
+            previous_status=current.status,
+            impact=decided,
+            scope=new_scope,
+            message=_message(message),
+            cause=_optional_text(cause, "cause"),
+            next_update_by=self.policy.next_update_by(decided, target, now, next_update_in),
+            postmortem_by=promised_write_up,
+            created_at=now,
+        )
+        changes: dict[str, Any] = {
+            "status": target,
+            "impact": decided,
+            "scope": new_scope,
+            "updated_at": now,
+            "next_update_by": update.next_update_by,
+            "version": current.version + 1,
+            "updates": (*current.updates, update),
+            "deliveries": (),
+        }
+        if update.cause is not None:
+            changes["cause"] = update.cause
+        if kind is UpdateKind.RESOLVE:
+            changes["resolved_at"] = now
+            changes["postmortem_by"] = promised_write_up
+        elif kind is UpdateKind.REOPEN:
+            changes["resolved_at"] = None
+        return Incident.model_validate({**current.model_dump(), **changes})
+
+    def _messages(self, incident: Incident) -> builtins.list[Message]:
+        update = incident.updates[-1]
+        return [
+            self.renderer.render(
+                incident, update, channel=name, capabilities=self.adapters[name].capabilities
+            )
+            for name in self.channels
+        ]
+
+    def _outbox(self, incident: Incident) -> builtins.list[OutboxItem]:
+        from candor.delivery import idempotency_key
+        from candor.store.base import OutboxItem
+
+        update = incident.updates[-1]
+        return [
+            OutboxItem(
+                incident_id=incident.id,
+                update_id=update.id,
+                seq=update.seq,
+                channel=message.channel,
+                idempotency_key=idempotency_key(incident.id, update.id, message.channel),
+                message=message,
+                created_at=update.created_at,
+            )
+            for message in self._messages(incident)
+        ]
+
+    async def _commit(self, incident: Incident, *, expected_version: int | None) -> Incident:
+        outbox = self._outbox(incident)
+        await asyncio.to_thread(
+            self.store.save, incident, expected_version=expected_version, outbox=outbox
+        )
+        update = incident.updates[-1]
+        log.info(
+            "update_recorded",
+            incident_id=incident.id,
+            seq=update.seq,
+            status=update.status.value,
+            channels=len(outbox),
+        )
+        await self._deliver(incident.id)
+        return await self.get(incident.id)
+
+    async def _deliver(self, incident_id: str | None) -> builtins.list[Outcome]:
+        from candor.delivery import deliver
+
+        return await deliver(
+            self.store, self.adapters, self.organization, self.now, incident_id=incident_id
+        )
+
+    async def _current(self, incident_id: str) -> Incident:
+        if not isinstance(incident_id, str) or not incident_id:
+            raise InputError("incident_id", incident_id, "must be an incident id such as inc-…")
+        return await asyncio.to_thread(self.store.get, incident_id)
+
+    # -- the public API ------------------------------------------------------------------
+
+    async def open(
+        self,
+        title: str,
+        scope: Scope | Mapping[str, Any],
+        message: str,
+        *,
+        status: Status | str = Status.INVESTIGATING,
+        impact: str | None = None,
+        next_update_in: object = None,
+        started_at: datetime | str | None = None,
+        cause: str | None = None,
+    ) -> Incident:
+        """Open an incident and tell every channel; returns it as recorded, with deliveries.
+
+        ``next_update_in`` defaults to the policy's cadence for the impact;
+        ``impact`` defaults to what the scope implies, and may not understate it.
+        """
+        incident = self._plan_open(
+            title=title,
+            scope=scope,
+            message=message,
+            status=status,
+            impact=impact,
+            next_update_in=next_update_in,
+            started_at=started_at,
+            cause=cause,
+        )
+        return await self._commit(incident, expected_version=None)
+
+    async def update(
+        self,
+        incident_id: str,
+        *,
+        message: str,
+        status: Status | str | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+        cause: str | None = None,
+    ) -> Incident:
+        """Record a new update on an open incident and tell every channel.
+
+        Status may move forward or back (recorded as a back-step); resolving
+        goes through :meth:`resolve`. Raises ConflictError if another writer
+        changed the incident meanwhile.
+        """
+        current = await self._current(incident_id)
+        incident = self._plan_change(
+            current,
+            kind=UpdateKind.UPDATE,
+            message=message,
+            status=status,
+            scope=scope,
+            impact=impact,
+            next_update_in=next_update_in,
+            cause=cause,
+        )
+        return await self._commit(incident, expected_version=current.version)
+
+    async def resolve(
+        self,
+        incident_id: str,
+        *,
+        message: str,
+        cause: str | None = None,
+        postmortem_by: datetime | str | None = None,
+    ) -> Incident:
+        """Resolve the incident on every channel; ``postmortem_by`` promises the write-up."""
+        current = await self._current(incident_id)
+        incident = self._plan_change(
+            current,
+            kind=UpdateKind.RESOLVE,
+            message=message,
+            cause=cause,
+            postmortem_by=postmortem_by,
+        )
+        return await self._commit(incident, expected_version=current.version)
+
+    async def reopen(
+        self,
+        incident_id: str,
+        *,
+        message: str,
+        status: Status | str = Status.INVESTIGATING,
+        scope: Scope | Mapping[str, Any] | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+    ) -> Incident:
+        """Reopen a resolved incident: the problem is back, and the customers hear it."""
+        current = await self._current(incident_id)
+        incident = self._plan_change(
+            current,
+            kind=UpdateKind.REOPEN,
+            message=message,
+            status=status,
+            scope=scope,
+            impact=impact,
+            next_update_in=next_update_in,
+        )
+        return await self._commit(incident, expected_version=current.version)
+
+    async def get(self, incident_id: str) -> Incident:
+        """The incident with its whole timeline and where each update was delivered."""
+        return await self._current(incident_id)
+
+    async def list(self, *, open_only: bool = False) -> builtins.list[Incident]:
+        """Every incident, newest first; ``open_only`` leaves out the resolved ones."""
+        return await asyncio.to_thread(self.store.list, open_only=open_only)
+
+    async def preview(
+        self, incident_id: str | None = None, /, **arguments: Any
+    ) -> builtins.list[Message]:
+        """The messages an :meth:`open` (no id) or :meth:`update` would send; nothing is stored.
+
+        With an incident id and ``status="resolved"`` it previews :meth:`resolve`.
+        """
+        if incident_id is None:
+            planned = self._plan_open(**arguments)
+        else:
+            current = await self._current(incident_id)
+            resolving = str(arguments.get("status", "")).lower() == Status.RESOLVED.value
+            if resolving:
+                arguments.pop("status")
+            kind = UpdateKind.RESOLVE if resolving else UpdateKind.UPDATE
+            if current.status is Status.RESOLVED and not resolving:
+                kind = UpdateKind.REOPEN
+            planned = self._plan_change(current, kind=kind, **arguments)
+        return self._messages(planned)
+
+    async def overdue(self, now: datetime | None = None) -> builtins.list[Promise]:
+        """Promises whose time has passed with nothing to keep them: next updates, write-ups."""
+        moment = parse_when(now, "now") if now is not None else self.now()
+        promises = await asyncio.to_thread(self.store.promises, open_only=True)
+        return [promise for promise in promises if promise.is_broken(moment)]
+
+    async def deliver_pending(self) -> builtins.list[Outcome]:
+        """Try once more every message still owed to any channel; returns what happened."""
+        return await self._deliver(None)
+
+    async def aclose(self) -> None:
+        """Close the adapters, the HTTP client (if the communicator made it) and the store."""
+        for adapter in self.adapters.values():
+            await adapter.aclose()
+        if self._own_client:
+            await self.client.aclose()
+        self.store.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class Communicator:
+    """The same API as :class:`AsyncCommunicator`, for code that is not async."""
+
+    def __init__(
+        self,
+        channels: Iterable[Channel] | None = None,
+        **options: Any,
+    ) -> None:
+        self._runner = asyncio.Runner()
+        self._async = self._run(_build(channels, options))
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
+        """See :meth:`AsyncCommunicator.from_config`."""
+        self = cls.__new__(cls)
+        self._runner = asyncio.Runner()
+        self._async = self._run(_from_config(path, overrides))
+        return self
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._runner.run(coroutine)
+        coroutine.close()
+        raise CandorError(
+            "Communicator cannot run inside a running event loop; use AsyncCommunicator there"
+        )
+
+    @property
+    def store(self) -> Store:
+        return self._async.store
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        return self._async.channels
+
+    @property
+    def adapters(self) -> dict[str, Adapter]:
+        return self._async.adapters
+
+    def open(
+        self, title: str, scope: Scope | Mapping[str, Any], message: str, **kw: Any
+    ) -> Incident:
+        """See :meth:`AsyncCommunicator.open`."""
+        return self._run(self._async.open(title, scope, message, **kw))
+
+    def update(self, incident_id: str, **kw: Any) -> Incident:
+        """See :meth:`AsyncCommunicator.update`."""
+        return self._run(self._async.update(incident_id, **kw))
+
+    def resolve(self, incident_id: str, **kw: Any) -> Incident:
+        """See :meth:`AsyncCommunicator.resolve`."""
+        return self._run(self._async.resolve(incident_id, **kw))
+
+    def reopen(self, incident_id: str, **kw: Any) -> Incident:
+        """See :meth:`AsyncCommunicator.reopen`."""
+        return self._run(self._async.reopen(incident_id, **kw))
+
+    def get(self, incident_id: str) -> Incident:
+        return self._run(self._async.get(incident_id))
+
+    def list(self, *, open_only: bool = False) -> builtins.list[Incident]:
+        return self._run(self._async.list(open_only=open_only))
+
+    def preview(self, incident_id: str | None = None, /, **kw: Any) -> builtins.list[Message]:
+        """See :meth:`AsyncCommunicator.preview`."""
+        return self._run(self._async.preview(incident_id, **kw))
+
+    def overdue(self, now: datetime | None = None) -> builtins.list[Promise]:
+        """See :meth:`AsyncCommunicator.overdue`."""
+        return self._run(self._async.overdue(now))
+
+    def deliver_pending(self) -> builtins.list[Outcome]:
+        """See :meth:`AsyncCommunicator.deliver_pending`."""
+        return self._run(self._async.deliver_pending())
+
+    def close(self) -> None:
+        """Close everything the communicator holds, and its event loop."""
+        try:
+            self._run(self._async.aclose())
+        finally:
+            self._runner.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+async def _build(channels: Iterable[Channel] | None, options: dict[str, Any]) -> AsyncCommunicator:
+    # Built inside the runner's loop, so the HTTP client belongs to that loop.
+    return AsyncCommunicator(channels, **options)
+
+
+async def _from_config(path: str | Path | None, overrides: dict[str, Any]) -> AsyncCommunicator:
+    return AsyncCommunicator.from_config(path, **overrides)
+
+
+def _scope(scope: Scope | Mapping[str, Any]) -> Scope:
+    if isinstance(scope, Scope):
+        return scope
+    if isinstance(scope, Mapping):
+        return Scope(**scope)
+    raise InputError("scope", scope, "must be a candor.Scope or a mapping of its fields")
+
+
+def _title(title: object) -> str:
+    if not isinstance(title, str) or not title.strip():
+        raise InputError("title", title, "must say what is broken, in a few words")
+    if len(title) > 255:
+        raise InputError("title", title, "must be at most 255 characters")
+    return title.strip()
+
+
+def _message(message: object) -> str:
+    if not isinstance(message, str) or not message.strip():
+        raise InputError("message", message, "must say what customers see, in plain words")
+    return message.strip()
+
+
+def _optional_text(value: object, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(field, value, "must be non-empty text")
+    return value.strip()

@@ -1,0 +1,229 @@
+"""``candor.toml``: the organisation, the store, the policy and the channels.
+
+Secrets never live in the file: a value such as ``"${MASTODON_TOKEN}"`` is
+read from the environment when the file is loaded, and a variable that is not
+set is an error then, before any incident is touched. Every error names the
+file, the channel and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from candor.adapters.base import Audience, Channel
+from candor.errors import AdapterError, ConfigError, InputError
+from candor.model import Organization
+from candor.policy import Policy
+
+__all__ = ["DEFAULT_PATH", "Config", "default_config", "load_config", "starter_config"]
+
+DEFAULT_PATH = "candor.toml"
+_SECTIONS = {"organization", "store", "policy", "channels", "templates"}
+_CHANNEL_KEYS = {"name", "adapter", "audience"}
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration; relative paths in it are relative to ``base_dir``."""
+
+    base_dir: Path
+    organization: Organization = field(default_factory=Organization)
+    store_url: str = "sqlite:///candor.db"
+    policy: Policy = field(default_factory=Policy)
+    channels: tuple[Channel, ...] = ()
+    templates_dir: Path | None = None
+    path: Path | None = None
+
+
+def default_config(base_dir: str | Path | None = None) -> Config:
+    """The embedded default: SQLite ``candor.db``, a static site in ``site/``, the console."""
+    return Config(
+        base_dir=Path(base_dir) if base_dir is not None else Path.cwd(),
+        channels=(
+            Channel(name="status", adapter="static_site", settings={"path": "site"}),
+            Channel(name="console", adapter="console", audience=Audience.INTERNAL),
+        ),
+    )
+
+
+def load_config(
+    path: str | Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Load ``path``; with None, ``$CANDOR_CONFIG``, then ``./candor.toml``, then the default."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get("CANDOR_CONFIG") or None
+        if path is None:
+            if not Path(DEFAULT_PATH).is_file():
+                return default_config()
+            path = DEFAULT_PATH
+    file = Path(path)
+    where = str(file)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("no such file", path=where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read it: {exc}", path=where) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+    return _parse(raw, file, environ)
+
+
+def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Config:
+    where = str(file)
+    for key in raw:
+        if key not in _SECTIONS:
+            raise ConfigError(
+                f"unknown section; known: {', '.join(sorted(_SECTIONS))}", path=where, key=key
+            )
+    raw = _expand(raw, environ, where, channel=None, trail="")
+    base_dir = file.resolve().parent
+
+    organization = _section(raw, "organization", where)
+    try:
+        org = Organization(**organization)
+    except InputError as exc:
+        raise ConfigError(exc.reason, path=where, key=exc.field) from None
+
+    store = _section(raw, "store", where)
+    for key in store:
+        if key != "url":
+            raise ConfigError("unknown key; known: url", path=where, key=f"store.{key}")
+    store_url = store.get("url", "sqlite:///candor.db")
+    if not isinstance(store_url, str):
+        raise ConfigError("must be a string", path=where, key="store.url")
+
+    policy_raw = _section(raw, "policy", where)
+    try:
+        policy = Policy.model_validate(policy_raw)
+    except InputError as exc:
+        raise ConfigError(exc.reason, path=where, key=exc.field) from None
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = "policy." + ".".join(str(p) for p in first["loc"])
+        reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(reason.removeprefix("Value error, "), path=where, key=key) from None
+
+    templates = _section(raw, "templates", where)
+    for key in templates:
+        if key != "path":
+            raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
+    templates_dir = base_dir / templates["path"] if "path" in templates else None
+
+    channels = _channels(raw.get("channels", []), where)
+    return Config(
+        base_dir=base_dir,
+        organization=org,
+        store_url=store_url,
+        policy=policy,
+        channels=channels,
+        templates_dir=templates_dir,
+        path=file,
+    )
+
+
+def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError("must be a table", path=where, key=name)
+    return value
+
+
+def _channels(raw: object, where: str) -> tuple[Channel, ...]:
+    from candor.adapters import registry
+
+    if not isinstance(raw, list):
+        raise ConfigError("must be an array of tables ([[channels]])", path=where, key="channels")
+    channels: list[Channel] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise ConfigError("must be a table", path=where, key=f"channels[{index}]")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(
+                "every channel needs a name", path=where, key=f"channels[{index}].name"
+            )
+        if name in seen:
+            raise ConfigError("two channels have this name", path=where, channel=name, key="name")
+        seen.add(name)
+        adapter = entry.get("adapter")
+        if not isinstance(adapter, str):
+            raise ConfigError(
+                "required, the adapter's name", path=where, channel=name, key="adapter"
+            )
+        try:
+            registry.load(adapter)
+        except AdapterError as exc:
+            raise ConfigError(str(exc), path=where, channel=name, key="adapter") from None
+        audience = entry.get("audience", "public")
+        if audience not in {a.value for a in Audience}:
+            raise ConfigError(
+                "must be 'public' or 'internal'", path=where, channel=name, key="audience"
+            )
+        settings = {k: v for k, v in entry.items() if k not in _CHANNEL_KEYS}
+        try:
+            channels.append(
+                Channel(name=name, adapter=adapter, audience=audience, settings=settings)
+            )
+        except pydantic.ValidationError as exc:
+            raise ConfigError(
+                exc.errors()[0]["msg"], path=where, channel=name, key="name"
+            ) from None
+    return tuple(channels)
+
+
+def _expand(
+    value: Any, environ: Mapping[str, str], where: str, *, channel: str | None, trail: str
+) -> Any:
+    """Replace ``${NAME}`` with the environment's value, everywhere in the file."""
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise ConfigError(
+                    f"environment variable {name} is not set",
+                    path=where,
+                    channel=channel,
+                    key=trail,
+                )
+            return environ[name]
+
+        return _VARIABLE.sub(lookup, value)
+    if isinstance(value, dict):
+        if trail.startswith("channels[") and isinstance(value.get("name"), str):
+            channel = value["name"]
+        return {
+            key: _expand(
+                item,
+                environ,
+                where,
+                channel=channel,
+                trail=key if channel else f"{trail}.{key}".lstrip("."),
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _expand(item, environ, where, channel=channel, trail=f"{trail}[{index}]")
+            for index, item in enumerate(value)
+        ]
+    return value
+
+
+def starter_config() -> str:
+    """The commented ``candor.toml`` that ``candor init`` writes."""
+    from importlib.resources import files
+
+    return files("candor").joinpath("starter.toml").read_text(encoding="utf-8")
