@@ -1,0 +1,539 @@
+"""The embedded default store: one SQLite file, safe for several threads and processes.
+
+Every operation opens its own connection, in WAL mode so readers never block the
+writer, and every write runs inside ``BEGIN IMMEDIATE`` so two writers, in one
+process or in two, take turns instead of interleaving. The version check of
+:meth:`SQLiteStore.save` runs inside that transaction, which is what makes it
+safe: of two writers that read the same version, the second to take the lock
+finds the version moved and gets a :class:`~candor.errors.ConflictError`.
+
+The timeline (table ``updates``) is append-only: triggers abort any UPDATE or
+DELETE on it, whoever issues them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from candor.adapters.base import Receipt
+from candor.errors import ConflictError, IncidentNotFound, InputError, StoreError
+from candor.model import Delivery, DeliveryState, Incident, Promise, PromiseKind, Update
+from candor.render import Message
+from candor.store.base import OutboxItem, promises_made_by
+
+if TYPE_CHECKING:
+    import builtins
+    import os
+    from collections.abc import Iterator, Sequence
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+# Each migration takes the schema from version ``i`` to ``i + 1`` (its index plus one);
+# PRAGMA user_version records how many have run. Append, never edit: files in the
+# field were made by the old entries. Statements are listed one by one because
+# ``executescript`` would commit the migration transaction half way.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            status TEXT NOT NULL,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX incidents_created_at ON incidents (created_at)",
+        """
+        CREATE TABLE updates (
+            id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (incident_id, seq)
+        )
+        """,
+        """
+        CREATE TRIGGER updates_are_never_changed BEFORE UPDATE ON updates
+        BEGIN
+            SELECT RAISE(ABORT, 'the timeline is append-only: an update cannot be changed');
+        END
+        """,
+        """
+        CREATE TRIGGER updates_are_never_deleted BEFORE DELETE ON updates
+        BEGIN
+            SELECT RAISE(ABORT, 'the timeline is append-only: an update cannot be deleted');
+        END
+        """,
+        """
+        CREATE TABLE promises (
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            update_id TEXT NOT NULL REFERENCES updates (id),
+            kind TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            kept_at TEXT,
+            kept_by TEXT REFERENCES updates (id),
+            PRIMARY KEY (update_id, kind)
+        )
+        """,
+        "CREATE INDEX promises_open ON promises (incident_id, kind) WHERE kept_at IS NULL",
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            update_id TEXT NOT NULL REFERENCES updates (id),
+            seq INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            message TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            remote_id TEXT,
+            remote_url TEXT,
+            thread_root TEXT,
+            UNIQUE (update_id, channel)
+        )
+        """,
+        "CREATE INDEX outbox_pending ON outbox (state, id)",
+        "CREATE INDEX outbox_incident ON outbox (incident_id, channel)",
+    ),
+)
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+"""The schema version this code writes; a file with a higher one is refused."""
+
+
+def _when(value: datetime) -> str:
+    # One fixed shape (UTC, microseconds, +00:00) so that text order is time order.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _when_or_none(value: datetime | None) -> str | None:
+    return None if value is None else _when(value)
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+class SQLiteStore:
+    """Incidents, timeline, promises and outbox in one SQLite file.
+
+    The file and its folder are created when missing, and the schema is brought
+    up to date when the store is opened. ``busy_timeout`` is how many seconds an
+    operation waits for another writer before giving up with a StoreError.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for the store {self.path}: {exc}") from None
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- connections and transactions ------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # A new connection per operation rather than one shared or one per thread:
+        # sqlite3 connections must not be used by two threads at once, the async
+        # facade reaches us from asyncio.to_thread's pool, and per-thread
+        # connections could not be closed by close(). Opening a SQLite connection
+        # costs tens of microseconds, far below one network post.
+        if self._closed:
+            raise StoreError(f"the store {self.path} is closed")
+        try:
+            connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        with closing(connection):
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                connection.execute("PRAGMA foreign_keys = ON")
+                yield connection
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+            return StoreError(f"{self.path} is not a SQLite database: {exc}")
+        return StoreError(f"the store {self.path} failed: {exc}")
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        # Writes take the write lock up front (IMMEDIATE), so that a read-then-write
+        # such as the version check can never be overtaken by another writer.
+        # Reads use a deferred transaction: one consistent snapshot for all
+        # their SELECTs, without blocking anyone (WAL).
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._connect() as connection:
+            try:
+                connection.execute("PRAGMA journal_mode = WAL").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from None
+            found: int = connection.execute("PRAGMA user_version").fetchone()[0]
+            if found == SCHEMA_VERSION:
+                return
+            self._check_version(found)
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                # Read again under the lock: another process may have migrated meanwhile.
+                found = connection.execute("PRAGMA user_version").fetchone()[0]
+                self._check_version(found)
+                for migration in _MIGRATIONS[found:]:
+                    for statement in migration:
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.execute("COMMIT")
+
+    def _check_version(self, found: int) -> None:
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {found}, newer than the version "
+                f"{SCHEMA_VERSION} this candor knows: upgrade candor to use it"
+            )
+
+    # -- writing ---------------------------------------------------------------
+
+    def save(
+        self,
+        incident: Incident,
+        *,
+        expected_version: int | None,
+        outbox: Sequence[OutboxItem],
+    ) -> None:
+        """Record the incident's newest update, its promises and outbox, all or nothing.
+
+        With ``expected_version`` None the incident must be new and its whole
+        timeline is written; otherwise the stored version must equal
+        ``expected_version`` (ConflictError if not, IncidentNotFound if there is no
+        such incident) and only ``incident.updates[-1]`` is appended.
+        """
+        if not incident.updates:
+            raise InputError("incident.updates", (), "save records an update; there is none")
+        if expected_version is not None and incident.version <= expected_version:
+            raise InputError(
+                "incident.version",
+                incident.version,
+                f"must be newer than the version it was changed from ({expected_version})",
+            )
+        with self._transaction(write=True) as db:
+            row = db.execute(
+                "SELECT version FROM incidents WHERE id = ?", (incident.id,)
+            ).fetchone()
+            if expected_version is None:
+                if row is not None:
+                    # Nobody expected it to exist: version 0 stands for "not yet created".
+                    raise ConflictError(incident.id, 0, row[0])
+                new_updates: Sequence[Update] = incident.updates
+                self._insert_incident(db, incident)
+            else:
+                if row is None:
+                    raise IncidentNotFound(incident.id)
+                if row[0] != expected_version:
+                    raise ConflictError(incident.id, expected_version, row[0])
+                new_updates = incident.updates[-1:]
+            for update in new_updates:
+                self._append(db, update)
+            if expected_version is not None:
+                self._update_incident(db, incident)
+            for item in outbox:
+                self._insert_outbox(db, item)
+
+    def _insert_incident(self, db: sqlite3.Connection, incident: Incident) -> None:
+        db.execute(
+            "INSERT INTO incidents (id, version, status, data, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                incident.id,
+                incident.version,
+                incident.status.value,
+                _incident_json(incident),
+                _when(incident.created_at),
+                _when(incident.updated_at),
+            ),
+        )
+
+    def _update_incident(self, db: sqlite3.Connection, incident: Incident) -> None:
+        db.execute(
+            "UPDATE incidents SET version = ?, status = ?, data = ?, updated_at = ? WHERE id = ?",
+            (
+                incident.version,
+                incident.status.value,
+                _incident_json(incident),
+                _when(incident.updated_at),
+                incident.id,
+            ),
+        )
+
+    def _append(self, db: sqlite3.Connection, update: Update) -> None:
+        """Add one update to the timeline, keep the promises it keeps, record those it makes."""
+        try:
+            db.execute(
+                "INSERT INTO updates (id, incident_id, seq, data, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    update.id,
+                    update.incident_id,
+                    update.seq,
+                    update.model_dump_json(),
+                    _when(update.created_at),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"update {update.id} (seq {update.seq}) of incident {update.incident_id} "
+                f"cannot join the timeline: {exc}"
+            ) from None
+        db.execute(
+            "UPDATE promises SET kept_at = ?, kept_by = ?"
+            " WHERE incident_id = ? AND kind = ? AND kept_at IS NULL",
+            (
+                _when(update.created_at),
+                update.id,
+                update.incident_id,
+                PromiseKind.NEXT_UPDATE.value,
+            ),
+        )
+        for promise in promises_made_by(update):
+            db.execute(
+                "INSERT INTO promises (incident_id, update_id, kind, due_at, kept_at, kept_by)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    promise.incident_id,
+                    promise.update_id,
+                    promise.kind.value,
+                    _when(promise.due_at),
+                    _when_or_none(promise.kept_at),
+                    promise.kept_by,
+                ),
+            )
+
+    def _insert_outbox(self, db: sqlite3.Connection, item: OutboxItem) -> None:
+        try:
+            db.execute(
+                "INSERT INTO outbox (incident_id, update_id, seq, channel, idempotency_key,"
+                " message, state, attempts, last_error, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.incident_id,
+                    item.update_id,
+                    item.seq,
+                    item.channel,
+                    item.idempotency_key,
+                    item.message.model_dump_json(),
+                    item.state.value,
+                    item.attempts,
+                    item.last_error,
+                    _when(item.created_at),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"outbox row for update {item.update_id} on channel {item.channel!r} "
+                f"cannot be recorded: {exc}"
+            ) from None
+
+    def record_sent(self, item_id: int, receipt: Receipt, *, at: datetime) -> None:
+        """Mark an outbox row delivered, with what the service said (its receipt)."""
+        self._change_outbox(
+            item_id,
+            "state = 'sent', sent_at = ?, remote_id = ?, remote_url = ?, thread_root = ?,"
+            " attempts = attempts + 1",
+            (_when(at), receipt.remote_id, receipt.url, receipt.thread_root),
+        )
+
+    def record_failure(self, item_id: int, error: str, *, final: bool, at: datetime) -> None:
+        """Count a failed attempt; ``final`` marks the row failed for good."""
+        state = DeliveryState.FAILED if final else DeliveryState.PENDING
+        self._change_outbox(
+            item_id,
+            "state = ?, last_error = ?, attempts = attempts + 1",
+            (state.value, error),
+        )
+
+    def _change_outbox(self, item_id: int, assignments: str, values: tuple[Any, ...]) -> None:
+        with self._transaction(write=True) as db:
+            changed = db.execute(
+                f"UPDATE outbox SET {assignments} WHERE id = ?", (*values, item_id)
+            ).rowcount
+            if changed != 1:
+                raise StoreError(f"the store {self.path} has no outbox row with id {item_id}")
+
+    # -- reading ---------------------------------------------------------------
+
+    def get(self, incident_id: str) -> Incident:
+        """The incident with its timeline and deliveries; IncidentNotFound if there is none."""
+        with self._transaction(write=False) as db:
+            row = db.execute("SELECT data FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+            if row is None:
+                raise IncidentNotFound(incident_id)
+            return self._incident(db, incident_id, row[0])
+
+    def list(self, *, open_only: bool = False) -> builtins.list[Incident]:
+        """Incidents, newest first, each with its timeline and deliveries."""
+        query = "SELECT id, data FROM incidents"
+        if open_only:
+            query += " WHERE status != 'resolved'"
+        query += " ORDER BY created_at DESC, rowid DESC"
+        with self._transaction(write=False) as db:
+            return [self._incident(db, row[0], row[1]) for row in db.execute(query).fetchall()]
+
+    def _incident(self, db: sqlite3.Connection, incident_id: str, data: str) -> Incident:
+        updates = db.execute(
+            "SELECT id, data FROM updates WHERE incident_id = ? ORDER BY seq", (incident_id,)
+        ).fetchall()
+        deliveries = db.execute(
+            "SELECT id, channel, update_id, seq, state, attempts, last_error, remote_id,"
+            " remote_url, sent_at FROM outbox WHERE incident_id = ? ORDER BY seq, channel",
+            (incident_id,),
+        ).fetchall()
+        with self._reading("incident", incident_id):
+            fields = json.loads(data)
+            fields["updates"] = [self._update(row[0], row[1]) for row in updates]
+            fields["deliveries"] = [self._delivery(row) for row in deliveries]
+            return Incident.model_validate(fields)
+
+    def _update(self, update_id: str, data: str) -> dict[str, Any]:
+        with self._reading("update", update_id):
+            fields: dict[str, Any] = json.loads(data)
+            return fields
+
+    def _delivery(self, row: Sequence[Any]) -> Delivery:
+        with self._reading("outbox row", row[0]):
+            return Delivery(
+                channel=row[1],
+                update_id=row[2],
+                seq=row[3],
+                state=row[4],
+                attempts=row[5],
+                last_error=row[6],
+                remote_id=row[7],
+                remote_url=row[8],
+                sent_at=_parse_when(row[9]),
+            )
+
+    @contextmanager
+    def _reading(self, what: str, key: object) -> Iterator[None]:
+        # Whatever the file holds, a reader gets a StoreError naming the row,
+        # not a JSON or pydantic traceback from deep inside.
+        try:
+            yield
+        except StoreError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(
+                f"the store {self.path} holds a corrupt {what} {key!r}: {reason}"
+            ) from None
+
+    def promises(self, *, open_only: bool = True) -> builtins.list[Promise]:
+        """Promises made by updates, soonest due first; only those still open by default."""
+        query = "SELECT incident_id, update_id, kind, due_at, kept_at, kept_by FROM promises"
+        if open_only:
+            query += " WHERE kept_at IS NULL"
+        query += " ORDER BY due_at, rowid"
+        with self._transaction(write=False) as db:
+            rows = db.execute(query).fetchall()
+        made = []
+        for row in rows:
+            with self._reading("promise", f"{row[1]}/{row[2]}"):
+                made.append(
+                    Promise(
+                        incident_id=row[0],
+                        update_id=row[1],
+                        kind=row[2],
+                        due_at=_parse_when(row[3]),
+                        kept_at=_parse_when(row[4]),
+                        kept_by=row[5],
+                    )
+                )
+        return made
+
+    def pending(self, *, incident_id: str | None = None) -> builtins.list[OutboxItem]:
+        """Outbox rows still owed, oldest first (so update 3 never overtakes update 2)."""
+        query = (
+            "SELECT id, incident_id, update_id, seq, channel, idempotency_key, message, state,"
+            " attempts, last_error, created_at FROM outbox WHERE state = 'pending'"
+        )
+        parameters: tuple[str, ...] = ()
+        if incident_id is not None:
+            query += " AND incident_id = ?"
+            parameters = (incident_id,)
+        with self._transaction(write=False) as db:
+            rows = db.execute(query + " ORDER BY id", parameters).fetchall()
+        owed = []
+        for row in rows:
+            with self._reading("outbox row", row[0]):
+                owed.append(
+                    OutboxItem(
+                        id=row[0],
+                        incident_id=row[1],
+                        update_id=row[2],
+                        seq=row[3],
+                        channel=row[4],
+                        idempotency_key=row[5],
+                        message=Message.model_validate_json(row[6]),
+                        state=DeliveryState(row[7]),
+                        attempts=row[8],
+                        last_error=row[9],
+                        created_at=datetime.fromisoformat(row[10]),
+                    )
+                )
+        return owed
+
+    def receipts(self, incident_id: str, channel: str) -> builtins.list[Receipt]:
+        """Receipts of the incident's delivered updates on a channel, oldest first."""
+        with self._transaction(write=False) as db:
+            rows = db.execute(
+                "SELECT remote_id, remote_url, thread_root FROM outbox"
+                " WHERE incident_id = ? AND channel = ? AND state = 'sent' ORDER BY seq, id",
+                (incident_id, channel),
+            ).fetchall()
+        return [
+            Receipt(channel=channel, remote_id=row[0], url=row[1], thread_root=row[2])
+            for row in rows
+        ]
+
+    def close(self) -> None:
+        """Refuse further use. No connection outlives an operation, so nothing else is held."""
+        self._closed = True
+
+
+def _incident_json(incident: Incident) -> str:
+    # The timeline and deliveries have tables of their own; the row holds the rest.
+    return incident.model_dump_json(exclude={"updates", "deliveries"})
