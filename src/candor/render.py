@@ -153,6 +153,7 @@ class Renderer:
         env.filters["at"] = self.at
         env.filters["percent"] = format_fraction
         env.filters["day"] = self.day
+        env.filters["sentence"] = _sentence
         return env
 
     def at(self, when: datetime | None) -> str:
@@ -251,6 +252,12 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise TemplateError(name, str(exc)) from None
         return _tidy(text)
+
+
+def _sentence(text: str) -> str:
+    """Text that ends as a sentence does, so templates can follow it with another."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 def _tidy(text: str) -> str:

@@ -1,0 +1,577 @@
+"""The ``candor`` command: incidents from a shell, a runbook or cron.
+
+Exit status: 0 success; 1 a user error (one line on standard error, never a
+traceback); 2 a usage error; 3 ``overdue`` found broken promises; 4 the update
+was recorded but at least one channel has not taken it yet (``candor deliver``
+tries again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from candor._version import __version__
+from candor.errors import CandorError
+
+__all__ = ["cli", "main"]
+
+EXIT_ERROR = 1
+EXIT_OVERDUE = 3
+EXIT_UNDELIVERED = 4
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """What the global options chose, shared by every command."""
+
+    def __init__(self, config: str | None, as_json: bool) -> None:
+        self.config = config
+        self.as_json = as_json
+
+    @contextlib.contextmanager
+    def communicator(self) -> Iterator[Any]:
+        from candor.communicator import Communicator
+
+        # In --json mode standard output carries only the JSON document, so
+        # anything an adapter prints (the console channel) goes to stderr.
+        quiet = contextlib.redirect_stdout(sys.stderr) if self.as_json else contextlib.nullcontext()
+        with quiet:
+            comms = Communicator.from_config(self.config)
+            try:
+                yield comms
+            finally:
+                comms.close()
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="candor")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    envvar="CANDOR_CONFIG",
+    help="The candor.toml to use (default: ./candor.toml, else the embedded default).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, as_json: bool, verbose: int) -> None:
+    """Tell customers the truth during an incident, on every channel, and never go quiet."""
+    _configure_logging(verbose)
+    ctx.obj = State(config, as_json)
+
+
+def _configure_logging(verbose: int) -> None:
+    import logging
+
+    import structlog
+
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def scope_options(*, required: bool) -> Callable[[F], F]:
+    """The options that describe who and what is affected."""
+
+    def decorate(command: F) -> F:
+        options = [
+            click.option(
+                "-c",
+                "--component",
+                "components",
+                multiple=True,
+                required=required,
+                help="An affected component (repeat for several).",
+            ),
+            click.option("-r", "--region", "regions", multiple=True, help="An affected region."),
+            click.option(
+                "--fraction",
+                type=str,
+                help="Share of customers affected, in (0, 1]: 0.012 for 1.2%.",
+            ),
+            click.option("--count", type=str, help="Number of customers affected."),
+            click.option("--customers", help="What the count counts (default: customers)."),
+            click.option(
+                "--degraded",
+                is_flag=True,
+                default=None,
+                help="It works, badly (slow, some requests fail); default: it is down.",
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _number(option: str, text: str | None, kind: type[int] | type[float]) -> Any:
+    from candor.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        wanted = "a whole number" if kind is int else "a number such as 0.012 (for 1.2%)"
+        raise InputError(option, text, f"must be {wanted}") from None
+
+
+def _scope(
+    current: Any,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    fraction: str | None,
+    count: str | None,
+    customers: str | None,
+    degraded: bool | None,
+) -> Any:
+    """A Scope from the options, over ``current`` (None to build a new one)."""
+    from candor.model import Scope
+
+    given: dict[str, Any] = {}
+    if components:
+        given["components"] = list(components)
+    if regions:
+        given["regions"] = list(regions)
+    if fraction is not None:
+        given["affected_fraction"] = _number("--fraction", fraction, float)
+    if count is not None:
+        given["affected_count"] = _number("--count", count, int)
+    if customers is not None:
+        given["customers"] = customers
+    if degraded is not None:
+        given["effect"] = "degraded" if degraded else "outage"
+    if current is None:
+        return Scope(**given)
+    if not given:
+        return None
+    return Scope(**{**current.scope.model_dump(), **given})
+
+
+def _emit(state: State, data: Any, text: Callable[[], None]) -> None:
+    if state.as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        text()
+
+
+def _incident_json(incident: Any) -> Any:
+    return incident.model_dump(mode="json")
+
+
+def _report_delivery(state: State, incident: Any) -> None:
+    """Print the incident's new update and where it went; exit 4 if a channel has not taken it."""
+    update = incident.updates[-1]
+    owed = [d for d in incident.deliveries if d.update_id == update.id and d.state != "sent"]
+
+    def text() -> None:
+        click.echo(f"{incident.id}: {incident.status.value} · {incident.title}")
+        if incident.next_update_by is not None:
+            click.echo(f"Next update promised by {_when(incident.next_update_by)}.")
+        for delivery in incident.deliveries:
+            if delivery.update_id == update.id:
+                mark = "sent" if delivery.state == "sent" else f"NOT SENT: {delivery.last_error}"
+                click.echo(f"  {delivery.channel}: {mark}")
+
+    _emit(state, _incident_json(incident), text)
+    if owed:
+        channels = ", ".join(d.channel for d in owed)
+        click.echo(
+            f"candor: recorded, but not yet delivered to: {channels}; "
+            "run `candor deliver` to try again",
+            err=True,
+        )
+        sys.exit(EXIT_UNDELIVERED)
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    help="Where to put the demo (default: a new temporary folder).",
+)
+@pass_state
+def demo(state: State, directory: str | None) -> None:
+    """Run a realistic incident from open to resolved on the embedded default."""
+    from candor.demo import run_demo
+
+    result = run_demo(Path(directory) if directory else None, quiet=state.as_json)
+    _emit(
+        state,
+        {k: str(v) for k, v in result.items()},
+        lambda: click.echo(
+            "\nThe demo incident is resolved.\n"
+            f"  Status page: {result['index']}\n"
+            f"  Atom feed:   {result['feed']}\n"
+            f"  Summary API: {result['summary']}\n"
+            f"  Store:       {result['store']}\n"
+            "Open the status page in a browser to see the whole timeline."
+        ),
+    )
+
+
+@cli.command()
+@click.option("--path", default="candor.toml", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_state
+def init(state: State, path: str, force: bool) -> None:
+    """Write a commented candor.toml to start from."""
+    from candor.config import starter_config
+    from candor.errors import ConfigError
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise ConfigError("already exists; pass --force to overwrite it", path=str(target))
+    target.write_text(starter_config(), encoding="utf-8")
+    _emit(state, {"path": str(target)}, lambda: click.echo(f"Wrote {target}"))
+
+
+@cli.command(name="open")
+@click.argument("title")
+@scope_options(required=True)
+@click.option("-m", "--message", required=True, help="What customers see, in plain words.")
+@click.option("--status", default="investigating", show_default=True)
+@click.option("--impact", help="none, minor, major or critical (default: from the scope).")
+@click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
+@click.option("--started-at", help="When it started, ISO 8601 with a UTC offset.")
+@pass_state
+def open_(
+    state: State,
+    title: str,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    fraction: str | None,
+    count: str | None,
+    customers: str | None,
+    degraded: bool | None,
+    message: str,
+    status: str,
+    impact: str | None,
+    next_update_in: str | None,
+    started_at: str | None,
+) -> None:
+    """Open an incident and tell every channel."""
+    scope = _scope(None, components, regions, fraction, count, customers, degraded)
+    with state.communicator() as comms:
+        incident = comms.open(
+            title,
+            scope,
+            message,
+            status=status,
+            impact=impact,
+            next_update_in=next_update_in,
+            started_at=started_at,
+        )
+    _report_delivery(state, incident)
+
+
+@cli.command()
+@click.argument("incident_id")
+@scope_options(required=False)
+@click.option("-m", "--message", required=True, help="What is new, in plain words.")
+@click.option("--status", help="investigating, identified or monitoring (default: unchanged).")
+@click.option("--impact", help="none, minor, major or critical.")
+@click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
+@click.option("--cause", help="The cause, once it is known.")
+@pass_state
+def update(
+    state: State,
+    incident_id: str,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    fraction: str | None,
+    count: str | None,
+    customers: str | None,
+    degraded: bool | None,
+    message: str,
+    status: str | None,
+    impact: str | None,
+    next_update_in: str | None,
+    cause: str | None,
+) -> None:
+    """Post an update on an open incident."""
+    with state.communicator() as comms:
+        current = comms.get(incident_id)
+        scope = _scope(current, components, regions, fraction, count, customers, degraded)
+        incident = comms.update(
+            incident_id,
+            message=message,
+            status=status,
+            scope=scope,
+            impact=impact,
+            next_update_in=next_update_in,
+            cause=cause,
+        )
+    _report_delivery(state, incident)
+
+
+@cli.command()
+@click.argument("incident_id")
+@click.option("-m", "--message", required=True, help="What happened and what was changed.")
+@click.option("--cause", help="What caused it.")
+@click.option("--postmortem-by", help="When the write-up will be published (a date or datetime).")
+@pass_state
+def resolve(
+    state: State, incident_id: str, message: str, cause: str | None, postmortem_by: str | None
+) -> None:
+    """Resolve an incident on every channel."""
+    with state.communicator() as comms:
+        incident = comms.resolve(
+            incident_id, message=message, cause=cause, postmortem_by=postmortem_by
+        )
+    _report_delivery(state, incident)
+
+
+@cli.command()
+@click.argument("incident_id")
+@click.option("-m", "--message", required=True, help="What is happening again.")
+@click.option("--status", default="investigating", show_default=True)
+@click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
+@pass_state
+def reopen(
+    state: State, incident_id: str, message: str, status: str, next_update_in: str | None
+) -> None:
+    """Reopen a resolved incident."""
+    with state.communicator() as comms:
+        incident = comms.reopen(
+            incident_id, message=message, status=status, next_update_in=next_update_in
+        )
+    _report_delivery(state, incident)
+
+
+@cli.command(name="list")
+@click.option("--open", "open_only", is_flag=True, help="Only incidents not yet resolved.")
+@pass_state
+def list_(state: State, open_only: bool) -> None:
+    """List incidents, newest first."""
+    with state.communicator() as comms:
+        incidents = comms.list(open_only=open_only)
+
+    def text() -> None:
+        if not incidents:
+            click.echo("No incidents." if not open_only else "No open incidents.")
+        for incident in incidents:
+            promised = (
+                f"next update by {_when(incident.next_update_by)}"
+                if incident.next_update_by
+                else ""
+            )
+            click.echo(
+                f"{incident.id}  {incident.status.value:<13} {incident.impact.value:<8} "
+                f"{incident.title}  {promised}".rstrip()
+            )
+
+    _emit(state, [_incident_json(i) for i in incidents], text)
+
+
+@cli.command()
+@click.argument("incident_id")
+@pass_state
+def show(state: State, incident_id: str) -> None:
+    """Show an incident's whole timeline and where each update went."""
+    with state.communicator() as comms:
+        incident = comms.get(incident_id)
+
+    def text() -> None:
+        scope = incident.scope
+        click.echo(f"{incident.id}: {incident.title}")
+        click.echo(f"  status {incident.status.value}, impact {incident.impact.value}")
+        click.echo(f"  components: {', '.join(scope.components)}")
+        if scope.regions:
+            click.echo(f"  regions: {', '.join(scope.regions)}")
+        if scope.affected_fraction is not None:
+            click.echo(f"  affected fraction: {scope.affected_fraction:g}")
+        if scope.affected_count is not None:
+            click.echo(f"  affected count: {scope.affected_count}")
+        click.echo(f"  started {_when(incident.started_at)}")
+        if incident.next_update_by:
+            click.echo(f"  next update promised by {_when(incident.next_update_by)}")
+        if incident.resolved_at:
+            click.echo(f"  resolved {_when(incident.resolved_at)}")
+        for entry in incident.updates:
+            back = " (back-step)" if entry.is_back_step else ""
+            click.echo(f"\n#{entry.seq} {_when(entry.created_at)} {entry.status.value}{back}")
+            click.echo(f"  {entry.message}")
+            for delivery in incident.deliveries:
+                if delivery.update_id == entry.id:
+                    extra = f" ({delivery.last_error})" if delivery.last_error else ""
+                    click.echo(f"  -> {delivery.channel}: {delivery.state.value}{extra}")
+
+    _emit(state, _incident_json(incident), text)
+
+
+@cli.command()
+@click.argument("incident_id", required=False)
+@click.option("--title", help="For a new incident: its title.")
+@scope_options(required=False)
+@click.option("-m", "--message", required=True)
+@click.option("--status")
+@click.option("--impact")
+@click.option("--next-update-in")
+@click.option("--cause")
+@pass_state
+def preview(
+    state: State,
+    incident_id: str | None,
+    title: str | None,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    fraction: str | None,
+    count: str | None,
+    customers: str | None,
+    degraded: bool | None,
+    message: str,
+    status: str | None,
+    impact: str | None,
+    next_update_in: str | None,
+    cause: str | None,
+) -> None:
+    """Show what every channel would get, without storing or sending anything.
+
+    With no INCIDENT_ID it previews opening a new incident (--title and -c are
+    then required); with one it previews an update (or, with --status resolved,
+    the resolution).
+    """
+    from candor.errors import InputError
+
+    arguments: dict[str, Any] = {"message": message}
+    with state.communicator() as comms:
+        if incident_id is None:
+            if not title:
+                raise InputError("--title", title, "a new incident needs a title")
+            if not components:
+                raise InputError("--component", None, "a new incident needs a component")
+            arguments["title"] = title
+            arguments["scope"] = _scope(
+                None, components, regions, fraction, count, customers, degraded
+            )
+            for key, value in {
+                "status": status,
+                "impact": impact,
+                "next_update_in": next_update_in,
+            }.items():
+                if value is not None:
+                    arguments[key] = value
+        else:
+            current = comms.get(incident_id)
+            scope = _scope(current, components, regions, fraction, count, customers, degraded)
+            resolving = (status or "").lower() == "resolved"
+            extra = {"status": status, "cause": cause}
+            if not resolving:
+                extra |= {"scope": scope, "impact": impact, "next_update_in": next_update_in}
+            arguments |= {k: v for k, v in extra.items() if v is not None}
+        messages = comms.preview(incident_id, **arguments)
+
+    def text() -> None:
+        for message_ in messages:
+            click.echo(f"── {message_.channel} ({message_.form.value}) ──")
+            click.echo(message_.text)
+            click.echo()
+
+    _emit(state, [m.model_dump(mode="json") for m in messages], text)
+
+
+@cli.command()
+@click.option("--now", help="Judge at this time (ISO 8601 with offset) instead of now.")
+@pass_state
+def overdue(state: State, now: str | None) -> None:
+    """List broken promises; exit status 3 if there are any, for cron."""
+    from candor.model import parse_when
+
+    moment = parse_when(now, "--now") if now else None
+    with state.communicator() as comms:
+        broken = comms.overdue(moment)
+
+    def text() -> None:
+        if not broken:
+            click.echo("Nothing is overdue: every promise is on time.")
+        for promise in broken:
+            what = "next update" if promise.kind == "next_update" else "write-up"
+            click.echo(
+                f"{promise.incident_id}: {what} was due by {_when(promise.due_at)} "
+                f"(promised in update {promise.update_id})"
+            )
+
+    _emit(state, [p.model_dump(mode="json") for p in broken], text)
+    if broken:
+        sys.exit(EXIT_OVERDUE)
+
+
+@cli.command()
+@pass_state
+def deliver(state: State) -> None:
+    """Send whatever is still owed to any channel."""
+    with state.communicator() as comms:
+        outcomes = comms.deliver_pending()
+    failed = [o for o in outcomes if not o.sent]
+
+    def text() -> None:
+        if not outcomes:
+            click.echo("Nothing is owed to any channel.")
+        for outcome in outcomes:
+            state_ = "sent" if outcome.sent else f"NOT SENT: {outcome.error}"
+            click.echo(
+                f"{outcome.item.incident_id} update {outcome.item.seq} -> {outcome.channel}: {state_}"
+            )
+
+    _emit(
+        state,
+        [
+            {
+                "incident_id": o.item.incident_id,
+                "seq": o.item.seq,
+                "channel": o.channel,
+                "sent": o.sent,
+                "error": o.error,
+            }
+            for o in outcomes
+        ],
+        text,
+    )
+    if failed:
+        sys.exit(EXIT_UNDELIVERED)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a candor error is one line on standard error and exit status 1."""
+    try:
+        cli.main(args=argv, prog_name="candor", standalone_mode=False)
+    except CandorError as exc:
+        click.echo(f"candor: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("candor: aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        sys.exit(130)
