@@ -536,9 +536,8 @@ def deliver(state: State) -> None:
             click.echo("Nothing is owed to any channel.")
         for outcome in outcomes:
             state_ = "sent" if outcome.sent else f"NOT SENT: {outcome.error}"
-            click.echo(
-                f"{outcome.item.incident_id} update {outcome.item.seq} -> {outcome.channel}: {state_}"
-            )
+            item = outcome.item
+            click.echo(f"{item.incident_id} update {item.seq} -> {outcome.channel}: {state_}")
 
     _emit(
         state,

@@ -518,26 +518,27 @@ class Communicator:
         channels: Iterable[Channel] | None = None,
         **options: Any,
     ) -> None:
-        self._runner = asyncio.Runner()
-        self._async = self._run(_build(channels, options))
+        self._start(_build(channels, options))
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
         """See :meth:`AsyncCommunicator.from_config`."""
         self = cls.__new__(cls)
-        self._runner = asyncio.Runner()
-        self._async = self._run(_from_config(path, overrides))
+        self._start(_from_config(path, overrides))
         return self
 
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+    def _start(self, build: Coroutine[Any, Any, AsyncCommunicator]) -> None:
+        _refuse_inside_event_loop(build)
+        self._runner = asyncio.Runner()
         try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return self._runner.run(coroutine)
-        coroutine.close()
-        raise CandorError(
-            "Communicator cannot run inside a running event loop; use AsyncCommunicator there"
-        )
+            self._async = self._run(build)
+        except BaseException:
+            self._runner.close()
+            raise
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        _refuse_inside_event_loop(coroutine)
+        return self._runner.run(coroutine)
 
     @property
     def store(self) -> Store:
@@ -604,6 +605,17 @@ class Communicator:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _refuse_inside_event_loop(coroutine: Coroutine[Any, Any, Any]) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    coroutine.close()
+    raise CandorError(
+        "Communicator cannot run inside a running event loop; use AsyncCommunicator there"
+    )
 
 
 async def _build(channels: Iterable[Channel] | None, options: dict[str, Any]) -> AsyncCommunicator:
