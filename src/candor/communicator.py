@@ -97,7 +97,6 @@ class AsyncCommunicator:
 
             client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
         self.client = client
-        self.store = self._open_store(store if store is not None else defaults.store_url)
         chosen = tuple(channels) if channels is not None else defaults.channels
         self.channels: dict[str, Channel] = {}
         self.adapters: dict[str, Adapter] = {}
@@ -106,6 +105,8 @@ class AsyncCommunicator:
                 raise ConfigError("two channels have this name", channel=channel.name, key="name")
             self.channels[channel.name] = channel
             self.adapters[channel.name] = self._build_adapter(channel)
+        # The store is opened last, so a configuration mistake leaves no file behind.
+        self.store = self._open_store(store if store is not None else defaults.store_url)
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
