@@ -580,11 +580,6 @@ class TestUserErrors:
         monkeypatch.setenv("CANDOR_CONFIG", _config(tmp_path, "[bogus]\n"))
         assert "bogus" in assert_user_error(run(capsys, "list", code=1))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="parse_when replaces the text with the parsed datetime before refusing it, "
-        "so the error shows datetime.datetime(2026, 1, 1, 10, 0) instead of what was typed",
-    )
     def test_a_naive_datetime_is_quoted_as_typed(self, capsys: pytest.CaptureFixture[str]) -> None:
         result = run(
             capsys,
@@ -631,12 +626,6 @@ class TestUsageErrors:
 
 
 class TestCauseInMessages:
-    @pytest.mark.xfail(
-        strict=True,
-        reason="templates/long/resolved.j2 (and short/resolved.j2) read update.cause, not "
-        "incident.cause: a resolution without --cause says the cause is not established "
-        "after an earlier update named it",
-    )
     def test_a_resolution_does_not_forget_the_cause_already_named(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -77,9 +77,12 @@ def _configure_logging(verbose: int) -> None:
 
     import structlog
 
+    from candor.log import redact
+
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     structlog.configure(
         processors=[
+            redact,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
             structlog.dev.ConsoleRenderer(colors=False),
@@ -481,10 +484,13 @@ def preview(
         else:
             current = comms.get(incident_id)
             scope = _scope(current, components, regions, fraction, count, customers, degraded)
-            resolving = (status or "").lower() == "resolved"
-            extra = {"status": status, "cause": cause}
-            if not resolving:
-                extra |= {"scope": scope, "impact": impact, "next_update_in": next_update_in}
+            extra = {
+                "status": status,
+                "cause": cause,
+                "scope": scope,
+                "impact": impact,
+                "next_update_in": next_update_in,
+            }
             arguments |= {k: v for k, v in extra.items() if v is not None}
         messages = comms.preview(incident_id, **arguments)
 

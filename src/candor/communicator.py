@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-import structlog
-
 from candor.adapters.base import Adapter, Channel
 from candor.errors import AdapterError, CandorError, ConfigError, InputError
+from candor.log import get_logger
 from candor.model import (
     Incident,
     Organization,
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncCommunicator", "Communicator"]
 
-log = structlog.get_logger("candor")
+log = get_logger("candor")
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -260,6 +259,8 @@ class AsyncCommunicator:
             raise InputError(
                 "next_update_in", next_update_in, "a resolution is final and promises no update"
             )
+        if kind is UpdateKind.RESOLVE and cause is None:
+            cause = current.cause  # the resolution restates the cause already named
         seq = len(current.updates) + 1
         update = Update(
             id=f"{current.id}.{seq}",

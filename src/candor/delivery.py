@@ -15,10 +15,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import structlog
-
 from candor.adapters.base import DeliveryContext
 from candor.errors import DeliveryError
+from candor.log import get_logger
 
 if TYPE_CHECKING:
     from candor.adapters.base import Adapter
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "deliver", "idempotency_key"]
 
-log = structlog.get_logger("candor.delivery")
+log = get_logger("candor.delivery")
 
 _NAMESPACE = uuid.UUID("6f1c1c9e-64a4-4b55-9d8e-6b1d2f3c0a11")
 

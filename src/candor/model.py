@@ -405,6 +405,7 @@ def parse_duration(value: object, field: str = "next_update_in") -> timedelta:
 
 def parse_when(value: object, field: str) -> datetime:
     """A timezone-aware datetime from a datetime or ISO 8601 text; naive values are refused."""
+    parsed = value
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -414,11 +415,11 @@ def parse_when(value: object, field: str) -> datetime:
                 parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise InputError(field, value, "must be an ISO 8601 date or datetime") from None
-        value = parsed
-    if not isinstance(value, datetime):
+    if not isinstance(parsed, datetime):
         raise InputError(field, value, "must be a timezone-aware datetime")
-    if value.tzinfo is None or value.utcoffset() is None:
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        # The error quotes the value as it was given, text or datetime.
         raise InputError(
             field, value, "a timezone-aware datetime is required (naive datetimes are not guessed)"
         )
-    return value.astimezone(UTC)
+    return parsed.astimezone(UTC)
