@@ -231,6 +231,7 @@ def demo(state: State, directory: str | None) -> None:
         lambda: click.echo(
             "\nThe demo incident is resolved.\n"
             f"  Status page: {result['index']}\n"
+            f"  Incident:    {result['incident']}\n"
             f"  Atom feed:   {result['feed']}\n"
             f"  Summary API: {result['summary']}\n"
             f"  Store:       {result['store']}\n"

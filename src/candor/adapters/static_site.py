@@ -486,7 +486,9 @@ class _SiteView:
             "status_label": incident.status.value.capitalize(),
             "impact": incident.impact.value,
             "is_open": incident.is_open,
-            "what": facts["what"],
+            "what": facts["what"]
+            if incident.is_open
+            else f"{facts['components']} {facts['was']} {facts['state']}{facts['where']}",
             "who": facts["who"],
             "for_you": facts["for_you"],
             "started": self.stamp(incident.started_at),

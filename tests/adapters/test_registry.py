@@ -1,0 +1,48 @@
+"""Adapters are found through entry points, candor's own included, and a broken one is named."""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from candor import AdapterError
+from candor.adapters import registry
+
+
+@pytest.fixture
+def with_plugins(monkeypatch: pytest.MonkeyPatch) -> dict[str, EntryPoint]:
+    points = dict(registry._entry_points())
+    monkeypatch.setattr(registry, "_entry_points", lambda: points)
+    return points
+
+
+class TestRegistry:
+    def test_candors_own_adapters_are_registered_through_the_entry_point_group(self) -> None:
+        assert {"console", "static_site"} <= set(registry.available())
+        assert registry.load("console").__name__ == "ConsoleAdapter"  # type: ignore[attr-defined]
+
+    def test_an_unknown_adapter_lists_the_installed_ones(self) -> None:
+        with pytest.raises(AdapterError, match=r"installed: .*console") as caught:
+            registry.load("carrier_pigeon")
+        assert caught.value.adapter == "carrier_pigeon"
+
+    def test_a_plugin_that_fails_to_import_is_named_not_skipped(
+        self, with_plugins: dict[str, EntryPoint]
+    ) -> None:
+        with_plugins["broken"] = EntryPoint(
+            name="broken", value="no_such_module_here:Adapter", group=registry.GROUP
+        )
+        assert "broken" in registry.available()
+        with pytest.raises(AdapterError) as caught:
+            registry.load("broken")
+        message = str(caught.value)
+        assert "broken = no_such_module_here:Adapter" in message
+        assert "ModuleNotFoundError" in message
+
+    def test_a_plugin_that_is_not_an_adapter_is_refused(
+        self, with_plugins: dict[str, EntryPoint]
+    ) -> None:
+        with_plugins["json"] = EntryPoint(name="json", value="json:dumps", group=registry.GROUP)
+        with pytest.raises(AdapterError, match="not an adapter"):
+            registry.load("json")

@@ -1,0 +1,47 @@
+"""candor's events are quiet by default, follow structlog when configured, and hide secrets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from candor.log import get_logger, redact
+
+
+@pytest.fixture(autouse=True)
+def unconfigured() -> Iterator[None]:
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
+
+def test_without_configuration_events_go_to_the_stdlib_logger(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with caplog.at_level(logging.INFO, logger="candor.test"):
+        get_logger("candor.test").info("update_delivered", channel="status", seq=2)
+    assert capsys.readouterr().out == ""
+    (record,) = caplog.records
+    assert record.name == "candor.test"
+    assert "event='update_delivered'" in record.getMessage()
+    assert "channel='status'" in record.getMessage()
+
+
+def test_secrets_never_reach_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="candor.test"):
+        get_logger("candor.test").warning("oops", access_token="abc123", api_key="k")
+    assert "abc123" not in caplog.text
+    assert "**********" in caplog.text
+    assert redact(None, "info", {"password": "p", "channel": "x"}) == {
+        "password": "**********",
+        "channel": "x",
+    }
+
+
+def test_with_structlog_configured_events_follow_that_configuration() -> None:
+    with structlog.testing.capture_logs() as logs:
+        get_logger("candor.test").info("update_recorded", seq=1)
+    assert logs == [{"event": "update_recorded", "seq": 1, "log_level": "info"}]
