@@ -346,6 +346,12 @@ class AsyncCommunicator:
             self.store, self.adapters, self.organization, self.now, incident_id=incident_id
         )
 
+    async def _change(self, incident_id: str, *, kind: UpdateKind, **arguments: Any) -> Incident:
+        """Read, plan against what was read, and commit only if nobody wrote in between."""
+        current = await self._current(incident_id)
+        incident = self._plan_change(current, kind=kind, **arguments)
+        return await self._commit(incident, expected_version=current.version)
+
     async def _current(self, incident_id: str) -> Incident:
         if not isinstance(incident_id, str) or not incident_id:
             raise InputError("incident_id", incident_id, "must be an incident id such as inc-…")
@@ -399,9 +405,8 @@ class AsyncCommunicator:
         goes through :meth:`resolve`. Raises ConflictError if another writer
         changed the incident meanwhile.
         """
-        current = await self._current(incident_id)
-        incident = self._plan_change(
-            current,
+        return await self._change(
+            incident_id,
             kind=UpdateKind.UPDATE,
             message=message,
             status=status,
@@ -410,7 +415,6 @@ class AsyncCommunicator:
             next_update_in=next_update_in,
             cause=cause,
         )
-        return await self._commit(incident, expected_version=current.version)
 
     async def resolve(
         self,
@@ -421,15 +425,13 @@ class AsyncCommunicator:
         postmortem_by: datetime | str | None = None,
     ) -> Incident:
         """Resolve the incident on every channel; ``postmortem_by`` promises the write-up."""
-        current = await self._current(incident_id)
-        incident = self._plan_change(
-            current,
+        return await self._change(
+            incident_id,
             kind=UpdateKind.RESOLVE,
             message=message,
             cause=cause,
             postmortem_by=postmortem_by,
         )
-        return await self._commit(incident, expected_version=current.version)
 
     async def reopen(
         self,
@@ -442,9 +444,8 @@ class AsyncCommunicator:
         next_update_in: object = None,
     ) -> Incident:
         """Reopen a resolved incident: the problem is back, and the customers hear it."""
-        current = await self._current(incident_id)
-        incident = self._plan_change(
-            current,
+        return await self._change(
+            incident_id,
             kind=UpdateKind.REOPEN,
             message=message,
             status=status,
@@ -452,7 +453,6 @@ class AsyncCommunicator:
             impact=impact,
             next_update_in=next_update_in,
         )
-        return await self._commit(incident, expected_version=current.version)
 
     async def get(self, incident_id: str) -> Incident:
         """The incident with its whole timeline and where each update was delivered."""

@@ -37,7 +37,29 @@ __all__ = [
 ]
 
 
-class Status(StrEnum):
+class _OrderedChoice(StrEnum):
+    """A StrEnum whose members are ordered as declared and parsed leniently from text."""
+
+    @property
+    def rank(self) -> int:
+        return list(type(self)).index(self)
+
+    @classmethod
+    def parse(cls, value: object, field: str | None = None) -> Self:
+        """``value`` as a member, or an InputError naming ``field`` and the known values."""
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().lower())
+            except ValueError:
+                pass
+        noun = cls.__name__.lower()
+        known = ", ".join(member.value for member in cls)
+        raise InputError(field or noun, value, f"unknown {noun}; use one of: {known}")
+
+
+class Status(_OrderedChoice):
     """Where an incident stands, in the vocabulary status pages already use."""
 
     INVESTIGATING = "investigating"
@@ -45,53 +67,14 @@ class Status(StrEnum):
     MONITORING = "monitoring"
     RESOLVED = "resolved"
 
-    @property
-    def rank(self) -> int:
-        return _STATUS_ORDER.index(self)
 
-    @classmethod
-    def parse(cls, value: object, field: str = "status") -> Status:
-        """``value`` as a Status, or an InputError naming ``field`` and the known statuses."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        known = ", ".join(s.value for s in cls)
-        raise InputError(field, value, f"unknown status; use one of: {known}")
-
-
-_STATUS_ORDER = list(Status)
-
-
-class Impact(StrEnum):
+class Impact(_OrderedChoice):
     """How bad it is for the customers it hits; ordered none < minor < major < critical."""
 
     NONE = "none"
     MINOR = "minor"
     MAJOR = "major"
     CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _IMPACT_ORDER.index(self)
-
-    @classmethod
-    def parse(cls, value: object, field: str = "impact") -> Impact:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        known = ", ".join(i.value for i in cls)
-        raise InputError(field, value, f"unknown impact; use one of: {known}")
-
-
-_IMPACT_ORDER = list(Impact)
 
 
 class Effect(StrEnum):
