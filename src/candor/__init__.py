@@ -14,6 +14,7 @@ from candor._version import __version__
 from candor.errors import (
     AdapterError,
     CandorError,
+    CheckError,
     ConfigError,
     ConflictError,
     DeliveryError,
@@ -31,6 +32,7 @@ from candor.model import (
     Impact,
     Incident,
     Organization,
+    Override,
     Promise,
     PromiseKind,
     Scope,
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
         Form,
         Receipt,
     )
+    from candor.checks import Finding, Rule, Severity, check
     from candor.communicator import AsyncCommunicator, Communicator
     from candor.policy import Policy
     from candor.render import Message, Renderer
@@ -62,6 +65,7 @@ __all__ = [
     "CandorError",
     "Capabilities",
     "Channel",
+    "CheckError",
     "Communicator",
     "ConfigError",
     "ConflictError",
@@ -70,6 +74,7 @@ __all__ = [
     "DeliveryError",
     "DeliveryState",
     "Effect",
+    "Finding",
     "Form",
     "Impact",
     "Incident",
@@ -77,13 +82,16 @@ __all__ = [
     "InputError",
     "Message",
     "Organization",
+    "Override",
     "Policy",
     "PolicyError",
     "Promise",
     "PromiseKind",
     "Receipt",
     "Renderer",
+    "Rule",
     "Scope",
+    "Severity",
     "Status",
     "Store",
     "StoreError",
@@ -92,6 +100,7 @@ __all__ = [
     "Update",
     "UpdateKind",
     "__version__",
+    "check",
 ]
 
 _LAZY = {
@@ -103,6 +112,10 @@ _LAZY = {
     "Form": "candor.adapters.base",
     "Receipt": "candor.adapters.base",
     "AsyncCommunicator": "candor.communicator",
+    "Finding": "candor.checks",
+    "Rule": "candor.checks",
+    "Severity": "candor.checks",
+    "check": "candor.checks",
     "Communicator": "candor.communicator",
     "Policy": "candor.policy",
     "Message": "candor.render",

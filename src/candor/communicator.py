@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from candor.adapters.base import Adapter, Channel
-from candor.errors import AdapterError, CandorError, ConfigError, InputError
+from candor.errors import AdapterError, CandorError, CheckError, ConfigError, InputError
 from candor.log import get_logger
 from candor.model import (
     Incident,
     Organization,
+    Override,
     Promise,
     Scope,
     Status,
@@ -182,6 +183,7 @@ class AsyncCommunicator:
         next_update_in: object = None,
         started_at: datetime | str | None = None,
         cause: str | None = None,
+        workaround: str | None = None,
     ) -> Incident:
         now = self.now()
         scope = _scope(scope)
@@ -202,6 +204,7 @@ class AsyncCommunicator:
             scope=scope,
             message=_message(message),
             cause=_optional_text(cause, "cause"),
+            workaround=_optional_text(workaround, "workaround"),
             next_update_by=self.policy.next_update_by(decided, target, now, next_update_in),
             created_at=now,
         )
@@ -232,6 +235,9 @@ class AsyncCommunicator:
         next_update_in: object = None,
         cause: str | None = None,
         postmortem_by: datetime | str | None = None,
+        workaround: str | None = None,
+        changed: str | None = None,
+        prevention: str | None = None,
     ) -> Incident:
         now = self.now()
         if kind is UpdateKind.RESOLVE:
@@ -261,6 +267,12 @@ class AsyncCommunicator:
             )
         if kind is UpdateKind.RESOLVE and cause is None:
             cause = current.cause  # the resolution restates the cause already named
+        if kind is not UpdateKind.RESOLVE:
+            for name, value in (("changed", changed), ("prevention", prevention)):
+                if value is not None:
+                    raise InputError(name, value, "is said in the resolution, with resolve()")
+        elif workaround is not None:
+            raise InputError("workaround", workaround, "a resolution needs no workaround")
         seq = len(current.updates) + 1
         update = Update(
             id=f"{current.id}.{seq}",
@@ -273,6 +285,9 @@ class AsyncCommunicator:
             scope=new_scope,
             message=_message(message),
             cause=_optional_text(cause, "cause"),
+            workaround=_optional_text(workaround, "workaround"),
+            changed=_optional_text(changed, "changed"),
+            prevention=_optional_text(prevention, "prevention"),
             next_update_by=self.policy.next_update_by(decided, target, now, next_update_in),
             postmortem_by=promised_write_up,
             created_at=now,
@@ -297,15 +312,71 @@ class AsyncCommunicator:
         return Incident.model_validate({**current.model_dump(), **changes})
 
     def _messages(self, incident: Incident) -> builtins.list[Message]:
+        """One message per channel for the incident's newest update, each with its findings."""
+        from candor.checks import check
+
         update = incident.updates[-1]
-        return [
-            self.renderer.render(
+        messages = []
+        for name, channel in self.channels.items():
+            message = self.renderer.render(
                 incident, update, channel=name, capabilities=self.adapters[name].capabilities
             )
-            for name in self.channels
-        ]
+            findings = check(
+                message.text,
+                incident=incident,
+                status=update.status,
+                channel=name,
+                public=channel.audience == "public",
+            )
+            messages.append(message.model_copy(update={"findings": tuple(findings)}))
+        return messages
 
-    def _outbox(self, incident: Incident) -> builtins.list[OutboxItem]:
+    def _guard(
+        self,
+        incident: Incident,
+        messages: builtins.list[Message],
+        allow: Iterable[str],
+        reason: str | None,
+    ) -> Incident:
+        """Raise CheckError on any error not allowed; record an override that was used."""
+        from candor.checks import rules
+
+        allowed = tuple(dict.fromkeys(allow))
+        if isinstance(allow, str):
+            raise InputError("allow", allow, "give a list of check codes, such as ['fix-time']")
+        known = {rule.code for rule in rules()}
+        for code in allowed:
+            if code not in known:
+                raise InputError("allow", code, f"unknown check; known: {', '.join(sorted(known))}")
+        if allowed and (not isinstance(reason, str) or not reason.strip()):
+            raise InputError("reason", reason, "allowing a check needs a reason, for the record")
+        blocking = [(m.channel, f) for m in messages for f in m.errors if f.code not in allowed]
+        if blocking:
+            raise CheckError(blocking)
+        used = [(m.channel, f) for m in messages for f in m.errors if f.code in allowed]
+        if not used:
+            return incident
+        assert reason is not None
+        override = Override(
+            codes=tuple(sorted({f.code for _, f in used})),
+            reason=reason.strip(),
+            by=_actor(),
+            findings=tuple(f"{channel}: {f.code}: {f.excerpt}" for channel, f in used),
+        )
+        update = incident.updates[-1].model_copy(update={"override": override})
+        log.warning(
+            "check_overridden",
+            incident_id=incident.id,
+            seq=update.seq,
+            codes=list(override.codes),
+            reason=override.reason,
+            by=override.by,
+        )
+        return incident.model_copy(update={"updates": (*incident.updates[:-1], update)})
+
+    def _outbox(
+        self, incident: Incident, messages: builtins.list[Message]
+    ) -> builtins.list[OutboxItem]:
         from candor.delivery import idempotency_key
         from candor.store.base import OutboxItem
 
@@ -320,11 +391,20 @@ class AsyncCommunicator:
                 message=message,
                 created_at=update.created_at,
             )
-            for message in self._messages(incident)
+            for message in messages
         ]
 
-    async def _commit(self, incident: Incident, *, expected_version: int | None) -> Incident:
-        outbox = self._outbox(incident)
+    async def _commit(
+        self,
+        incident: Incident,
+        *,
+        expected_version: int | None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        messages = self._messages(incident)
+        incident = self._guard(incident, messages, allow, reason)
+        outbox = self._outbox(incident, messages)
         await asyncio.to_thread(
             self.store.save, incident, expected_version=expected_version, outbox=outbox
         )
@@ -346,11 +426,21 @@ class AsyncCommunicator:
             self.store, self.adapters, self.organization, self.now, incident_id=incident_id
         )
 
-    async def _change(self, incident_id: str, *, kind: UpdateKind, **arguments: Any) -> Incident:
+    async def _change(
+        self,
+        incident_id: str,
+        *,
+        kind: UpdateKind,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+        **arguments: Any,
+    ) -> Incident:
         """Read, plan against what was read, and commit only if nobody wrote in between."""
         current = await self._current(incident_id)
         incident = self._plan_change(current, kind=kind, **arguments)
-        return await self._commit(incident, expected_version=current.version)
+        return await self._commit(
+            incident, expected_version=current.version, allow=allow, reason=reason
+        )
 
     async def _current(self, incident_id: str) -> Incident:
         if not isinstance(incident_id, str) or not incident_id:
@@ -370,11 +460,17 @@ class AsyncCommunicator:
         next_update_in: object = None,
         started_at: datetime | str | None = None,
         cause: str | None = None,
+        workaround: str | None = None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
     ) -> Incident:
         """Open an incident and tell every channel; returns it as recorded, with deliveries.
 
         ``next_update_in`` defaults to the policy's cadence for the impact;
         ``impact`` defaults to what the scope implies, and may not understate it.
+        Every message is checked first: a check error raises CheckError and
+        nothing is stored or sent, unless its code is in ``allow`` with a
+        ``reason``, which is recorded on the timeline.
         """
         incident = self._plan_open(
             title=title,
@@ -385,8 +481,9 @@ class AsyncCommunicator:
             next_update_in=next_update_in,
             started_at=started_at,
             cause=cause,
+            workaround=workaround,
         )
-        return await self._commit(incident, expected_version=None)
+        return await self._commit(incident, expected_version=None, allow=allow, reason=reason)
 
     async def update(
         self,
@@ -398,12 +495,15 @@ class AsyncCommunicator:
         impact: str | None = None,
         next_update_in: object = None,
         cause: str | None = None,
+        workaround: str | None = None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
     ) -> Incident:
         """Record a new update on an open incident and tell every channel.
 
         Status may move forward or back (recorded as a back-step); resolving
         goes through :meth:`resolve`. Raises ConflictError if another writer
-        changed the incident meanwhile.
+        changed the incident meanwhile, and CheckError as :meth:`open` does.
         """
         return await self._change(
             incident_id,
@@ -414,6 +514,9 @@ class AsyncCommunicator:
             impact=impact,
             next_update_in=next_update_in,
             cause=cause,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
         )
 
     async def resolve(
@@ -422,15 +525,28 @@ class AsyncCommunicator:
         *,
         message: str,
         cause: str | None = None,
+        changed: str | None = None,
+        prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
     ) -> Incident:
-        """Resolve the incident on every channel; ``postmortem_by`` promises the write-up."""
+        """Resolve the incident on every channel.
+
+        ``cause`` is what caused it (the one named earlier is kept if not given),
+        ``changed`` what was done to fix it, ``prevention`` what will stop it
+        happening again, and ``postmortem_by`` promises the write-up by a date.
+        """
         return await self._change(
             incident_id,
             kind=UpdateKind.RESOLVE,
             message=message,
             cause=cause,
+            changed=changed,
+            prevention=prevention,
             postmortem_by=postmortem_by,
+            allow=allow,
+            reason=reason,
         )
 
     async def reopen(
@@ -442,6 +558,9 @@ class AsyncCommunicator:
         scope: Scope | Mapping[str, Any] | None = None,
         impact: str | None = None,
         next_update_in: object = None,
+        workaround: str | None = None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
     ) -> Incident:
         """Reopen a resolved incident: the problem is back, and the customers hear it."""
         return await self._change(
@@ -452,6 +571,9 @@ class AsyncCommunicator:
             scope=scope,
             impact=impact,
             next_update_in=next_update_in,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
         )
 
     async def get(self, incident_id: str) -> Incident:
@@ -469,6 +591,8 @@ class AsyncCommunicator:
 
         With an incident id and ``status="resolved"`` it previews :meth:`resolve`.
         """
+        arguments.pop("allow", None)
+        arguments.pop("reason", None)
         if incident_id is None:
             planned = self._plan_open(**arguments)
         else:
@@ -627,6 +751,17 @@ async def _build(channels: Iterable[Channel] | None, options: dict[str, Any]) ->
 
 async def _from_config(path: str | Path | None, overrides: dict[str, Any]) -> AsyncCommunicator:
     return AsyncCommunicator.from_config(path, **overrides)
+
+
+def _actor() -> str | None:
+    """Who is running this, for the record of an override: $CANDOR_ACTOR, else the OS user."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("CANDOR_ACTOR") or getpass.getuser()
+    except (OSError, KeyError):  # no user name on this system
+        return None
 
 
 def _scope(scope: Scope | Mapping[str, Any]) -> Scope:

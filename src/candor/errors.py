@@ -12,6 +12,7 @@ base too, so ``except ValueError`` keeps working in code that predates candor::
     │                                    .expected_version, .actual_version
     ├── ConfigError(ValueError)          candor.toml: .path, .channel, .key
     ├── TemplateError                    .template, .variable
+    ├── CheckError                       candor checks blocked a message: .findings
     ├── AdapterError                     an adapter is unknown or broken: .adapter
     ├── DeliveryError                    a channel refused or failed: .channel, .status_code
     └── StoreError                       the store cannot be used (schema too new, corrupt)
@@ -27,6 +28,7 @@ from typing import Any
 __all__ = [
     "AdapterError",
     "CandorError",
+    "CheckError",
     "ConfigError",
     "ConflictError",
     "DeliveryError",
@@ -126,6 +128,28 @@ class TemplateError(CandorError):
         self.template = template
         self.variable = variable
         super().__init__(f"template {template!r}: {reason}")
+
+
+class CheckError(CandorError):
+    """Candor checks found errors in a message, so nothing was stored or sent.
+
+    ``findings`` lists ``(channel, finding)`` pairs. Pass ``allow=[codes]`` with a
+    ``reason`` to let them through; the override is recorded on the timeline.
+    """
+
+    def __init__(self, findings: list[tuple[str, Any]]) -> None:
+        self.findings = findings
+        codes = sorted({finding.code for _, finding in findings})
+        first_channel, first = findings[0]
+        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+        super().__init__(
+            f"blocked by candor checks: {first_channel}: {first.code}: {first.message}{more}; "
+            f"fix the text, or pass allow={codes!r} with a reason to send it anyway"
+        )
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted({finding.code for _, finding in self.findings})
 
 
 class AdapterError(CandorError):

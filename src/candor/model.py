@@ -26,6 +26,7 @@ __all__ = [
     "Impact",
     "Incident",
     "Organization",
+    "Override",
     "Promise",
     "PromiseKind",
     "Scope",
@@ -193,6 +194,17 @@ class Scope(_Model):
         return self.affected_fraction == 1.0
 
 
+class Override(_Model):
+    """Check errors let through on purpose: which codes, why, and who decided."""
+
+    _label = "override"
+
+    codes: tuple[str, ...] = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    by: str | None = None
+    findings: tuple[str, ...] = ()
+
+
 class Update(_Model):
     """One entry of an incident's timeline: the facts snapshot every channel renders from."""
 
@@ -208,8 +220,12 @@ class Update(_Model):
     scope: Scope
     message: str = Field(min_length=1)
     cause: str | None = None
+    workaround: str | None = None
+    changed: str | None = None
+    prevention: str | None = None
     next_update_by: AwareDatetime | None = None
     postmortem_by: AwareDatetime | None = None
+    override: Override | None = None
     created_at: AwareDatetime
 
     @field_validator("next_update_by", "postmortem_by", "created_at")

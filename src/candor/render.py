@@ -10,6 +10,7 @@ template and the variable, never an empty string in a customer's inbox.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from candor.adapters.base import Capabilities, Form
+from candor.checks import Finding
 from candor.errors import TemplateError
+from candor.length import URL, graphemes, measure
 from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
 
 if TYPE_CHECKING:
@@ -42,6 +45,11 @@ class Message(BaseModel):
     status: Status
     next_update_by: datetime | None = None
     url: str | None = None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.is_error)
 
 
 def format_fraction(fraction: float) -> str:
@@ -82,10 +90,7 @@ def describe_scope(scope: Scope) -> dict[str, str]:
         )
     else:
         what = f"{components} {'are' if plural else 'is'} slow or failing requests{where}"
-        for_you = (
-            f"If you are one of them, expect {components} to be slow and some of "
-            "your requests to fail."
-        )
+        for_you = f"If you are one of them, expect {components} to be slow and unreliable."
     count = f"{scope.affected_count:,} {customers}" if scope.affected_count is not None else None
     if scope.everyone:
         who = f"all of our {customers}" + (f" ({count})" if count else "")
@@ -182,16 +187,28 @@ class Renderer:
         channel: str,
         capabilities: Capabilities | None = None,
     ) -> Message:
-        """The message ``channel`` gets for ``update``, fitted to its length limit."""
+        """The message ``channel`` gets for ``update``, fitted to its length limit.
+
+        Length is counted the way the channel's service counts it. When the long
+        form does not fit, the short form is used; when that does not fit either,
+        only the free-text message is cut, at a word boundary (or, for text with no
+        spaces, a grapheme boundary), never inside a URL or a mention. Status,
+        scope, next-update time and link are never cut.
+        """
         capabilities = capabilities or Capabilities()
-        name = f"{capabilities.form.value}/{update.status.value}.j2"
         limit = capabilities.max_length
-        text = self._render(name, incident, update, update.message)
-        if limit is not None and len(text) > limit:
-            text = self._fit(name, incident, update, limit)
+        unit = capabilities.length_unit
+        form = capabilities.form
+        text = self._render(self._name(form, update), incident, update, update.message)
+        if limit is not None and measure(text, unit) > limit:
+            if form is not Form.SHORT:
+                form = Form.SHORT
+                text = self._render(self._name(form, update), incident, update, update.message)
+            if measure(text, unit) > limit:
+                text = self._fit(self._name(form, update), incident, update, limit, unit)
         return Message(
             channel=channel,
-            form=capabilities.form,
+            form=form,
             title=incident.title,
             text=text,
             incident_id=incident.id,
@@ -202,22 +219,20 @@ class Renderer:
             url=self.incident_url(incident.id),
         )
 
-    def _fit(self, name: str, incident: Incident, update: Update, limit: int) -> str:
-        # Shorten only the free-text message: scope, status, next-update time and
-        # link are the facts every channel must carry, so they are never cut.
-        words = update.message.split()
-        low, high, best = 0, len(words) - 1, None
-        while low <= high:
-            middle = (low + high) // 2
-            text = self._render(name, incident, update, " ".join(words[:middle]) + "…")
-            if len(text) <= limit:
-                best, low = text, middle + 1
-            else:
-                high = middle - 1
+    @staticmethod
+    def _name(form: Form, update: Update) -> str:
+        return f"{form.value}/{update.status.value}.j2"
+
+    def _fit(self, name: str, incident: Incident, update: Update, limit: int, unit: str) -> str:
+        def attempt(cut: str) -> str | None:
+            text = self._render(name, incident, update, cut.rstrip() + "…")
+            return text if measure(text, unit) <= limit else None
+
+        best = _largest(_cut_points(update.message), attempt)
         if best is None:
             raise TemplateError(
                 name,
-                f"the facts alone need more than {limit} characters; shorten the title, "
+                f"the facts alone need more than {limit} {unit}; shorten the title, "
                 "component or region names",
             )
         return best
@@ -233,6 +248,10 @@ class Renderer:
             "scope": update.scope,
             "facts": describe_scope(update.scope),
             "reopened": update.kind is UpdateKind.REOPEN,
+            "cause": update.cause or incident.cause,
+            "status_label": "Reopened"
+            if update.kind is UpdateKind.REOPEN
+            else update.status.value.capitalize(),
             "back_step": update.is_back_step,
             "url": self.incident_url(incident.id),
             "status_page_url": self.organization.status_page_url,
@@ -252,6 +271,42 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise TemplateError(name, str(exc)) from None
         return _tidy(text)
+
+
+_UNBREAKABLE = re.compile(URL.pattern + r"|[@#][\w.-]+", re.IGNORECASE)
+
+
+def _cut_points(message: str) -> list[str]:
+    """Prefixes of ``message`` it may be cut to, shortest first.
+
+    Word boundaries first; where the message has too few spaces (Chinese or
+    Japanese, say), grapheme boundaries too, but never inside a URL, mention or
+    hashtag.
+    """
+    words = [match.end() for match in re.finditer(r"\S+", message)]
+    prefixes = {message[:end] for end in words[:-1]} | {""}
+    if len(words) <= 3:
+        protected = [(m.start(), m.end()) for m in _UNBREAKABLE.finditer(message)]
+        position = 0
+        for cluster in graphemes(message):
+            position += len(cluster)
+            if not any(start < position < end for start, end in protected):
+                prefixes.add(message[:position])
+    prefixes.discard(message)
+    return sorted(prefixes, key=len)
+
+
+def _largest(candidates: list[str], attempt: Callable[[str], str | None]) -> str | None:
+    """The result of ``attempt`` on the longest candidate it accepts (accepting is monotone)."""
+    low, high, best = 0, len(candidates) - 1, None
+    while low <= high:
+        middle = (low + high) // 2
+        result = attempt(candidates[middle])
+        if result is not None:
+            best, low = result, middle + 1
+        else:
+            high = middle - 1
+    return best
 
 
 def _sentence(text: str) -> str:

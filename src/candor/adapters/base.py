@@ -40,9 +40,10 @@ __all__ = [
 
 
 class Form(StrEnum):
-    """Which template form a channel takes: long (status page, email) or short (social, chat)."""
+    """Which template form a channel takes: long (status page, email), chat, or short (social)."""
 
     LONG = "long"
+    CHAT = "chat"
     SHORT = "short"
 
 

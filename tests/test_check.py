@@ -1,0 +1,353 @@
+"""The candor checks: each rule catches what it names, and spares plain, honest text."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+
+import candor
+from candor.adapters.base import Capabilities, Form, LengthUnit
+from candor.checks import Finding, Rule, Severity, Subject, check, register, rules
+from candor.model import Impact, Status, UpdateKind
+from candor.render import Renderer
+from tests.conftest import START, Recorder, api_outage
+from tests.test_render import make
+
+
+def codes(text: str, **kwargs: object) -> set[str]:
+    return {f.code for f in check(text, **kwargs)}  # type: ignore[arg-type]
+
+
+class TestEveryRuleOnItsOwnExamples:
+    @pytest.mark.parametrize(
+        "rule", [r for r in rules() if r.code != "contradicts-incident"], ids=lambda r: r.code
+    )
+    def test_the_bad_example_is_caught(self, rule: Rule) -> None:
+        """(contradicts-incident needs an incident: see TestFactsAgainstTheIncident.)"""
+        assert rule.code in codes(rule.bad, status=rule.bad_status)
+
+    @pytest.mark.parametrize("rule", rules(), ids=lambda r: r.code)
+    def test_the_good_example_passes_that_rule(self, rule: Rule) -> None:
+        status = Status.RESOLVED if rule.bad_status is Status.RESOLVED else Status.IDENTIFIED
+        assert rule.code not in codes(rule.good, status=status)
+
+    def test_codes_are_unique_and_documented(self) -> None:
+        found = rules()
+        assert len({r.code for r in found}) == len(found)
+        for rule in found:
+            assert rule.summary
+            assert rule.rationale
+            assert rule.bad != rule.good
+
+
+class TestMinimizing:
+    @pytest.mark.parametrize(
+        "phrase",
+        ["only", "just", "a small number of users", "a subset of customers", "minor",
+         "a brief outage", "slightly", "a limited number", "some users may", "a tiny fraction of",
+         "a handful of", "some customers", "some slowness"],
+    )  # fmt: skip
+    def test_qualifiers_that_shrink_the_problem_are_errors(self, phrase: str) -> None:
+        findings = check(f"The API failed for {phrase} in eu-west. Next update by 14:30 UTC.")
+        (finding,) = [f for f in findings if f.code == "minimizing"]
+        assert finding.severity is Severity.ERROR
+        assert finding.suggestion
+
+    @pytest.mark.parametrize(
+        "text",
+        ["Requests were rate limited at the gateway.", "Some flyctl commands fail.",
+         "We lost some transport capacity.", "Access is limited to administrators."],
+    )  # fmt: skip
+    def test_words_that_do_not_shrink_the_impact_pass(self, text: str) -> None:
+        assert "minimizing" not in codes(text)
+
+    def test_the_span_is_exact(self) -> None:
+        text = "It affects only a small subset of customers."
+        for finding in check(text):
+            assert text[finding.start : finding.end] == finding.excerpt
+
+
+class TestHedging:
+    def test_hedging_is_fine_while_the_cause_is_unknown(self) -> None:
+        text = "Users may experience errors. We are investigating."
+        assert "hedging" not in codes(text, status="investigating")
+
+    @pytest.mark.parametrize("status", ["identified", "monitoring", "resolved"])
+    def test_hedging_a_known_impact_is_an_error(self, status: str) -> None:
+        assert "hedging" in codes("Users may have experienced errors.", status=status)
+
+    def test_a_text_saying_the_cause_was_found_counts_as_known(self) -> None:
+        text = "We have identified the root cause. Customers may still see errors."
+        assert "hedging" in codes(text)
+
+
+class TestCause:
+    @pytest.mark.parametrize(
+        "phrase",
+        ["a technical issue", "a glitch", "an internal service degradation",
+         "an underlying issue", "some internal auth issues", "network performance issues"],
+    )  # fmt: skip
+    def test_vague_causes_are_errors(self, phrase: str) -> None:
+        assert "vague-cause" in codes(f"This was due to {phrase}.")
+
+    def test_an_issue_described_by_its_symptom_is_not_a_vague_cause(self) -> None:
+        assert "vague-cause" not in codes("We are aware of an issue affecting the dashboard.")
+
+    def test_a_resolution_without_a_cause_is_an_error(self) -> None:
+        assert "no-cause" in codes("This incident has been resolved.", status="resolved")
+
+    @pytest.mark.parametrize(
+        "text",
+        ["Resolved. It was caused by an expired certificate.",
+         "Resolved. The root cause was a full disk on our database server.",
+         "Resolved. We have not yet established the cause; the write-up will say."],
+    )  # fmt: skip
+    def test_a_resolution_that_names_the_cause_or_says_it_is_unknown_passes(
+        self, text: str
+    ) -> None:
+        assert "no-cause" not in codes(text, status="resolved")
+
+
+class TestNextUpdate:
+    @pytest.mark.parametrize(
+        "text",
+        ["We will share more shortly.", "Updates to follow as soon as possible.",
+         "We will provide an update once we know more.", "Fixes were delayed by 15 minutes."],
+    )  # fmt: skip
+    def test_no_time_is_an_error_in_a_non_final_update(self, text: str) -> None:
+        assert "no-next-update" in codes(text, status="investigating")
+
+    @pytest.mark.parametrize(
+        "text",
+        ["Next update by 14:30 UTC.", "We will update again in 1 hour.",
+         "We will post another update within the next 30 minutes.",
+         "We will provide updates every 2 - 3 hours.", "Next update in 45 minutes."],
+    )  # fmt: skip
+    def test_a_concrete_time_passes(self, text: str) -> None:
+        assert "no-next-update" not in codes(text, status="investigating")
+
+    def test_a_resolution_needs_no_next_update(self) -> None:
+        assert "no-next-update" not in codes("Resolved.", status="resolved")
+
+
+class TestOtherRules:
+    def test_a_fix_time_is_a_warning(self) -> None:
+        (finding,) = check("This will be resolved in 10 minutes.", only=["fix-time"])
+        assert finding.severity is Severity.WARNING
+
+    def test_host_names_and_private_addresses_are_errors_in_public(self) -> None:
+        text = "db-prod-7.eu.acme.net and 10.2.3.4 and cache.internal are down."
+        found = [f.excerpt for f in check(text, only=["internal-detail"])]
+        assert found == ["db-prod-7.eu.acme.net", "10.2.3.4", "cache.internal"]
+
+    def test_internal_channels_may_use_host_names_and_jargon(self) -> None:
+        assert check("SEV1: db-prod-7.internal is OOMKilled.", public=False,
+                     only=["internal-detail"]) == []  # fmt: skip
+
+    def test_blaming_a_provider_without_owning_it_is_a_warning(self) -> None:
+        (finding,) = check("This was caused by our upstream provider.", only=["blames-others"])
+        assert finding.severity is Severity.WARNING
+        assert (
+            check(
+                "This was caused by our DNS provider; we had no second provider and will add one.",
+                only=["blames-others"],
+            )
+            == []
+        )
+
+    def test_a_rote_apology_is_an_error(self) -> None:
+        assert "rote-apology" in codes("We apologise for any inconvenience caused.")
+        assert "rote-apology" not in codes("We are sorry: checkout failed for 40 minutes.")
+
+    def test_a_message_that_says_who_is_affected_has_no_scope_warning(self) -> None:
+        assert "no-scope" in codes("We are investigating reports of errors.")
+        assert "no-scope" not in codes("All customers in eu-west see errors.")
+
+    def test_positions_are_line_and_column(self) -> None:
+        text = "All customers are affected.\nIt is only the API."
+        (finding,) = check(text, only=["minimizing"])
+        assert finding.position(text) == (2, 7)
+
+    def test_text_must_be_a_string(self) -> None:
+        with pytest.raises(candor.InputError, match="text"):
+            check(None)  # type: ignore[arg-type]
+
+
+class TestFactsAgainstTheIncident:
+    def incident(self, status: Status = Status.MONITORING) -> candor.Incident:
+        scope = api_outage(affected_fraction=0.12, affected_count=1500)
+        incident, _ = make(status, scope)
+        return incident.model_copy(update={"next_update_by": START + timedelta(minutes=30)})
+
+    def test_a_different_percentage_contradicts(self) -> None:
+        (finding,) = check("5% of our customers see errors.", incident=self.incident(),
+                           only=["contradicts-incident"])  # fmt: skip
+        assert "12%" in finding.message
+
+    def test_the_same_percentage_rounded_agrees(self) -> None:
+        assert check("12% of our customers see errors.", incident=self.incident(),
+                     only=["contradicts-incident"]) == []  # fmt: skip
+
+    def test_a_different_count_contradicts(self) -> None:
+        assert check("1,200 customers see errors.", incident=self.incident(),
+                     only=["contradicts-incident"])  # fmt: skip
+
+    def test_saying_resolved_while_monitoring_contradicts(self) -> None:
+        (finding,) = check("The issue has been resolved.", incident=self.incident(),
+                           only=["contradicts-incident"])  # fmt: skip
+        assert "monitoring" in finding.message
+
+    def test_a_different_next_update_time_contradicts(self) -> None:
+        assert check("Next update by 15:00 UTC.", incident=self.incident(),
+                     only=["contradicts-incident"])  # fmt: skip
+        assert not check("Next update by 14:30 UTC.", incident=self.incident(),
+                         only=["contradicts-incident"])  # fmt: skip
+
+    def test_naming_no_affected_component_is_an_error(self) -> None:
+        (finding,) = check("Everything is slow.", incident=self.incident(), only=["no-scope"])
+        assert finding.severity is Severity.ERROR
+
+
+class TestRegistry:
+    def test_a_custom_rule_runs_with_the_others(self) -> None:
+        def no_exclamations(subject: Subject) -> list[Finding]:
+            at = subject.text.find("!")
+            if at < 0:
+                return []
+            return [rule.finding(subject, at, at + 1, "no exclamation marks", "calm down")]
+
+        rule = Rule(code="test-no-exclamation", severity=Severity.WARNING, summary="s",
+                    rationale="r", bad="Fixed!", good="Fixed.", find=no_exclamations)  # fmt: skip
+        register(rule)
+        try:
+            assert "test-no-exclamation" in codes("Fixed!")
+            with pytest.raises(candor.InputError, match="already registered"):
+                register(Rule(code="test-no-exclamation", severity=Severity.ERROR, summary="",
+                              rationale="", bad="", good="", find=no_exclamations))  # fmt: skip
+        finally:
+            from candor import checks as module
+
+            del module._REGISTRY["test-no-exclamation"]
+
+
+STATUSES = list(Status)
+FRACTIONS = [0.001, 0.0123, 0.05, 0.5, 0.999, 1.0]
+FORMS = [
+    Capabilities(form=Form.LONG),
+    Capabilities(form=Form.CHAT, max_length=3000),
+    Capabilities(form=Form.SHORT, max_length=500),
+    Capabilities(form=Form.SHORT, max_length=300, length_unit=LengthUnit.GRAPHEMES),
+    Capabilities(form=Form.SHORT, max_length=280, length_unit=LengthUnit.WEIGHTED),
+]
+
+
+class TestTheDefaultPackIsCandid:
+    @pytest.mark.parametrize(
+        ("status", "impact", "fraction", "regions", "count", "cause", "kind"),
+        [
+            (s, i, f, r, c, cause, kind)
+            for s, i, f, r, c, cause, kind in itertools.product(
+                STATUSES, list(Impact), FRACTIONS, [(), ("eu-west", "us-east")], [None, 1843],
+                [None, "an expired TLS certificate"], [UpdateKind.UPDATE, UpdateKind.REOPEN],
+            )
+            if not (kind is UpdateKind.REOPEN and s is not Status.INVESTIGATING)
+        ],
+    )  # fmt: skip
+    def test_every_default_rendering_has_zero_findings(
+        self,
+        status: Status,
+        impact: Impact,
+        fraction: float,
+        regions: tuple[str, ...],
+        count: int | None,
+        cause: str | None,
+        kind: UpdateKind,
+    ) -> None:
+        scope = candor.Scope(components=["Checkout API"], regions=regions,
+                             affected_fraction=fraction, affected_count=count)  # fmt: skip
+        incident, update = make(status, scope, cause=cause, kind=kind, postmortem=True,
+                                message="Payments fail with HTTP 503.")  # fmt: skip
+        incident = incident.model_copy(update={"impact": impact})
+        for capabilities in FORMS:
+            text = Renderer().render(incident, update, channel="c", capabilities=capabilities).text
+            found = check(text, incident=incident, status=status)
+            assert found == [], (capabilities.form, text, found)
+
+
+class TestChecksGuardDelivery:
+    def test_an_error_blocks_the_update_and_nothing_is_stored(
+        self, comms: candor.Communicator, long_channel: Recorder
+    ) -> None:
+        with pytest.raises(candor.CheckError) as caught:
+            comms.open("API failing", api_outage(), "We apologize for any inconvenience.")
+        assert {f.code for _, f in caught.value.findings} == {"rote-apology"}
+        assert {channel for channel, _ in caught.value.findings} == {"page", "social"}
+        assert "allow=['rote-apology']" in str(caught.value)
+        assert comms.list() == []
+        assert long_channel.posted == []
+
+    def test_an_override_with_a_reason_is_recorded_on_the_timeline(
+        self, comms: candor.Communicator, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("CANDOR_ACTOR", "alice")
+        incident = comms.open(
+            "API failing",
+            api_outage(),
+            "The fix will be deployed within 20 minutes, only in eu-west.",
+            allow=["minimizing"],
+            reason="eu-west is the only region we run the API in",
+        )
+        override = incident.updates[0].override
+        assert override is not None
+        assert override.codes == ("minimizing",)
+        assert override.reason == "eu-west is the only region we run the API in"
+        assert override.by == "alice"
+        assert any("only" in entry for entry in override.findings)
+
+    def test_warnings_never_block(self, comms: candor.Communicator) -> None:
+        incident = comms.open("API failing", api_outage(), "We expect it fixed within 20 minutes.")
+        assert incident.updates[0].override is None
+
+    def test_allowing_without_a_reason_is_refused(self, comms: candor.Communicator) -> None:
+        with pytest.raises(candor.InputError, match="reason"):
+            comms.open("API failing", api_outage(), "Only some.", allow=["minimizing"])
+
+    def test_allowing_an_unknown_check_is_refused(self, comms: candor.Communicator) -> None:
+        with pytest.raises(candor.InputError, match="unknown check"):
+            comms.open("API failing", api_outage(), "x", allow=["speling"], reason="r")
+
+    def test_preview_shows_findings_without_blocking(self, comms: candor.Communicator) -> None:
+        messages = comms.preview(title="API failing", scope=api_outage(), message="Only a few.")
+        assert all(m.errors for m in messages)
+
+    def test_custom_templates_are_checked_the_same_way(
+        self, tmp_path: object, clock: object
+    ) -> None:
+        from pathlib import Path
+
+        folder = Path(str(tmp_path)) / "templates" / "long"
+        folder.mkdir(parents=True)
+        (folder / "investigating.j2").write_text(
+            "A minor issue for {{ facts.who }}. Next update by {{ update.next_update_by | at }}."
+        )
+        with (
+            candor.Communicator(
+                [candor.Channel(name="page", adapter=Recorder())],
+                store=Path(str(tmp_path)) / "c.db",
+                templates_dir=folder.parent,
+                base_dir=Path(str(tmp_path)),
+            ) as comms,
+            pytest.raises(candor.CheckError, match="minimizing"),
+        ):
+            comms.open("API failing", api_outage(), "Requests fail.")
+
+    def test_internal_channels_are_not_held_to_public_wording(self, tmp_path: object) -> None:
+        from pathlib import Path
+
+        base = Path(str(tmp_path))
+        channels = [candor.Channel(name="ops", adapter=Recorder(), audience="internal")]
+        with candor.Communicator(channels, store=base / "c.db", base_dir=base) as comms:
+            incident = comms.open("API failing", api_outage(), "db-prod-7.internal is down.")
+        assert incident.updates[0].override is None
