@@ -1,0 +1,99 @@
+"""Length is counted as each service counts it, and fitting never breaks what it must not."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from candor import Capabilities, Form, Status
+from candor.adapters.base import LengthUnit
+from candor.length import URL, graphemes, measure, weighted_length
+from candor.render import Renderer
+from tests.test_render import SCOPE, make
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme
+FLAG = "\U0001f1eb\U0001f1f7"
+
+
+class TestCounting:
+    def test_a_zwj_family_is_one_grapheme_but_seven_code_points(self) -> None:
+        assert measure(FAMILY, "graphemes") == 1
+        assert measure(FAMILY, "characters") == 7
+
+    def test_x_counts_light_characters_once_and_others_twice(self) -> None:
+        assert weighted_length("hello") == 5
+        assert weighted_length("日本語") == 6
+        assert weighted_length("“quoted”") == 8  # U+201C and U+201D are in a light range
+        assert weighted_length(FLAG) == 4
+
+    def test_x_counts_every_url_as_23(self) -> None:
+        assert weighted_length("see https://status.example.com/incidents/a-very-long-path") == 27
+
+    def test_x_normalises_to_nfc_first(self) -> None:
+        decomposed = unicodedata.normalize("NFD", "é")
+        assert len(decomposed) == 2
+        assert weighted_length(decomposed) == 1
+
+
+words = st.sampled_from(
+    ["checkout", "fails", "日本語のテキスト", "中文消息没有空格", FAMILY, FLAG, "é", "e\u0301",
+     "@ops@example.social", "#outage", "https://status.example.com/incidents/inc-1",
+     "naïve", "🔥", "👍🏽"]
+)  # fmt: skip
+spaced = st.lists(words, min_size=1, max_size=120).map(" ".join)
+unspaced = st.lists(
+    st.sampled_from(["中", "文", "字", FAMILY, FLAG, "a"]), min_size=1, max_size=400
+).map("".join)
+messages = spaced | unspaced
+
+
+def message_part(text: str, original: str) -> str:
+    """What is left of the free-text message in a fitted short rendering."""
+    start = text.index("for 1.2% of our customers (1,204 customers). ") + len(
+        "for 1.2% of our customers (1,204 customers). "
+    )
+    end = text.index(" Next update by")
+    return text[start:end]
+
+
+@pytest.mark.parametrize("unit", [LengthUnit.CHARACTERS, LengthUnit.GRAPHEMES, LengthUnit.WEIGHTED])
+class TestFitting:
+    @settings(max_examples=60, deadline=None)
+    @given(message=messages, limit=st.integers(min_value=180, max_value=500))
+    def test_every_output_is_within_its_limit_and_cut_cleanly(
+        self, unit: LengthUnit, message: str, limit: int
+    ) -> None:
+        incident, update = make(Status.IDENTIFIED, SCOPE, message=message.strip())
+        capabilities = Capabilities(form=Form.SHORT, max_length=limit, length_unit=unit)
+        text = Renderer().render(incident, update, channel="c", capabilities=capabilities).text
+        assert measure(text, unit) <= limit
+        assert "API is down in eu-west for 1.2% of our customers" in text
+        assert text.endswith("Next update by 14:30 UTC.")
+        kept = message_part(text, update.message)
+        if kept == update.message:
+            return
+        assert kept.endswith("…")
+        prefix = kept[:-1].rstrip()
+        assert update.message.startswith(prefix)
+        # never a split grapheme: the kept prefix is whole clusters of the original
+        clusters = graphemes(update.message)
+        joined = ""
+        for cluster in clusters:
+            if len(joined) >= len(prefix):
+                break
+            joined += cluster
+        assert joined.rstrip() == prefix or joined == prefix
+        # never a split URL or mention
+        for match in URL.finditer(update.message):
+            if match.start() < len(prefix):
+                assert match.end() <= len(prefix)
+
+    def test_the_long_form_falls_back_to_the_short_one(self, unit: LengthUnit) -> None:
+        incident, update = make(Status.IDENTIFIED, SCOPE, message="Requests fail.")
+        capabilities = Capabilities(form=Form.LONG, max_length=200, length_unit=unit)
+        message = Renderer().render(incident, update, channel="c", capabilities=capabilities)
+        assert message.form is Form.SHORT
+        assert message.text.startswith("Identified:")
