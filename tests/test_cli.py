@@ -336,8 +336,8 @@ class TestPreview:
             "-m",
             "Queries time out.",
         ).out
-        assert "── status (long) ──" in out
-        assert "── console (long) ──" in out
+        assert "── status (long, " in out
+        assert "── console (long, " in out
         assert out.count("Queries time out.") == 2
         assert out.count("10% of our customers") == 2
 

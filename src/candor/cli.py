@@ -128,6 +128,19 @@ def scope_options(*, required: bool) -> Callable[[F], F]:
     return decorate
 
 
+def override_options(command: F) -> F:
+    """--allow and --reason: let named check errors through, on the record."""
+    command = click.option(
+        "--reason", help="Why the allowed check errors are right here (recorded on the timeline)."
+    )(command)
+    return click.option(
+        "--allow",
+        multiple=True,
+        metavar="CODE",
+        help="Let this check's errors through (repeat for several; needs --reason).",
+    )(command)
+
+
 def _number(option: str, text: str | None, kind: type[int] | type[float]) -> Any:
     from candor.errors import InputError
 
@@ -264,6 +277,8 @@ def init(state: State, path: str, force: bool) -> None:
 @click.option("--impact", help="none, minor, major or critical (default: from the scope).")
 @click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
 @click.option("--started-at", help="When it started, ISO 8601 with a UTC offset.")
+@click.option("--workaround", help="What affected customers can do meanwhile.")
+@override_options
 @pass_state
 def open_(
     state: State,
@@ -279,6 +294,9 @@ def open_(
     impact: str | None,
     next_update_in: str | None,
     started_at: str | None,
+    workaround: str | None,
+    allow: tuple[str, ...],
+    reason: str | None,
 ) -> None:
     """Open an incident and tell every channel."""
     scope = _scope(None, components, regions, fraction, count, customers, degraded)
@@ -291,6 +309,9 @@ def open_(
             impact=impact,
             next_update_in=next_update_in,
             started_at=started_at,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
         )
     _report_delivery(state, incident)
 
@@ -303,6 +324,8 @@ def open_(
 @click.option("--impact", help="none, minor, major or critical.")
 @click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
 @click.option("--cause", help="The cause, once it is known.")
+@click.option("--workaround", help="What affected customers can do meanwhile.")
+@override_options
 @pass_state
 def update(
     state: State,
@@ -318,6 +341,9 @@ def update(
     impact: str | None,
     next_update_in: str | None,
     cause: str | None,
+    workaround: str | None,
+    allow: tuple[str, ...],
+    reason: str | None,
 ) -> None:
     """Post an update on an open incident."""
     with state.communicator() as comms:
@@ -331,23 +357,44 @@ def update(
             impact=impact,
             next_update_in=next_update_in,
             cause=cause,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
         )
     _report_delivery(state, incident)
 
 
 @cli.command()
 @click.argument("incident_id")
-@click.option("-m", "--message", required=True, help="What happened and what was changed.")
-@click.option("--cause", help="What caused it.")
+@click.option("-m", "--message", required=True, help="What happened, in plain words.")
+@click.option("--cause", help="What caused it (default: the cause an earlier update named).")
+@click.option("--changed", help="What was changed to fix it.")
+@click.option("--prevention", help="What will stop it happening again.")
 @click.option("--postmortem-by", help="When the write-up will be published (a date or datetime).")
+@override_options
 @pass_state
 def resolve(
-    state: State, incident_id: str, message: str, cause: str | None, postmortem_by: str | None
+    state: State,
+    incident_id: str,
+    message: str,
+    cause: str | None,
+    changed: str | None,
+    prevention: str | None,
+    postmortem_by: str | None,
+    allow: tuple[str, ...],
+    reason: str | None,
 ) -> None:
     """Resolve an incident on every channel."""
     with state.communicator() as comms:
         incident = comms.resolve(
-            incident_id, message=message, cause=cause, postmortem_by=postmortem_by
+            incident_id,
+            message=message,
+            cause=cause,
+            changed=changed,
+            prevention=prevention,
+            postmortem_by=postmortem_by,
+            allow=allow,
+            reason=reason,
         )
     _report_delivery(state, incident)
 
@@ -357,14 +404,29 @@ def resolve(
 @click.option("-m", "--message", required=True, help="What is happening again.")
 @click.option("--status", default="investigating", show_default=True)
 @click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
+@click.option("--workaround", help="What affected customers can do meanwhile.")
+@override_options
 @pass_state
 def reopen(
-    state: State, incident_id: str, message: str, status: str, next_update_in: str | None
+    state: State,
+    incident_id: str,
+    message: str,
+    status: str,
+    next_update_in: str | None,
+    workaround: str | None,
+    allow: tuple[str, ...],
+    reason: str | None,
 ) -> None:
     """Reopen a resolved incident."""
     with state.communicator() as comms:
         incident = comms.reopen(
-            incident_id, message=message, status=status, next_update_in=next_update_in
+            incident_id,
+            message=message,
+            status=status,
+            next_update_in=next_update_in,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
         )
     _report_delivery(state, incident)
 
@@ -494,14 +556,82 @@ def preview(
             }
             arguments |= {k: v for k, v in extra.items() if v is not None}
         messages = comms.preview(incident_id, **arguments)
+        lengths = [_length(message_, comms.adapters[message_.channel]) for message_ in messages]
 
     def text() -> None:
-        for message_ in messages:
-            click.echo(f"── {message_.channel} ({message_.form.value}) ──")
+        for message_, (used, limit, unit) in zip(messages, lengths, strict=True):
+            fits = f"{used}/{limit} {unit}" if limit is not None else f"{used} {unit}"
+            click.echo(f"── {message_.channel} ({message_.form.value}, {fits}) ──")
             click.echo(message_.text)
+            if not message_.findings:
+                click.echo("  checks: no findings")
+            for finding in message_.findings:
+                line, column = finding.position(message_.text)
+                click.echo(
+                    f"  {line}:{column} {finding.severity.value} {finding.code}: "
+                    f"{finding.message}\n      suggestion: {finding.suggestion}"
+                )
             click.echo()
 
-    _emit(state, [m.model_dump(mode="json") for m in messages], text)
+    data = [
+        m.model_dump(mode="json") | {"length": used, "limit": limit, "unit": unit}
+        for m, (used, limit, unit) in zip(messages, lengths, strict=True)
+    ]
+    _emit(state, data, text)
+
+
+def _length(message: Any, adapter: Any) -> tuple[int, int | None, str]:
+    from candor.length import measure
+
+    capabilities = adapter.capabilities
+    unit = capabilities.length_unit.value
+    return measure(message.text, unit), capabilities.max_length, unit
+
+
+@cli.command()
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--status", help="The status the text speaks for (default: read from the text).")
+@click.option("--incident", "incident_id", help="Check the facts against this incident.")
+@click.option("--internal", is_flag=True, help="For an internal audience: jargon is fine.")
+@pass_state
+def check(
+    state: State, source: Any, status: str | None, incident_id: str | None, internal: bool
+) -> None:
+    """Check a message's words (a FILE, or - for standard input) before you post it.
+
+    Prints each finding with line:column and a suggestion; exit status 1 when any
+    is an error.
+    """
+    from candor.checks import check as run_checks
+
+    text = source.read()
+    incident = None
+    if incident_id is not None:
+        with state.communicator() as comms:
+            incident = comms.get(incident_id)
+    findings = run_checks(text, incident=incident, status=status, public=not internal)
+
+    def report() -> None:
+        name = getattr(source, "name", "-")
+        for finding in findings:
+            line, column = finding.position(text)
+            click.echo(
+                f"{name}:{line}:{column}: {finding.severity.value} {finding.code}: "
+                f"{finding.message}\n    suggestion: {finding.suggestion}"
+            )
+        errors = sum(f.is_error for f in findings)
+        click.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+
+    _emit(
+        state,
+        [
+            f.model_dump(mode="json") | dict(zip(("line", "column"), f.position(text), strict=True))
+            for f in findings
+        ],
+        report,
+    )
+    if any(f.is_error for f in findings):
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
