@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -81,6 +81,15 @@ class Subject:
     @cached_property
     def lowered(self) -> str:
         return self.text.lower()
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The text's words, lowercased: rules look here first, and skip their regex
+        when none of their trigger words is present (most honest text trips none)."""
+        return frozenset(_WORD.findall(self.lowered))
+
+    def has_any(self, triggers: frozenset[str]) -> bool:
+        return not self.words.isdisjoint(triggers)
 
     @cached_property
     def sentences(self) -> list[tuple[int, str]]:
@@ -252,6 +261,7 @@ def _words(*alternatives: str) -> str:
     return "|".join(alternatives)
 
 
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+(?=\s|$)|\n|$)|[^\n]+", re.MULTILINE)
 _CLAIMS_RESOLVED = re.compile(
     r"\b(?:(?:is|been|are|now|fully|was)\s+(?:now\s+)?(?:fully\s+)?resolved"
@@ -331,6 +341,32 @@ _MINIMISING = re.compile(
 )
 
 
+_MINIMISING_TRIGGERS = frozenset(
+    [
+        "brief",
+        "briefly",
+        "few",
+        "fraction",
+        "handful",
+        "just",
+        "limited",
+        "merely",
+        "minimal",
+        "minor",
+        "negligible",
+        "only",
+        "portion",
+        "proportion",
+        "slight",
+        "slightly",
+        "small",
+        "some",
+        "subset",
+        "tiny",
+    ]
+)
+
+
 @_rule(
     "minimizing",
     Severity.ERROR,
@@ -345,6 +381,8 @@ _MINIMISING = re.compile(
     "checkout does not work for you at all.",
 )
 def _minimizing(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_MINIMISING_TRIGGERS):
+        return
     rule = _REGISTRY["minimizing"]
     for match in _MINIMISING.finditer(subject.text):
         word = match.group()
@@ -360,6 +398,7 @@ def _minimizing(subject: Subject) -> Iterator[Finding]:
 
 # -- hedging --------------------------------------------------------------------------------
 
+_MODALS = frozenset({"may", "might", "could"})
 _HEDGE = re.compile(
     r"\b(?:may|might|could)\s+(?:still\s+|also\s+)?(?:have\s+)?(?:been\s+|be\s+)?(?:still\s+)?"
     r"(?:\w+ly\s+)?"
@@ -383,7 +422,7 @@ _HEDGE = re.compile(
     bad_status=Status.RESOLVED,
 )
 def _hedging(subject: Subject) -> Iterator[Finding]:
-    if not subject.cause_known:
+    if not subject.has_any(_MODALS) or not subject.cause_known:
         return
     rule = _REGISTRY["hedging"]
     for match in _HEDGE.finditer(subject.text):
@@ -411,6 +450,20 @@ _ROTE = re.compile(
 )
 
 
+_ROTE_TRIGGERS = frozenset(
+    [
+        "apologise",
+        "apologize",
+        "inconvenience",
+        "inconvenienced",
+        "regret",
+        "seriously",
+        "sorry",
+        "value",
+    ]
+)
+
+
 @_rule(
     "rote-apology",
     Severity.ERROR,
@@ -424,6 +477,8 @@ _ROTE = re.compile(
     good="We are sorry: for 40 minutes you could not take payments in eu-west.",
 )
 def _rote_apology(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_ROTE_TRIGGERS):
+        return
     rule = _REGISTRY["rote-apology"]
     for match in _ROTE.finditer(subject.text):
         yield rule.finding(
@@ -490,6 +545,21 @@ _NAMES_CAUSE = re.compile(
 )
 
 
+_VAGUE_TRIGGERS = frozenset(
+    [
+        "degradation",
+        "difficulties",
+        "glitch",
+        "glitches",
+        "instability",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+    ]
+)
+
+
 @_rule(
     "vague-cause",
     Severity.ERROR,
@@ -503,6 +573,8 @@ _NAMES_CAUSE = re.compile(
     "were out of service; we are rolling it back.",
 )
 def _vague_cause(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_VAGUE_TRIGGERS):
+        return
     rule = _REGISTRY["vague-cause"]
     for match in _VAGUE_CAUSE.finditer(subject.text):
         yield rule.finding(
@@ -565,6 +637,31 @@ _OWNS = re.compile(
 )
 
 
+_PARTY_TRIGGERS = frozenset(
+    [
+        "amazon",
+        "authority",
+        "aws",
+        "azure",
+        "carrier",
+        "carrier's",
+        "gcp",
+        "google",
+        "isp",
+        "partner",
+        "provider",
+        "provider's",
+        "side",
+        "supplier",
+        "third",
+        "third-party",
+        "upstream",
+        "vendor",
+        "vendor's",
+    ]
+)
+
+
 @_rule(
     "blames-others",
     Severity.WARNING,
@@ -578,6 +675,8 @@ _OWNS = re.compile(
     "provider; we will add one.",
 )
 def _blames_others(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_PARTY_TRIGGERS):
+        return
     if _OWNS.search(subject.text):
         return
     rule = _REGISTRY["blames-others"]
@@ -613,6 +712,9 @@ _FIX_TIME = re.compile(
 )
 
 
+_FIX_TRIGGERS = frozenset(["expect", "expected", "expecting", "expects", "going", "should", "will"])
+
+
 @_rule(
     "fix-time",
     Severity.WARNING,
@@ -625,6 +727,8 @@ _FIX_TIME = re.compile(
     good="We are rolling back the change. Next update by 14:30 UTC.",
 )
 def _fix_time(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_FIX_TRIGGERS):
+        return
     if subject.final:
         return
     rule = _REGISTRY["fix-time"]
@@ -649,6 +753,44 @@ _HOST = re.compile(
     r"(?:\.[a-z0-9-]+)+)\b",
     re.IGNORECASE,
 )
+_DOTTED_DIGITS = re.compile(r"\d\.\d+\.\d")
+_HOST_MARKERS = (
+    ".internal", ".local", ".lan", ".corp", ".intra", ".svc",
+    "ip-", "db-", "web-", "app-", "api-", "k8s-", "node-", "worker-", "host-", "srv-",
+    "prod-", "stg-", "staging-",
+)  # fmt: skip
+_JARGON_WORDS = frozenset(
+    [
+        "rca",
+        "on-call",
+        "oncall",
+        "k8s",
+        "kubectl",
+        "pod",
+        "pods",
+        "oom",
+        "oomkilled",
+        "crashloopbackoff",
+        "hotfix",
+        "hotfixed",
+        "canary",
+        "blast",
+        "runbook",
+        "pager",
+        "pagerduty",
+        "sre",
+        "slo",
+        "sli",
+        "p99",
+        "p95",
+        "rps",
+        "qps",
+        "shard",
+        "etcd",
+        "hypervisor",
+    ]
+)
+_JARGON_CODES = re.compile(r"\b(?:SEV-?\d|P[0-4]|INC-\d|JIRA-\d)")
 _JARGON = re.compile(
     r"\b(?:RCA|SEV-?\d|P[0-4]|INC-\d+|JIRA-\d+|on-?call|k8s|kubectl|pods?|OOM(?:Killed)?|"
     r"CrashLoopBackOff|hotfix(?:ed)?|canary|blast radius|runbook|pager|PagerDuty|SRE|SLO|SLI|"
@@ -671,7 +813,12 @@ def _internal_detail(subject: Subject) -> Iterator[Finding]:
     if not subject.public:
         return
     rule = _REGISTRY["internal-detail"]
-    for match in _HOST.finditer(subject.text):
+    lowered = subject.lowered
+    looks_like_host = ("." in lowered and _DOTTED_DIGITS.search(lowered)) or (
+        ("-" in lowered or ".i" in lowered or ".l" in lowered or ".c" in lowered or ".s" in lowered)
+        and any(marker in lowered for marker in _HOST_MARKERS)
+    )
+    for match in _HOST.finditer(subject.text) if looks_like_host else ():
         yield rule.finding(
             subject,
             match.start(),
@@ -679,6 +826,11 @@ def _internal_detail(subject: Subject) -> Iterator[Finding]:
             f"'{match.group()}' is an internal host or address",
             "describe the part of the service customers know (the EU database, the API)",
         )
+    if subject.has_any(_JARGON_WORDS) or _JARGON_CODES.search(subject.text):
+        yield from _jargon(subject, rule)
+
+
+def _jargon(subject: Subject, rule: Rule) -> Iterator[Finding]:
     for match in _JARGON.finditer(subject.text):
         yield rule.finding(
             subject,
@@ -738,6 +890,9 @@ def _no_scope(subject: Subject) -> Iterator[Finding]:
 
 # -- the next update ------------------------------------------------------------------------
 
+_NEXT_UPDATE_PLAIN = re.compile(
+    r"\bnext update (?:by \d{1,2}:\d{2}|in \d+ (?:minutes?|hours?))", re.IGNORECASE
+)
 _UPDATE_PROMISE = re.compile(
     r"\b(?:next\s+update|(?:will|'ll|shall|to)\s+(?:\w+\s+){0,4}?"
     r"(?:update|updates|post|provide|share|send|publish|communicate|report|be\s+back)"
@@ -766,7 +921,7 @@ _UPDATE_TIME = re.compile(
     bad_status=Status.INVESTIGATING,
 )
 def _no_next_update(subject: Subject) -> Iterator[Finding]:
-    if subject.final:
+    if subject.final or _NEXT_UPDATE_PLAIN.search(subject.text):
         return
     for _, sentence in subject.sentences:
         if _UPDATE_PROMISE.search(sentence) and _UPDATE_TIME.search(sentence):
@@ -787,7 +942,6 @@ _PERCENT_OF = re.compile(
     r"(?:" + _PEOPLE + r")",
     re.IGNORECASE,
 )
-_COUNT_OF = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)\s+([a-z][\w-]*)", re.IGNORECASE)
 _NEXT_AT = re.compile(r"\bnext\s+update\s+by\s+(\d{1,2}):(\d{2})\s*(UTC|GMT)\b", re.IGNORECASE)
 _STATUS_WORDS = {
     Status.RESOLVED: _CLAIMS_RESOLVED,
@@ -815,7 +969,7 @@ def _contradicts(subject: Subject) -> Iterator[Finding]:
     scope = incident.scope
     if scope.affected_fraction is not None:
         expected = scope.affected_fraction * 100
-        for match in _PERCENT_OF.finditer(subject.text):
+        for match in _PERCENT_OF.finditer(subject.text) if "%" in subject.text else ():
             said = float(match.group(1))
             if abs(said - expected) > max(0.005 * expected, 1e-9) and not _rounds_to(
                 said, expected
@@ -829,9 +983,8 @@ def _contradicts(subject: Subject) -> Iterator[Finding]:
                 )
     if scope.affected_count is not None:
         noun = (scope.customers or "customers").split()[-1].lower()
-        for match in _COUNT_OF.finditer(subject.text):
-            if match.group(2).lower() != noun:
-                continue
+        counted = _counted(noun)
+        for match in counted.finditer(subject.text) if noun in subject.lowered else ():
             said_count = int(match.group(1).replace(",", ""))
             if said_count != scope.affected_count:
                 yield rule.finding(
@@ -844,6 +997,8 @@ def _contradicts(subject: Subject) -> Iterator[Finding]:
                 )
     status = subject.status or incident.status
     for claimed, pattern in _STATUS_WORDS.items():
+        if claimed.value not in subject.lowered:
+            continue
         found = pattern.search(subject.text)
         if (
             found
@@ -858,9 +1013,9 @@ def _contradicts(subject: Subject) -> Iterator[Finding]:
                 f"post the {claimed.value} status through candor, or say what is true now",
             )
     due = incident.next_update_by
+    if due is None or "next update by" not in subject.lowered:
+        return
     for match in _NEXT_AT.finditer(subject.text):
-        if due is None:
-            continue
         said_time = (int(match.group(1)), int(match.group(2)))
         due_utc = due.astimezone(UTC)
         if said_time != (due_utc.hour, due_utc.minute):
@@ -872,6 +1027,12 @@ def _contradicts(subject: Subject) -> Iterator[Finding]:
                 f"promises {due_utc:%H:%M} UTC",
                 "promise the same next-update time on every channel",
             )
+
+
+@lru_cache(maxsize=64)
+def _counted(noun: str) -> re.Pattern[str]:
+    """A number followed by ``noun``: '1,843 merchants'."""
+    return re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)\s+(" + re.escape(noun) + r")\b", re.I)
 
 
 def _rounds_to(said: float, expected: float) -> bool:

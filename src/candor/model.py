@@ -43,7 +43,7 @@ class _OrderedChoice(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(type(self)).index(self)
+        return type(self)._member_names_.index(self.name)
 
     @classmethod
     def parse(cls, value: object, field: str | None = None) -> Self:

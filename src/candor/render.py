@@ -154,6 +154,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates do not change under a running process
         )
         env.filters["at"] = self.at
         env.filters["percent"] = format_fraction
