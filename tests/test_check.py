@@ -351,3 +351,12 @@ class TestChecksGuardDelivery:
         with candor.Communicator(channels, store=base / "c.db", base_dir=base) as comms:
             incident = comms.open("API failing", api_outage(), "db-prod-7.internal is down.")
         assert incident.updates[0].override is None
+
+
+def test_the_rules_page_documents_every_rule() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "checks.md").read_text()
+    for rule in rules():
+        assert f"### `{rule.code}` ({rule.severity.value})" in page
+        assert rule.bad in page
