@@ -2,8 +2,10 @@
 
 Reads ``shared/corpus/incident_updates.jsonl`` beside the repository at run time
 (85 updates from public status pages, labelled by hand; see its README) and
-prints, per label, the share of records that get a finding of that kind, and the
-share of ``candid`` records that get any error, beside the targets.
+prints, per label, the share of records that get a finding of that kind (and,
+as a measure of precision, the share of records *without* the label that get
+one anyway), and the share of ``candid`` records that get any error, beside the
+targets.
 
     python benchmarks/check_corpus.py [--verbose]
 """
@@ -39,6 +41,7 @@ STATUS = {
 
 def evaluate(records: list[dict[str, object]], verbose: bool = False) -> dict[str, float]:
     hits: dict[str, list[bool]] = defaultdict(list)
+    strays: dict[str, list[bool]] = defaultdict(list)  # flagged without the label
     candid_errors: list[bool] = []
     for record in records:
         labels = set(record["labels"])  # type: ignore[arg-type]
@@ -47,6 +50,7 @@ def evaluate(records: list[dict[str, object]], verbose: bool = False) -> dict[st
         codes = {f.code for f in findings}
         for label, (wanted, _) in LABELS.items():
             if label not in labels:
+                strays[label].append(bool(codes & wanted))
                 continue
             if label == "no_next_update" and status is Status.RESOLVED:
                 continue  # the target counts non-final updates only
@@ -64,9 +68,13 @@ def evaluate(records: list[dict[str, object]], verbose: bool = False) -> dict[st
     shares["candid_with_error"] = sum(candid_errors) / len(candid_errors)
     counts = {label: len(v) for label, v in hits.items()}
     counts["candid_with_error"] = len(candid_errors)
-    print(f"{'label':<22}{'records':>8}{'flagged':>10}{'target':>10}")
+    print(f"{'label':<22}{'records':>8}{'flagged':>10}{'target':>10}{'flagged without':>18}")
     for label, (_, target) in LABELS.items():
-        print(f"{label:<22}{counts[label]:>8}{shares[label]:>10.1%}{'>= ' + f'{target:.0%}':>10}")
+        stray = sum(strays[label]) / len(strays[label])
+        print(
+            f"{label:<22}{counts[label]:>8}{shares[label]:>10.1%}"
+            f"{'>= ' + f'{target:.0%}':>10}{stray:>18.1%}"
+        )
     print(
         f"{'candid with an error':<22}{counts['candid_with_error']:>8}"
         f"{shares['candid_with_error']:>10.1%}{'<= 10%':>10}"
