@@ -25,16 +25,20 @@ pytest loads by itself (fixtures ``candor_outbox`` and ``candor_clock``).
 
 from __future__ import annotations
 
-from candor.testing._capture import Capture, capture, current_outbox
-from candor.testing._clock import Clock
-from candor.testing.assertions import assert_candid, assert_consistent, assert_posted
-from candor.testing.memory import (
-    SERVICE_CAPABILITIES,
-    MemoryAdapter,
-    Outbox,
-    PostedMessage,
-    capabilities_for,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from candor.testing._capture import Capture, capture, current_outbox
+    from candor.testing._clock import Clock
+    from candor.testing.assertions import assert_candid, assert_consistent, assert_posted
+    from candor.testing.memory import (
+        SERVICE_CAPABILITIES,
+        MemoryAdapter,
+        Outbox,
+        PostedMessage,
+        capabilities_for,
+    )
 
 __all__ = [
     "SERVICE_CAPABILITIES",
@@ -50,3 +54,33 @@ __all__ = [
     "capture",
     "current_outbox",
 ]
+
+# Loaded on first use, so that the pytest plugin (a module of this package) costs
+# a session that never asks for candor's fixtures next to nothing.
+_LAZY = {
+    "Capture": "candor.testing._capture",
+    "capture": "candor.testing._capture",
+    "current_outbox": "candor.testing._capture",
+    "Clock": "candor.testing._clock",
+    "assert_candid": "candor.testing.assertions",
+    "assert_consistent": "candor.testing.assertions",
+    "assert_posted": "candor.testing.assertions",
+    "SERVICE_CAPABILITIES": "candor.testing.memory",
+    "MemoryAdapter": "candor.testing.memory",
+    "Outbox": "candor.testing.memory",
+    "PostedMessage": "candor.testing.memory",
+    "capabilities_for": "candor.testing.memory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'candor.testing' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
