@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.conftest import api_outage
 
 import candor
 from candor.testing import (
@@ -20,14 +19,16 @@ from candor.testing import (
     assert_posted,
     capture,
 )
+from tests.conftest import api_outage
 
 
 @pytest.fixture
 def outbox(tmp_path: Path) -> Outbox:
     clock = Clock()
-    with capture(channels=["status", "mastodon"], clock=clock) as outbox, candor.Communicator(
-        store=tmp_path / "c.db", base_dir=tmp_path
-    ) as comms:
+    with (
+        capture(channels=["status", "mastodon"], clock=clock) as outbox,
+        candor.Communicator(store=tmp_path / "c.db", base_dir=tmp_path) as comms,
+    ):
         incident = comms.open("API failing", api_outage(), "Requests fail.")
         clock.advance(minutes=10)
         comms.update(incident.id, status="identified", message="A bad deploy.")

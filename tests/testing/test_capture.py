@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.conftest import api_outage
 
 import candor
 from candor.adapters.base import Form, LengthUnit
 from candor.testing import Clock, MemoryAdapter, Outbox, capture, current_outbox
+from tests.conftest import api_outage
 
 
 def _site_and_console() -> list[candor.Channel]:
@@ -25,9 +25,12 @@ class TestRouting:
     def test_keeps_channel_names_and_capabilities_and_sends_nothing(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        with capture() as outbox, candor.Communicator(
-            _site_and_console(), store=tmp_path / "c.db", base_dir=tmp_path
-        ) as comms:
+        with (
+            capture() as outbox,
+            candor.Communicator(
+                _site_and_console(), store=tmp_path / "c.db", base_dir=tmp_path
+            ) as comms,
+        ):
             assert all(isinstance(a, MemoryAdapter) for a in comms.adapters.values())
             comms.open("API failing", api_outage(), "Requests fail.")
         assert outbox.channels == ["status", "ops"]
@@ -79,9 +82,10 @@ class TestRouting:
     def test_nested_captures_each_keep_their_own(self, tmp_path: Path) -> None:
         channels = _site_and_console()[:1]
         with capture() as outer:
-            with capture() as inner, candor.Communicator(
-                channels, store=tmp_path / "a.db", base_dir=tmp_path
-            ) as comms:
+            with (
+                capture() as inner,
+                candor.Communicator(channels, store=tmp_path / "a.db", base_dir=tmp_path) as comms,
+            ):
                 comms.open("Inner", api_outage(), "Fails.")
             with candor.Communicator(channels, store=tmp_path / "b.db", base_dir=tmp_path) as c:
                 c.open("Outer", api_outage(), "Fails.")
@@ -91,9 +95,12 @@ class TestRouting:
 
 class TestChannelsAndClock:
     def test_chosen_channels_replace_the_configured_ones(self, tmp_path: Path) -> None:
-        with capture(channels=["status", "mastodon", "x"]) as outbox, candor.Communicator(
-            _site_and_console(), store=tmp_path / "c.db", base_dir=tmp_path
-        ) as comms:
+        with (
+            capture(channels=["status", "mastodon", "x"]) as outbox,
+            candor.Communicator(
+                _site_and_console(), store=tmp_path / "c.db", base_dir=tmp_path
+            ) as comms,
+        ):
             comms.open("API failing", api_outage(), "Requests fail.")
             assert list(comms.channels) == ["status", "mastodon", "x"]
         assert outbox.capabilities("x").length_unit is LengthUnit.WEIGHTED
@@ -101,17 +108,21 @@ class TestChannelsAndClock:
         assert outbox.messages("status")[0].message.form is Form.LONG
 
     def test_chosen_channels_may_name_their_service(self, tmp_path: Path) -> None:
-        with capture(channels={"eu-social": "bluesky"}) as outbox, candor.Communicator(
-            store=tmp_path / "c.db", base_dir=tmp_path
-        ) as comms:
+        with (
+            capture(channels={"eu-social": "bluesky"}) as outbox,
+            candor.Communicator(store=tmp_path / "c.db", base_dir=tmp_path) as comms,
+        ):
             comms.open("API failing", api_outage(), "Requests fail.")
         assert outbox.capabilities("eu-social").max_length == 300
 
     def test_the_capture_clock_drives_promises_and_overdue(self, tmp_path: Path) -> None:
         clock = Clock()
-        with capture(clock=clock) as outbox, candor.Communicator(
-            _site_and_console(), store=tmp_path / "c.db", base_dir=tmp_path
-        ) as comms:
+        with (
+            capture(clock=clock) as outbox,
+            candor.Communicator(
+                _site_and_console(), store=tmp_path / "c.db", base_dir=tmp_path
+            ) as comms,
+        ):
             incident = comms.open("API failing", api_outage(), "Requests fail.")
             assert incident.next_update_by == clock() + timedelta(minutes=30)
             assert comms.overdue() == []
@@ -154,9 +165,10 @@ class TestDecorator:
 
 class TestOutbox:
     def test_for_incident_and_unknown_channels(self, tmp_path: Path) -> None:
-        with capture(channels=["status"]) as outbox, candor.Communicator(
-            store=tmp_path / "c.db", base_dir=tmp_path
-        ) as comms:
+        with (
+            capture(channels=["status"]) as outbox,
+            candor.Communicator(store=tmp_path / "c.db", base_dir=tmp_path) as comms,
+        ):
             first = comms.open("API failing", api_outage(), "Requests fail.")
             comms.open("Dashboard failing", api_outage(components=["Dashboard"]), "It fails.")
         only = outbox.for_incident(first.id)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import Clock, api_outage
 
 import candor
 from candor.adapters import registry
 from candor.adapters.base import Capabilities, DeliveryContext, Form, LengthUnit
 from candor.render import Message
 from candor.testing import MemoryAdapter, Outbox, capabilities_for
+from tests.conftest import Clock, api_outage
 
 
 def _post(adapter: MemoryAdapter, message: Message, context: DeliveryContext) -> candor.Receipt:
@@ -153,7 +153,8 @@ class TestAsAService:
 
 class TestFailures:
     @pytest.mark.parametrize(
-        ("status_code", "retryable"), [(401, False), (422, False), (429, True), (503, True), (None, True)]
+        ("status_code", "retryable"),
+        [(401, False), (422, False), (429, True), (503, True), (None, True)],
     )
     def test_fail_next_fails_as_the_service_would(
         self, tmp_path: Path, clock: Clock, status_code: int | None, retryable: bool
