@@ -176,4 +176,5 @@ class TestOutbox:
         with pytest.raises(KeyError, match="channels: \\['status'\\]"):
             outbox.messages("mastodon")
         outbox.clear()
-        assert len(outbox) == 0 and outbox.channels == ["status"]
+        assert len(outbox) == 0
+        assert outbox.channels == ["status"]

@@ -1,4 +1,4 @@
-"""Every built-in adapter passes AdapterContract, and the contract catches an adapter that does not."""
+"""Every built-in adapter passes AdapterContract, which catches an adapter that does not."""
 
 from __future__ import annotations
 

@@ -41,12 +41,15 @@ class TestRecording:
             incident = comms.open("API failing", api_outage(), "Requests fail.")
             comms.update(incident.id, status="identified", message="Found it.")
         first, second = adapter.posted
-        assert first.channel == "social" and first.remote_id == "social/1"
-        assert "Investigating" in first.text and "Requests fail." in first.text
-        assert first.thread is None and first.in_reply_to is None
-        assert second.thread == "social/1" and second.in_reply_to == "social/1"
+        assert (first.channel, first.remote_id) == ("social", "social/1")
+        assert "Investigating" in first.text
+        assert "Requests fail." in first.text
+        assert first.thread is None
+        assert first.in_reply_to is None
+        assert (second.thread, second.in_reply_to) == ("social/1", "social/1")
         assert first.idempotency_key != second.idempotency_key
-        assert first.incident_id == incident.id and second.seq == 2
+        assert first.incident_id == incident.id
+        assert second.seq == 2
         assert first.status is candor.Status.INVESTIGATING
         assert first.next_update_by == incident.next_update_by
 
@@ -176,7 +179,8 @@ class TestFailures:
         inner = MemoryAdapter("inner")
         outer = MemoryAdapter("outer", replaces=inner, outbox=Outbox())
         asyncio.run(outer.aclose())
-        assert inner.closed and outer.closed
+        assert inner.closed
+        assert outer.closed
 
 
 class TestServiceCapabilities:

@@ -1,4 +1,4 @@
-"""The pytest plugin: its fixtures work, its marker is declared, and an idle plugin changes nothing."""
+"""The pytest plugin: its fixtures and marker work, and an idle plugin changes nothing."""
 
 from __future__ import annotations
 
@@ -101,8 +101,8 @@ class TestIdle:
         assert summary(with_it) == summary(without)
         collected_with = self._run(pytester, "--collect-only", "-q").outlines
         collected_without = self._run(pytester, "--collect-only", "-q", "-p", "no:candor").outlines
-        assert [l for l in collected_with if "::" in l] == [
-            l for l in collected_without if "::" in l
+        assert [line for line in collected_with if "::" in line] == [
+            line for line in collected_without if "::" in line
         ]
 
     def test_it_is_loaded_through_its_entry_point(self, pytester: pytest.Pytester) -> None:
