@@ -73,6 +73,9 @@ def assert_consistent(
 ) -> None:
     """Every channel got the same status and next-update time for each update.
 
+    The first channel (in the order the outbox set them up) is the reference
+    the others are compared with.
+
     With ``complete`` (the default) every channel that carried an incident also
     carried each of its updates: none went quiet part way. ``incident_id``
     limits the check to one incident.
@@ -81,14 +84,17 @@ def assert_consistent(
     messages = list(chosen)
     by_update: dict[tuple[str, int], dict[str, PostedMessage]] = defaultdict(dict)
     channels_of: dict[str, list[str]] = defaultdict(list)
+    order = {name: index for index, name in enumerate(outbox.channels)}
     for message in messages:
         by_update[(message.incident_id, message.seq)].setdefault(message.channel, message)
         if message.channel not in channels_of[message.incident_id]:
             channels_of[message.incident_id].append(message.channel)
+    for names in channels_of.values():
+        names.sort(key=lambda name: order.get(name, len(order)))  # deliveries race; this does not
     problems: list[str] = []
     for (incident, seq), per_channel in sorted(by_update.items()):
         names = channels_of[incident]
-        first = per_channel[next(iter(per_channel))]
+        first = per_channel[next(name for name in names if name in per_channel)]
         expected = [f"{name}: {_facts(first)}" for name in names]
         actual = [
             f"{name}: {_facts(per_channel[name])}" if name in per_channel else f"{name}: nothing"
