@@ -15,9 +15,10 @@ import asyncio
 import builtins
 import secrets
 from collections.abc import Callable, Coroutine, Iterable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from candor.adapters.base import Adapter, Channel
 from candor.errors import AdapterError, CandorError, CheckError, ConfigError, InputError
@@ -51,6 +52,28 @@ log = get_logger("candor")
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+
+
+class Interceptor(Protocol):
+    """**Protocol:** what :func:`candor.testing.capture` installs in :data:`interceptor`."""
+
+    def clock(self, clock: Clock | None) -> Clock | None:
+        """The clock a communicator uses instead of ``clock`` (the one it was given)."""
+        ...
+
+    def channels(self, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
+        """The channels a communicator has instead of ``channels`` (the configured ones)."""
+        ...
+
+    def adapter(self, channel: Channel, adapter: Adapter) -> Adapter:
+        """The adapter a communicator uses for ``channel`` instead of the one it built."""
+        ...
+
+
+# A hook for tests: while it holds an Interceptor (candor.testing.capture() sets
+# it), every communicator constructed in this context asks it for its clock and
+# adapters. Unset, it costs one lookup per constructor and changes nothing.
+interceptor: ContextVar[Interceptor | None] = ContextVar("candor_interceptor", default=None)
 
 
 def _system_clock() -> datetime:
@@ -90,6 +113,9 @@ class AsyncCommunicator:
         self.organization = organization or defaults.organization
         self.policy = policy or Policy()
         self.renderer = Renderer(self.organization, templates_dir=templates_dir)
+        hook = interceptor.get()
+        if hook is not None:
+            clock = hook.clock(clock)
         self._clock = clock or _system_clock
         self._own_client = client is None
         if client is None:
@@ -98,13 +124,18 @@ class AsyncCommunicator:
             client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
         self.client = client
         chosen = tuple(channels) if channels is not None else defaults.channels
+        if hook is not None:
+            chosen = hook.channels(chosen)
         self.channels: dict[str, Channel] = {}
         self.adapters: dict[str, Adapter] = {}
         for channel in chosen:
             if channel.name in self.channels:
                 raise ConfigError("two channels have this name", channel=channel.name, key="name")
             self.channels[channel.name] = channel
-            self.adapters[channel.name] = self._build_adapter(channel)
+            adapter = self._build_adapter(channel)
+            self.adapters[channel.name] = (
+                adapter if hook is None else hook.adapter(channel, adapter)
+            )
         # The store is opened last, so a configuration mistake leaves no file behind.
         self.store = self._open_store(store if store is not None else defaults.store_url)
 

@@ -1,0 +1,86 @@
+"""Testing your incident messaging: nothing leaves the process, and time moves when you say.
+
+Importable without pytest::
+
+    from candor.testing import Clock, assert_posted, capture
+
+    def test_outage_runbook(tmp_path):
+        clock = Clock()
+        with capture(clock=clock) as outbox:
+            run_my_runbook(store=tmp_path / "candor.db")
+        assert_posted(outbox, "mastodon", ["is down in eu-west"])
+
+- :class:`MemoryAdapter` records every message (registered as adapter ``memory``);
+- :func:`capture` routes every channel of every communicator made inside it to
+  memory adapters and yields the :class:`Outbox`;
+- :func:`assert_posted`, :func:`assert_consistent`, :func:`assert_candid`
+  fail with a readable diff;
+- :class:`Clock` is set and advanced by the test.
+
+Also here, imported on their own: ``candor.testing.fakes`` (stand-ins for
+the services candor posts to), ``candor.testing.contract`` (``AdapterContract``,
+the suite every adapter passes; needs pytest) and the pytest plugin, which
+pytest loads by itself (fixtures ``candor_outbox`` and ``candor_clock``).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from candor.testing._capture import Capture, capture, current_outbox
+    from candor.testing._clock import Clock
+    from candor.testing.assertions import assert_candid, assert_consistent, assert_posted
+    from candor.testing.memory import (
+        SERVICE_CAPABILITIES,
+        MemoryAdapter,
+        Outbox,
+        PostedMessage,
+        capabilities_for,
+    )
+
+__all__ = [
+    "SERVICE_CAPABILITIES",
+    "Capture",
+    "Clock",
+    "MemoryAdapter",
+    "Outbox",
+    "PostedMessage",
+    "assert_candid",
+    "assert_consistent",
+    "assert_posted",
+    "capabilities_for",
+    "capture",
+    "current_outbox",
+]
+
+# Loaded on first use, so that the pytest plugin (a module of this package) costs
+# a session that never asks for candor's fixtures next to nothing.
+_LAZY = {
+    "Capture": "candor.testing._capture",
+    "capture": "candor.testing._capture",
+    "current_outbox": "candor.testing._capture",
+    "Clock": "candor.testing._clock",
+    "assert_candid": "candor.testing.assertions",
+    "assert_consistent": "candor.testing.assertions",
+    "assert_posted": "candor.testing.assertions",
+    "SERVICE_CAPABILITIES": "candor.testing.memory",
+    "MemoryAdapter": "candor.testing.memory",
+    "Outbox": "candor.testing.memory",
+    "PostedMessage": "candor.testing.memory",
+    "capabilities_for": "candor.testing.memory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'candor.testing' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,166 @@
+"""``capture()``: keep every message of every communicator in the process, and hand them over."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import Token
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from candor.adapters.base import Adapter, Capabilities, Channel
+from candor.testing.memory import MemoryAdapter, Outbox, capabilities_for
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from types import TracebackType
+
+    from candor.communicator import Interceptor
+
+__all__ = ["Capture", "capture", "current_outbox"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+ChannelChoice = Iterable[str] | Mapping[str, Capabilities | str]
+
+_active: list[Capture] = []
+
+
+class _Router:
+    """The interceptor a capture installs in ``candor.communicator.interceptor``."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        clock: Callable[[], datetime] | None,
+        channels: dict[str, Capabilities] | None,
+    ) -> None:
+        self.outbox = outbox
+        self._clock = clock
+        self._channels = channels
+
+    def clock(self, clock: Callable[[], datetime] | None) -> Callable[[], datetime] | None:
+        return self._clock if self._clock is not None else clock
+
+    def channels(self, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
+        if self._channels is None:
+            return channels
+        return tuple(
+            Channel(
+                name=name,
+                adapter=MemoryAdapter(name, capabilities=caps, outbox=self.outbox),
+            )
+            for name, caps in self._channels.items()
+        )
+
+    def adapter(self, channel: Channel, adapter: Adapter) -> Adapter:
+        if isinstance(adapter, MemoryAdapter) and adapter.outbox is self.outbox:
+            return adapter
+        return MemoryAdapter(
+            channel.name, capabilities=adapter.capabilities, outbox=self.outbox, replaces=adapter
+        )
+
+
+class Capture:
+    """What :func:`capture` returns: a context manager, and a decorator for test functions.
+
+    Each ``with`` (or each call of a decorated function) starts a fresh
+    :class:`Outbox`; inside a decorated function :func:`current_outbox` gives it.
+    """
+
+    def __init__(
+        self,
+        *,
+        channels: ChannelChoice | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.channels = _channels(channels)
+        self.outbox = Outbox()
+        self._tokens: list[tuple[Token[Interceptor | None], Outbox]] = []
+
+    def __enter__(self) -> Outbox:
+        from candor.communicator import interceptor
+
+        self.outbox = Outbox()
+        for name, caps in (self.channels or {}).items():
+            self.outbox._register(name, caps)
+        token = interceptor.set(_Router(self.outbox, self.clock, self.channels))
+        self._tokens.append((token, self.outbox))
+        _active.append(self)
+        return self.outbox
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        from candor.communicator import interceptor
+
+        token, _ = self._tokens.pop()
+        interceptor.reset(token)
+        _active.remove(self)
+        if self._tokens:
+            self.outbox = self._tokens[-1][1]
+
+    def __call__(self, function: F) -> F:
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with self:
+                    return await function(*args, **kwargs)
+
+            return cast("F", run_async)
+
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return function(*args, **kwargs)
+
+        return cast("F", run)
+
+
+def capture(
+    *,
+    channels: ChannelChoice | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Capture:
+    """Route every channel of every communicator created inside to memory; yield the record.
+
+    ``with capture() as outbox:`` (or ``@capture()`` on a function): each
+    ``Communicator`` or ``AsyncCommunicator`` constructed inside keeps its
+    channel names, but every channel posts to a :class:`MemoryAdapter` with the
+    capabilities of the adapter it replaces, so messages are rendered and fitted
+    exactly as for the real service and nothing leaves the process. The store
+    is the communicator's own.
+
+    ``channels`` replaces each communicator's channels with these (names,
+    whose capabilities follow the service they name, such as ``"mastodon"``,
+    or a mapping of name to :class:`~candor.Capabilities` or service name).
+    ``clock`` replaces each communicator's clock, so a test moves time.
+
+    Only communicators constructed while the capture is active, in this thread
+    or task (it is a context variable), are routed.
+    """
+    return Capture(channels=channels, clock=clock)
+
+
+def current_outbox() -> Outbox:
+    """The outbox of the innermost active capture (inside a ``@capture()`` function)."""
+    if not _active:
+        raise LookupError("no capture is active; use `with capture() as outbox:` or @capture()")
+    return _active[-1].outbox
+
+
+def _channels(choice: ChannelChoice | None) -> dict[str, Capabilities] | None:
+    if choice is None:
+        return None
+    if isinstance(choice, str):
+        choice = [choice]
+    if isinstance(choice, Mapping):
+        chosen: dict[str, Capabilities] = {}
+        for name, caps in choice.items():
+            chosen[name] = caps if isinstance(caps, Capabilities) else capabilities_for(caps)
+        return chosen
+    return {name: capabilities_for(name) for name in choice}

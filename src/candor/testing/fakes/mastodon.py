@@ -1,0 +1,146 @@
+"""A fake of a Mastodon server's statuses API (``POST /api/v1/statuses`` and friends).
+
+Enforces: ``Authorization: Bearer <access token>``; a ``status`` text (or
+media); 500 characters as Mastodon counts them (every URL is 23); a reply to a
+status that exists; ``Idempotency-Key`` (the same key from the same account
+within an hour gives back the first status, not a second one); 300 requests
+per 5 minutes per token (429 with ``Retry-After`` and ``X-RateLimit-*``).
+Bodies are checked against ``mastodon/openapi.json`` when it is available.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from candor.testing._length import URL_WEIGHT
+from candor.testing.fakes._base import FakeService, Reply, Request
+from candor.testing.fakes._spec import SpecStatus, load_openapi, locate
+
+__all__ = ["FakeMastodon"]
+
+_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_STATUS = re.compile(r"^/api/v1/statuses/(?P<id>[^/]+)/?$")
+LIMIT = 500
+
+
+def mastodon_length(text: str) -> int:
+    """The length Mastodon counts: characters, with every link counted as 23."""
+    return len(_URL.sub("x" * URL_WEIGHT, text))
+
+
+class FakeMastodon(FakeService):
+    """A Mastodon server with one account, reachable with ``access_token``."""
+
+    service = "mastodon"
+    base_url = "https://mastodon.example"
+    default_rate_limit: ClassVar[tuple[int, timedelta] | None] = (300, timedelta(minutes=5))
+    spec_file = "mastodon/openapi.json"
+
+    def __init__(
+        self, *, access_token: str = "mastodon-token", account: str = "status", **options: Any
+    ) -> None:
+        super().__init__(**options)
+        self.access_token = access_token
+        self.account = account
+        self.statuses: dict[str, dict[str, Any]] = {}
+        self._keys: dict[str, tuple[datetime, str]] = {}
+
+    def _load_spec(self, specs: str | Path | Literal[False] | None) -> SpecStatus:
+        path, status = locate(specs, self.spec_file)
+        self._openapi = load_openapi(path) if path is not None else None
+        return status
+
+    def rate_key(self, request: Request) -> str | None:
+        return request.bearer() or "anonymous"
+
+    def too_many(self, retry_after: int) -> Reply:
+        return Reply.json(
+            429,
+            {"error": "Too many requests"},
+            {"retry-after": str(retry_after), "x-ratelimit-remaining": "0"},
+        )
+
+    def route(self, request: Request) -> Reply:
+        if request.bearer() != self.access_token:
+            return Reply.json(401, {"error": "The access token is invalid"})
+        if request.path.rstrip("/") == "/api/v1/statuses" and request.method == "POST":
+            return self._create(request)
+        match = _STATUS.match(request.path)
+        if match is None:
+            return Reply.json(404, {"error": "Record not found"})
+        status = self.statuses.get(match["id"])
+        if status is None:
+            return Reply.json(404, {"error": "Record not found"})
+        if request.method == "GET":
+            return Reply.json(200, status)
+        if request.method == "PUT":
+            return self._edit(request, status)
+        return Reply.json(405, {"error": "method not allowed"})
+
+    def _body(self, request: Request, method: str, template: str) -> dict[str, Any] | Reply:
+        try:
+            data = request.data()
+        except ValueError:
+            return Reply.json(400, {"error": "the body is not JSON or form data"})
+        if self._openapi is not None and "json" in request.headers.get("content-type", ""):
+            problems = self._openapi.validate(method, template, data)
+            if problems:
+                self.spec_violations += problems
+                return Reply.json(422, {"error": f"Validation failed: {problems[0]}"})
+        return data
+
+    def _text_problem(self, data: dict[str, Any]) -> Reply | None:
+        text = data.get("status")
+        if not data.get("media_ids") and (not isinstance(text, str) or not text.strip()):
+            return Reply.json(422, {"error": "Validation failed: Text can't be blank"})
+        if isinstance(text, str) and mastodon_length(text) > LIMIT:
+            return Reply.json(
+                422, {"error": f"Validation failed: Text character limit of {LIMIT} exceeded"}
+            )
+        return None
+
+    def _create(self, request: Request) -> Reply:
+        key = request.headers.get("idempotency-key")
+        if key is not None:
+            seen = self._keys.get(f"{request.bearer()}:{key}")
+            if seen is not None and request.at - seen[0] < timedelta(hours=1):
+                return Reply.json(200, self.statuses[seen[1]])
+        data = self._body(request, "post", "/api/v1/statuses")
+        if isinstance(data, Reply):
+            return data
+        problem = self._text_problem(data)
+        if problem is not None:
+            return problem
+        parent = data.get("in_reply_to_id")
+        if parent is not None and str(parent) not in self.statuses:
+            return Reply.json(404, {"error": "Record not found"})
+        status_id = str(100000 + self.new_id())
+        status = {
+            "id": status_id,
+            "uri": f"{self.base_url}/users/{self.account}/statuses/{status_id}",
+            "url": f"{self.base_url}/@{self.account}/{status_id}",
+            "created_at": request.at.isoformat(),
+            "content": data.get("status", ""),
+            "text": data.get("status", ""),
+            "visibility": data.get("visibility", "public"),
+            "in_reply_to_id": str(parent) if parent is not None else None,
+            "language": data.get("language"),
+            "edited_at": None,
+        }
+        self.statuses[status_id] = status
+        if key is not None:
+            self._keys[f"{request.bearer()}:{key}"] = (request.at, status_id)
+        return Reply.json(200, status)
+
+    def _edit(self, request: Request, status: dict[str, Any]) -> Reply:
+        data = self._body(request, "put", "/api/v1/statuses/{id}")
+        if isinstance(data, Reply):
+            return data
+        problem = self._text_problem(data)
+        if problem is not None:
+            return problem
+        status.update(content=data["status"], text=data["status"], edited_at=request.at.isoformat())
+        return Reply.json(200, status)

@@ -1,0 +1,158 @@
+"""A fake of Atlassian Statuspage's REST API (``https://api.statuspage.io/v1``).
+
+Enforces: ``Authorization: OAuth <api key>``; the page id; ``incident.name``
+present and at most 255 characters; known incident and component statuses;
+about one request per second per key (429 with ``Retry-After`` over it). The
+service has no idempotency key: the same incident posted twice is two incidents.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from candor.testing.fakes._base import FakeService, Reply, Request
+
+__all__ = ["FakeStatuspage"]
+
+INCIDENT_STATUSES = {
+    "investigating",
+    "identified",
+    "monitoring",
+    "resolved",
+    "scheduled",
+    "in_progress",
+    "verifying",
+    "completed",
+}
+COMPONENT_STATUSES = {
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+}
+IMPACTS = {"none", "minor", "major", "critical"}
+_INCIDENTS = re.compile(r"^/v1/pages/(?P<page>[^/]+)/incidents(?:/(?P<incident>[^/]+))?/?$")
+
+
+class FakeStatuspage(FakeService):
+    """Statuspage for one page, ``page_id``, reachable with ``api_key``."""
+
+    service = "statuspage"
+    base_url = "https://api.statuspage.io/v1"
+    default_rate_limit: ClassVar[tuple[int, timedelta] | None] = (1, timedelta(seconds=1))
+
+    def __init__(
+        self, *, page_id: str = "page1", api_key: str = "statuspage-key", **options: Any
+    ) -> None:
+        super().__init__(**options)
+        self.page_id = page_id
+        self.api_key = api_key
+        self.incidents: dict[str, dict[str, Any]] = {}
+
+    def rate_key(self, request: Request) -> str | None:
+        return request.headers.get("authorization", "anonymous")
+
+    def route(self, request: Request) -> Reply:
+        if request.headers.get("authorization") != f"OAuth {self.api_key}":
+            return Reply.json(401, {"error": "Could not authenticate"})
+        match = _INCIDENTS.match(request.path)
+        if match is None or match["page"] != self.page_id:
+            return Reply.json(404, {"error": "The requested resource could not be found."})
+        incident_id = match["incident"]
+        if incident_id is None and request.method == "POST":
+            return self._create(request)
+        if incident_id is None and request.method == "GET":
+            return Reply.json(200, list(self.incidents.values()))
+        if incident_id not in self.incidents:
+            return Reply.json(404, {"error": "The requested resource could not be found."})
+        if request.method in ("PATCH", "PUT"):
+            return self._change(request, self.incidents[incident_id])
+        if request.method == "GET":
+            return Reply.json(200, self.incidents[incident_id])
+        return Reply.json(405, {"error": "method not allowed"})
+
+    def _fields(self, request: Request) -> dict[str, Any] | Reply:
+        try:
+            data = request.data()
+        except ValueError:
+            return Reply.json(400, {"error": "the body is not JSON"})
+        incident = data.get("incident")
+        if not isinstance(incident, dict):
+            return Reply.json(422, {"error": "incident is missing"})
+        problems = []
+        if "name" in incident:
+            name = incident["name"]
+            if not isinstance(name, str) or not name.strip():
+                problems.append("name can't be blank")
+            elif len(name) > 255:
+                problems.append("name is too long (maximum is 255 characters)")
+        if "status" in incident and incident["status"] not in INCIDENT_STATUSES:
+            problems.append(f"status {incident['status']!r} is not a valid incident status")
+        if "impact_override" in incident and incident["impact_override"] not in IMPACTS:
+            problems.append("impact_override is not valid")
+        components = incident.get("components", {})
+        if not isinstance(components, dict) or any(
+            value not in COMPONENT_STATUSES for value in components.values()
+        ):
+            problems.append("components must map component ids to a component status")
+        if problems:
+            return Reply.json(422, {"error": problems})
+        return incident
+
+    def _create(self, request: Request) -> Reply:
+        incident = self._fields(request)
+        if isinstance(incident, Reply):
+            return incident
+        if "name" not in incident:
+            return Reply.json(422, {"error": ["name can't be blank"]})
+        number = self.new_id()
+        incident_id = f"sp{number:08d}"
+        now = request.at.isoformat()
+        record: dict[str, Any] = {
+            "id": incident_id,
+            "page_id": self.page_id,
+            "name": incident["name"],
+            "status": incident.get("status", "investigating"),
+            "impact": incident.get("impact_override", "none"),
+            "shortlink": f"https://stspg.io/{incident_id}",
+            "created_at": now,
+            "updated_at": now,
+            "components": incident.get("components", {}),
+            "metadata": incident.get("metadata", {}),
+            "incident_updates": [],
+        }
+        self._add_update(record, incident, now)
+        self.incidents[incident_id] = record
+        return Reply.json(201, record)
+
+    def _change(self, request: Request, record: dict[str, Any]) -> Reply:
+        incident = self._fields(request)
+        if isinstance(incident, Reply):
+            return incident
+        now = request.at.isoformat()
+        for key in ("name", "status", "components", "metadata"):
+            if key in incident:
+                record[key] = incident[key]
+        if "impact_override" in incident:
+            record["impact"] = incident["impact_override"]
+        record["updated_at"] = now
+        if "status" in incident or "body" in incident:
+            self._add_update(record, incident, now)
+        if record["status"] == "resolved":
+            record["resolved_at"] = now
+        return Reply.json(200, record)
+
+    def _add_update(self, record: dict[str, Any], incident: dict[str, Any], now: str) -> None:
+        record["incident_updates"].insert(
+            0,
+            {
+                "id": f"{record['id']}u{len(record['incident_updates']) + 1}",
+                "status": incident.get("status", record["status"]),
+                "body": incident.get("body", ""),
+                "created_at": now,
+                "deliver_notifications": incident.get("deliver_notifications", True),
+            },
+        )

@@ -1,0 +1,67 @@
+"""FakeStatuspage enforces Statuspage's incidents API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from candor.testing import Clock
+from candor.testing.fakes import FakeStatuspage
+from tests.testing.fakes.conftest import client_for
+
+AUTH = {"Authorization": "OAuth statuspage-key"}
+PATH = "/pages/page1/incidents"  # under the base URL, which ends in /v1
+
+
+@pytest.fixture
+def http(clock: Clock) -> httpx.Client:
+    return client_for(FakeStatuspage(clock=clock, rate_limit=None))
+
+
+class TestContract:
+    def test_creates_then_updates_an_incident(self, http: httpx.Client) -> None:
+        body = {"incident": {"name": "API failing", "status": "investigating", "body": "Down.",
+                             "components": {"cmp1": "major_outage"}}}  # fmt: skip
+        created = http.post(PATH, json=body, headers=AUTH)
+        assert created.status_code == 201
+        incident_id = created.json()["id"]
+        changed = http.patch(
+            f"{PATH}/{incident_id}",
+            json={"incident": {"status": "resolved", "body": "Fixed."}},
+            headers=AUTH,
+        ).json()
+        assert changed["status"] == "resolved"
+        assert [u["body"] for u in changed["incident_updates"]] == ["Fixed.", "Down."]
+
+    def test_the_wrong_key_or_page_is_refused(self, http: httpx.Client) -> None:
+        body = {"incident": {"name": "x"}}
+        assert http.post(PATH, json=body, headers={"Authorization": "OAuth no"}).status_code == 401
+        assert http.post(PATH.replace("page1", "p2"), json=body, headers=AUTH).status_code == 404
+
+    def test_a_name_of_255_passes_and_256_does_not(self, http: httpx.Client) -> None:
+        assert http.post(PATH, json={"incident": {"name": "n" * 255}}, headers=AUTH).is_success
+        too_long = http.post(PATH, json={"incident": {"name": "n" * 256}}, headers=AUTH)
+        assert too_long.status_code == 422
+
+    @pytest.mark.parametrize(
+        "incident",
+        [{}, {"name": "x", "status": "on fire"}, {"name": "x", "components": {"c": "broken"}}],
+    )
+    def test_missing_and_unknown_values_are_refused(
+        self, http: httpx.Client, incident: dict[str, object]
+    ) -> None:
+        assert http.post(PATH, json={"incident": incident}, headers=AUTH).status_code == 422
+
+    def test_there_is_no_idempotency_the_same_post_twice_is_two(self, clock: Clock) -> None:
+        fake = FakeStatuspage(clock=clock, rate_limit=None)
+        http = client_for(fake)
+        for _ in range(2):
+            http.post(PATH, json={"incident": {"name": "x"}}, headers=AUTH)
+        assert len(fake.incidents) == 2
+
+    def test_one_request_per_second_per_key(self, clock: Clock) -> None:
+        http = client_for(FakeStatuspage(clock=clock))
+        assert http.post(PATH, json={"incident": {"name": "x"}}, headers=AUTH).is_success
+        limited = http.post(PATH, json={"incident": {"name": "y"}}, headers=AUTH)
+        assert limited.status_code == 429
+        assert limited.headers["retry-after"] == "1"
