@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from candor._crash import crash_point
 from candor.adapters.base import Adapter, Channel
 from candor.errors import AdapterError, CandorError, ConfigError, InputError
 from candor.log import get_logger
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from candor.delivery import Outcome
+    from candor.delivery import DeliverySettings, Outcome, Sleep
     from candor.store.base import OutboxItem, Store
 
 __all__ = ["AsyncCommunicator", "Communicator"]
@@ -50,6 +51,17 @@ log = get_logger("candor")
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
+
+
+def http_limits() -> httpx.Limits:
+    """The shared client's pool: one connection per concurrent request, up to 1000.
+
+    httpx's default (100 connections, 20 kept alive) makes the 101st channel of a
+    fan-out wait for the first 100; see benchmarks/fanout.py for the measurements.
+    """
+    import httpx
+
+    return httpx.Limits(max_connections=1000, max_keepalive_connections=200)
 
 
 def _system_clock() -> datetime:
@@ -68,6 +80,11 @@ class AsyncCommunicator:
     ``channels`` are :class:`~candor.adapters.Channel` entries (an adapter's
     registered name and its settings, or an adapter instance); ``store`` is a
     Store or a store URL; ``clock`` returns the current time, timezone-aware.
+    ``delivery`` sets how hard delivery tries (:class:`~candor.delivery.DeliverySettings`);
+    ``sleep`` is how it waits (tests pass one that moves their clock);
+    ``on_outcome`` is called with each row's :class:`~candor.delivery.Outcome` as it settles.
+    ``client`` is the shared ``httpx.AsyncClient``; by default one is made with
+    a connection pool sized for fanning out to hundreds of channels at once.
     """
 
     def __init__(
@@ -81,8 +98,12 @@ class AsyncCommunicator:
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
         base_dir: str | Path | None = None,
+        delivery: DeliverySettings | None = None,
+        sleep: Sleep | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         from candor.config import default_config
+        from candor.delivery import Courier
 
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         defaults = default_config(self.base_dir)
@@ -94,7 +115,7 @@ class AsyncCommunicator:
         if client is None:
             import httpx
 
-            client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+            client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), limits=http_limits())
         self.client = client
         chosen = tuple(channels) if channels is not None else defaults.channels
         self.channels: dict[str, Channel] = {}
@@ -106,6 +127,15 @@ class AsyncCommunicator:
             self.adapters[channel.name] = self._build_adapter(channel)
         # The store is opened last, so a configuration mistake leaves no file behind.
         self.store = self._open_store(store if store is not None else defaults.store_url)
+        self.courier = Courier(
+            self.store,
+            self.adapters,
+            self.organization,
+            self.now,
+            settings=delivery,
+            sleep=sleep,
+            on_outcome=on_outcome,
+        )
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
@@ -328,6 +358,7 @@ class AsyncCommunicator:
         await asyncio.to_thread(
             self.store.save, incident, expected_version=expected_version, outbox=outbox
         )
+        crash_point("committed")
         update = incident.updates[-1]
         log.info(
             "update_recorded",
@@ -339,12 +370,10 @@ class AsyncCommunicator:
         await self._deliver(incident.id)
         return await self.get(incident.id)
 
-    async def _deliver(self, incident_id: str | None) -> builtins.list[Outcome]:
-        from candor.delivery import deliver
-
-        return await deliver(
-            self.store, self.adapters, self.organization, self.now, incident_id=incident_id
-        )
+    async def _deliver(
+        self, incident_id: str | None, *, force: bool = False
+    ) -> builtins.list[Outcome]:
+        return await self.courier.deliver(incident_id=incident_id, force=force)
 
     async def _change(self, incident_id: str, *, kind: UpdateKind, **arguments: Any) -> Incident:
         """Read, plan against what was read, and commit only if nobody wrote in between."""
@@ -488,14 +517,19 @@ class AsyncCommunicator:
         promises = await asyncio.to_thread(self.store.promises, open_only=True)
         return [promise for promise in promises if promise.is_broken(moment)]
 
-    async def deliver_pending(self) -> builtins.list[Outcome]:
-        """Try once more every message still owed to any channel; returns what happened."""
-        return await self._deliver(None)
+    async def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
+        """Deliver every message still owed to any channel that may go now; returns the outcomes.
+
+        A message waiting to retry goes when its time has come, or now with
+        ``force``; one in flight in another live process is left to it.
+        """
+        return await self._deliver(None, force=force)
 
     async def aclose(self) -> None:
         """Close the adapters, the HTTP client (if the communicator made it) and the store."""
         for adapter in self.adapters.values():
             await adapter.aclose()
+        self.courier.close()
         if self._own_client:
             await self.client.aclose()
         self.store.close()
@@ -586,9 +620,9 @@ class Communicator:
         """See :meth:`AsyncCommunicator.overdue`."""
         return self._run(self._async.overdue(now))
 
-    def deliver_pending(self) -> builtins.list[Outcome]:
+    def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
         """See :meth:`AsyncCommunicator.deliver_pending`."""
-        return self._run(self._async.deliver_pending())
+        return self._run(self._async.deliver_pending(force=force))
 
     def close(self) -> None:
         """Close everything the communicator holds, and its event loop."""

@@ -628,8 +628,7 @@ class SQLiteStore:
     def pending(self, *, incident_id: str | None = None) -> builtins.list[OutboxItem]:
         """Outbox rows still owed (pending, in flight, retry), oldest first."""
         query = (
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox"
-            " WHERE state IN ('pending', 'in_flight', 'retry')"
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE state IN ('pending', 'in_flight', 'retry')"
         )
         parameters: tuple[str, ...] = ()
         if incident_id is not None:
