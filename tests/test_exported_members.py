@@ -15,9 +15,9 @@ def test_all_lists_every_public_name_and_each_resolves() -> None:
     assert exported == {
         "Adapter", "AdapterError", "AsyncCommunicator", "Audience", "CandorError",
         "Capabilities", "Channel", "ConfigError", "ConflictError", "Communicator", "Delivery",
-        "DeliveryContext", "DeliveryError", "DeliveryState", "Effect", "Form", "Impact",
-        "Incident", "IncidentNotFound", "InputError", "Message", "Organization", "Policy",
-        "PolicyError", "Promise", "PromiseKind", "Receipt", "Renderer", "Scope", "Status",
+        "DeliveryContext", "DeliveryError", "DeliverySettings", "DeliveryState", "Effect", "Form", "Impact",
+        "Incident", "IncidentNotFound", "InputError", "Message", "Organization", "Outcome",
+        "Policy", "PolicyError", "SignatureError", "Promise", "PromiseKind", "Receipt", "Renderer", "Scope", "Status",
         "Store", "StoreError", "TemplateError", "TransitionError", "Update", "UpdateKind",
         "__version__",
     }  # fmt: skip

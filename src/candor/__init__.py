@@ -20,6 +20,7 @@ from candor.errors import (
     IncidentNotFound,
     InputError,
     PolicyError,
+    SignatureError,
     StoreError,
     TemplateError,
     TransitionError,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         Receipt,
     )
     from candor.communicator import AsyncCommunicator, Communicator
+    from candor.delivery import DeliverySettings, Outcome
     from candor.policy import Policy
     from candor.render import Message, Renderer
     from candor.store.base import Store
@@ -68,6 +70,7 @@ __all__ = [
     "Delivery",
     "DeliveryContext",
     "DeliveryError",
+    "DeliverySettings",
     "DeliveryState",
     "Effect",
     "Form",
@@ -77,6 +80,7 @@ __all__ = [
     "InputError",
     "Message",
     "Organization",
+    "Outcome",
     "Policy",
     "PolicyError",
     "Promise",
@@ -84,6 +88,7 @@ __all__ = [
     "Receipt",
     "Renderer",
     "Scope",
+    "SignatureError",
     "Status",
     "Store",
     "StoreError",
@@ -104,6 +109,8 @@ _LAZY = {
     "Receipt": "candor.adapters.base",
     "AsyncCommunicator": "candor.communicator",
     "Communicator": "candor.communicator",
+    "DeliverySettings": "candor.delivery",
+    "Outcome": "candor.delivery",
     "Policy": "candor.policy",
     "Message": "candor.render",
     "Renderer": "candor.render",

@@ -15,6 +15,7 @@ base too, so ``except ValueError`` keeps working in code that predates candor::
     ├── AdapterError                     an adapter is unknown or broken: .adapter
     ├── DeliveryError                    a channel refused or failed: .channel, .status_code,
     │                                    .retryable, .retry_after, .maybe_delivered
+    ├── SignatureError(ValueError)       a webhook request's signature or timestamp is wrong
     └── StoreError                       the store cannot be used (schema too new, corrupt)
 
 Errors carry their context as attributes; their message is one line a person
@@ -34,6 +35,7 @@ __all__ = [
     "IncidentNotFound",
     "InputError",
     "PolicyError",
+    "SignatureError",
     "StoreError",
     "TemplateError",
     "TransitionError",
@@ -168,6 +170,10 @@ class DeliveryError(CandorError):
         self.maybe_delivered = maybe_delivered
         self.reason = reason
         super().__init__(f"channel {channel!r}: {reason}")
+
+
+class SignatureError(CandorError, ValueError):
+    """A signed webhook request did not verify: a wrong signature, or a stale timestamp."""
 
 
 class StoreError(CandorError):
