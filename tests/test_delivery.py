@@ -150,7 +150,8 @@ class TestTransientFailures:
         delivery = ops(incident)
         assert (delivery.state, delivery.attempts, delivery.remote_id) == ("sent", 3, "42")
         assert len(sleeper.waits) == 2
-        assert 0 <= sleeper.waits[0] <= 0.25 * 2 and 0 <= sleeper.waits[1] <= 0.25 * 4
+        assert 0 <= sleeper.waits[0] <= 0.25 * 2
+        assert 0 <= sleeper.waits[1] <= 0.25 * 4
         keys = {r.headers["Idempotency-Key"] for r in script.requests}
         assert len(keys) == 1  # the same key on every retry
 
@@ -413,7 +414,11 @@ class TestLogs:
         open_incident(make(script))
         attempts = [r.getMessage() for r in caplog.records if "delivery_attempt" in r.getMessage()]
         assert len(attempts) == 2
-        assert "outcome='maybe_sent'" in attempts[0] and "attempt=1" in attempts[0]
-        assert "outcome='sent'" in attempts[1] and "attempt=2" in attempts[1]
+        assert "outcome='maybe_sent'" in attempts[0]
+        assert "attempt=1" in attempts[0]
+        assert "outcome='sent'" in attempts[1]
+        assert "attempt=2" in attempts[1]
         for line in attempts:
-            assert "channel='ops'" in line and "latency_ms=" in line and "update_id=" in line
+            assert "channel='ops'" in line
+            assert "latency_ms=" in line
+            assert "update_id=" in line

@@ -15,11 +15,11 @@ def test_all_lists_every_public_name_and_each_resolves() -> None:
     assert exported == {
         "Adapter", "AdapterError", "AsyncCommunicator", "Audience", "CandorError",
         "Capabilities", "Channel", "ConfigError", "ConflictError", "Communicator", "Delivery",
-        "DeliveryContext", "DeliveryError", "DeliverySettings", "DeliveryState", "Effect", "Form", "Impact",
-        "Incident", "IncidentNotFound", "InputError", "Message", "Organization", "Outcome",
-        "Policy", "PolicyError", "SignatureError", "Promise", "PromiseKind", "Receipt", "Renderer", "Scope", "Status",
-        "Store", "StoreError", "TemplateError", "TransitionError", "Update", "UpdateKind",
-        "__version__",
+        "DeliveryContext", "DeliveryError", "DeliverySettings", "DeliveryState", "Effect",
+        "Form", "Impact", "Incident", "IncidentNotFound", "InputError", "Message",
+        "Organization", "Outcome", "Policy", "PolicyError", "Promise", "PromiseKind", "Receipt",
+        "Renderer", "Scope", "SignatureError", "Status", "Store", "StoreError", "TemplateError",
+        "TransitionError", "Update", "UpdateKind", "__version__",
     }  # fmt: skip
     for name in exported:
         assert getattr(candor, name) is not None

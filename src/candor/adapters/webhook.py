@@ -171,7 +171,7 @@ class WebhookAdapter:
         return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
-        """POST the signed body; the receiver's JSON ``id`` and ``url``, if any, make the receipt."""
+        """POST the signed body; the receiver's JSON ``id`` and ``url`` (if any) are the receipt."""
         import httpx
 
         from candor.adapters.http import check_response, transport_error
