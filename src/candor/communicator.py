@@ -54,14 +54,15 @@ Clock = Callable[[], datetime]
 
 
 def http_limits() -> httpx.Limits:
-    """The shared client's pool: one connection per concurrent request, up to 1000.
+    """Each pool shard's limits: up to 100 connections, 20 kept alive (x 16 shards).
 
-    httpx's default (100 connections, 20 kept alive) makes the 101st channel of a
-    fan-out wait for the first 100; see benchmarks/fanout.py for the measurements.
+    With httpx's single default pool (100 connections) the 101st channel of a
+    fan-out waits for the first 100, and every request scans every connection;
+    see :class:`~candor.adapters.http.ShardedTransport` and benchmarks/fanout.py.
     """
     import httpx
 
-    return httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    return httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 def _system_clock() -> datetime:
@@ -115,7 +116,11 @@ class AsyncCommunicator:
         if client is None:
             import httpx
 
-            client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), limits=http_limits())
+            from candor.adapters.http import ShardedTransport
+
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(10.0), transport=ShardedTransport(64, limits=http_limits())
+            )
         self.client = client
         chosen = tuple(channels) if channels is not None else defaults.channels
         self.channels: dict[str, Channel] = {}

@@ -51,13 +51,13 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from candor._crash import CRASH_STEPS, crash_point
-from candor.adapters.base import DeliveryContext, Reconciling
+from candor.adapters.base import DeliveryContext, Receipt, Reconciling
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
 
 if TYPE_CHECKING:
-    from candor.adapters.base import Adapter, Receipt
+    from candor.adapters.base import Adapter
     from candor.model import Incident, Organization
     from candor.store.base import OutboxItem, Store
 
@@ -343,7 +343,18 @@ class Courier:
         channel = item.channel
         adapter = self.adapters[channel]
         update = next(u for u in incident.updates if u.id == item.update_id)
-        previous = tuple(await self._store_call(self.store.receipts, item.incident_id, channel))
+        # The receipts of the earlier updates on this channel, from the incident already read
+        # (its deliveries are the outbox rows), rather than one more query per row.
+        previous = tuple(
+            Receipt(
+                channel=channel,
+                remote_id=d.remote_id,
+                url=d.remote_url,
+                thread_root=d.thread_root,
+            )
+            for d in sorted(incident.deliveries, key=lambda d: d.seq)
+            if d.channel == channel and d.state is DeliveryState.SENT and d.seq < item.seq
+        )
         idempotent = adapter.capabilities.idempotency
         started = self._seconds()
         tries = 0

@@ -261,6 +261,7 @@ class Delivery(_Model):
     last_error: str | None = None
     remote_id: str | None = None
     remote_url: str | None = None
+    thread_root: str | None = None
     sent_at: AwareDatetime | None = None
     next_attempt_at: AwareDatetime | None = None
 

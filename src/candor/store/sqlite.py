@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import sqlite3
-from contextlib import closing, contextmanager
+import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +36,6 @@ from candor.render import Message
 from candor.store.base import OutboxItem, promises_made_by
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Collection, Iterator, Sequence
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -193,6 +194,9 @@ class SQLiteStore:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._closed = False
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: builtins.list[sqlite3.Connection] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -212,24 +216,41 @@ class SQLiteStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # A new connection per operation rather than one shared or one per thread:
-        # sqlite3 connections must not be used by two threads at once, the async
-        # facade reaches us from asyncio.to_thread's pool, and per-thread
-        # connections could not be closed by close(). Opening a SQLite connection
-        # costs tens of microseconds, far below one network post.
+        # One connection per thread, kept between operations: opening a SQLite
+        # connection costs about a millisecond (the WAL index, the schema), which
+        # is more than the transaction itself, and delivery makes two per row.
+        # sqlite3 connections must not be shared between threads, so each thread
+        # (the caller's, asyncio.to_thread's pool, the courier's store thread) has
+        # its own; close() closes them all. A forked child never reuses its
+        # parent's connection.
         if self._closed:
             raise StoreError(f"the store {self.path} is closed")
+        connection = self._connection()
         try:
-            connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            yield connection
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def _connection(self) -> sqlite3.Connection:
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid():
+            connection: sqlite3.Connection = held[1]
+            return connection
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,  # only so that close() may close it
+            )
+            connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            connection.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
-        with closing(connection):
-            try:
-                connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-                connection.execute("PRAGMA foreign_keys = ON")
-                yield connection
-            except sqlite3.Error as exc:
-                raise self._error(exc) from None
+        self._local.held = (os.getpid(), connection)
+        with self._lock:
+            self._connections.append(connection)
+        return connection
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
@@ -244,8 +265,7 @@ class SQLiteStore:
         # their SELECTs, without blocking anyone (WAL). ``fsync=False`` is for
         # the outbox's state changes (see the module docstring).
         with self._connect() as connection:
-            if not fsync:
-                connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield connection
@@ -558,7 +578,7 @@ class SQLiteStore:
         ).fetchall()
         deliveries = db.execute(
             "SELECT id, channel, update_id, seq, state, attempts, last_error, remote_id,"
-            " remote_url, sent_at, next_attempt_at FROM outbox WHERE incident_id = ?"
+            " remote_url, sent_at, next_attempt_at, thread_root FROM outbox WHERE incident_id = ?"
             " ORDER BY seq, channel",
             (incident_id,),
         ).fetchall()
@@ -586,6 +606,7 @@ class SQLiteStore:
                 remote_url=row[8],
                 sent_at=_parse_when(row[9]),
                 next_attempt_at=_parse_when(row[10]) if row[4] == "retry" else None,
+                thread_root=row[11],
             )
 
     @contextmanager
@@ -672,8 +693,12 @@ class SQLiteStore:
         ]
 
     def close(self) -> None:
-        """Refuse further use. No connection outlives an operation, so nothing else is held."""
+        """Close every connection the store holds, and refuse further use."""
         self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
 
 
 def _incident_json(incident: Incident) -> str:
