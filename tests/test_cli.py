@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -173,8 +174,9 @@ class TestLifecycle:
         )
         assert ": investigating · API down" in result.out
         assert "Next update promised by" in result.out
-        assert "  status: sent" in result.out
-        assert "  console: sent" in result.out
+        assert re.search(r"status\W+1\W+sent\W+1", result.out)
+        assert re.search(r"console\W+1\W+sent\W+1", result.out)
+        assert "✓ status (update 1): sent (1 attempt" in result.err
         assert "Requests fail." in result.out  # the console channel printed the message
 
     def test_open_update_resolve_reopen_is_recorded_in_show_and_list(
@@ -429,10 +431,12 @@ class TestDeliver:
         assert "run `candor deliver`" in result.err
         assert "Traceback" not in result.err
 
-        run(capsys, "deliver", code=4)
+        waiting = run(capsys, "deliver", code=4)
+        assert "retrying" in waiting.out
+        assert "run `candor deliver`" in waiting.err
         (tmp_path / "site").unlink()
-        outcomes = run_json(capsys, "deliver")
-        assert [(o["channel"], o["sent"]) for o in outcomes] == [("status", True)]
+        outcomes = run_json(capsys, "deliver", "--force")
+        assert [(o["channel"], o["state"]) for o in outcomes] == [("status", "sent")]
         assert (tmp_path / "site" / "index.html").is_file()
         assert run_json(capsys, "deliver") == []
 

@@ -194,18 +194,25 @@ class TestDeliveryFailures:
         incident = open_incident(comms)
         states = {d.channel: d for d in incident.deliveries}
         assert states["page"].state == "sent"
-        assert states["social"].state == "pending"
+        assert states["social"].state == "retry"
+        assert states["social"].next_attempt_at is not None
         assert "502" in (states["social"].last_error or "")
         assert len(long_channel.posted) == 1
 
     def test_deliver_pending_finishes_the_job_in_order(
-        self, comms: candor.Communicator, short_channel: Recorder
+        self, comms: candor.Communicator, short_channel: Recorder, clock: Clock
     ) -> None:
         for _ in range(2):
             short_channel.fail_next.append(DeliveryError("social", "HTTP 502", status_code=502))
         incident = open_incident(comms)
         comms.update(incident.id, status="identified", message="Found it.")
-        assert short_channel.posted == []  # update 1 failed again, so update 2 waits behind it
+        assert short_channel.posted == []  # update 1 waits to retry, so update 2 waits behind it
+        (waiting,) = comms.deliver_pending()  # not yet due
+        assert (waiting.item.seq, waiting.state) == (1, "retry")
+        clock.advance(hours=1)
+        (failed_again,) = comms.deliver_pending()
+        assert (failed_again.item.seq, failed_again.state, failed_again.attempts) == (1, "retry", 2)
+        clock.advance(hours=1)
         outcomes = comms.deliver_pending()
         assert [o.sent for o in outcomes] == [True, True]
         assert [m.seq for m, _ in short_channel.posted] == [1, 2]
@@ -229,14 +236,15 @@ class TestDeliveryFailures:
         short_channel.fail_next.append(RuntimeError("boom"))
         incident = open_incident(comms)
         social = next(d for d in incident.deliveries if d.channel == "social")
-        assert social.state == "pending"
+        assert social.state == "retry"
         assert "RuntimeError: boom" in (social.last_error or "")
 
     def test_the_next_update_retries_what_is_still_owed_first(
-        self, comms: candor.Communicator, short_channel: Recorder
+        self, comms: candor.Communicator, short_channel: Recorder, clock: Clock
     ) -> None:
         short_channel.fail_next.append(DeliveryError("social", "HTTP 502", status_code=502))
         incident = open_incident(comms)
+        clock.advance(hours=1)
         comms.update(incident.id, status="identified", message="Found it.")
         assert [m.seq for m, _ in short_channel.posted] == [1, 2]
 

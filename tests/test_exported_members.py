@@ -15,11 +15,12 @@ def test_all_lists_every_public_name_and_each_resolves() -> None:
     assert exported == {
         "Adapter", "AdapterError", "AsyncCommunicator", "Audience", "CandorError",
         "Capabilities", "Channel", "CheckError", "ConfigError", "ConflictError", "Communicator",
-        "Delivery", "DeliveryContext", "DeliveryError", "DeliveryState", "Effect", "Finding",
-        "Form", "Impact", "Incident", "IncidentNotFound", "InputError", "Message",
-        "Organization", "Override", "Policy", "PolicyError", "Promise", "PromiseKind", "Receipt",
-        "Renderer", "Rule", "Scope", "Severity", "Status", "Store", "StoreError",
-        "TemplateError", "TransitionError", "Update", "UpdateKind", "__version__", "check",
+        "Delivery", "DeliveryContext", "DeliveryError", "DeliverySettings", "DeliveryState",
+        "Effect", "Finding", "Form", "Impact", "Incident", "IncidentNotFound", "InputError",
+        "Message", "Organization", "Outcome", "Override", "Policy", "PolicyError", "Promise",
+        "PromiseKind", "Receipt", "Renderer", "Rule", "Scope", "Severity", "SignatureError",
+        "Status", "Store", "StoreError", "TemplateError", "TransitionError", "Update",
+        "UpdateKind", "__version__", "check",
     }  # fmt: skip
     for name in exported:
         assert getattr(candor, name) is not None

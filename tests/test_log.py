@@ -45,3 +45,19 @@ def test_with_structlog_configured_events_follow_that_configuration() -> None:
     with structlog.testing.capture_logs() as logs:
         get_logger("candor.test").info("update_recorded", seq=1)
     assert logs == [{"event": "update_recorded", "seq": 1, "log_level": "info"}]
+
+
+def test_registered_secrets_are_scrubbed_from_httpx_log_lines(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """httpx logs each request's full URL at INFO; a webhook URL is a credential."""
+    from candor.log import register_secret
+
+    register_secret("/hooks/T0001/B0001/canary-s3cret")
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info(
+            'HTTP Request: POST %s "%s"', "https://hooks.example/hooks/T0001/B0001/canary-s3cret",
+            "HTTP/1.1 200 OK",
+        )  # fmt: skip
+    assert "canary-s3cret" not in caplog.text
+    assert "https://hooks.example**********" in caplog.text

@@ -21,6 +21,7 @@ from candor.errors import (
     IncidentNotFound,
     InputError,
     PolicyError,
+    SignatureError,
     StoreError,
     TemplateError,
     TransitionError,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     )
     from candor.checks import Finding, Rule, Severity, check
     from candor.communicator import AsyncCommunicator, Communicator
+    from candor.delivery import DeliverySettings, Outcome
     from candor.policy import Policy
     from candor.render import Message, Renderer
     from candor.store.base import Store
@@ -72,6 +74,7 @@ __all__ = [
     "Delivery",
     "DeliveryContext",
     "DeliveryError",
+    "DeliverySettings",
     "DeliveryState",
     "Effect",
     "Finding",
@@ -82,6 +85,7 @@ __all__ = [
     "InputError",
     "Message",
     "Organization",
+    "Outcome",
     "Override",
     "Policy",
     "PolicyError",
@@ -92,6 +96,7 @@ __all__ = [
     "Rule",
     "Scope",
     "Severity",
+    "SignatureError",
     "Status",
     "Store",
     "StoreError",
@@ -117,6 +122,8 @@ _LAZY = {
     "Severity": "candor.checks",
     "check": "candor.checks",
     "Communicator": "candor.communicator",
+    "DeliverySettings": "candor.delivery",
+    "Outcome": "candor.delivery",
     "Policy": "candor.policy",
     "Message": "candor.render",
     "Renderer": "candor.render",

@@ -2,8 +2,12 @@
 
 Exit status: 0 success; 1 a user error (one line on standard error, never a
 traceback); 2 a usage error; 3 ``overdue`` found broken promises; 4 the update
-was recorded but at least one channel has not taken it yet (``candor deliver``
-tries again).
+was recorded but at least one channel has not taken it (``candor deliver``
+tries again what is still owed).
+
+Commands that deliver show each channel's outcome on standard error as it
+settles, and end with a table of the channels sent, retrying and failed (rich
+is imported here only, never by ``import candor``).
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ class State:
         # In --json mode standard output carries only the JSON document, so
         # anything an adapter prints (the console channel) goes to stderr.
         quiet = contextlib.redirect_stdout(sys.stderr) if self.as_json else contextlib.nullcontext()
+        progress = None if self.as_json else _progress
         with quiet:
-            comms = Communicator.from_config(self.config)
+            comms = Communicator.from_config(self.config, on_outcome=progress)
             try:
                 yield comms
             finally:
@@ -77,12 +82,13 @@ def _configure_logging(verbose: int) -> None:
 
     import structlog
 
-    from candor.log import redact
+    from candor.log import redact, redact_registered
 
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     structlog.configure(
         processors=[
             redact,
+            redact_registered,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
             structlog.dev.ConsoleRenderer(colors=False),
@@ -196,29 +202,109 @@ def _incident_json(incident: Any) -> Any:
     return incident.model_dump(mode="json")
 
 
+_MARK = {"sent": "✓", "failed": "✗"}
+
+
+def _progress(outcome: Any) -> None:
+    """One line on standard error as each channel's delivery settles."""
+    click.echo(f"  {_MARK.get(outcome.state.value, '…')} {_outcome_line(outcome)}", err=True)
+
+
+def _outcome_line(outcome: Any) -> str:
+    item = outcome.item
+    text = f"{outcome.channel} (update {item.seq}): {_label(outcome.state.value)}"
+    if outcome.sent:
+        tries = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
+        return f"{text} ({tries}, {outcome.latency * 1000:.0f} ms)"
+    if outcome.next_attempt_at is not None:
+        text += f" from {_when(outcome.next_attempt_at)}"
+    return f"{text}: {outcome.error}" if outcome.error else text
+
+
+def _label(state: str) -> str:
+    """How a delivery state reads in the summary: sent, retrying or failed."""
+    return {"sent": "sent", "failed": "failed", "in_flight": "in flight"}.get(state, "retrying")
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The channels sent, retrying and failed, for --json."""
+    summary: dict[str, list[str]] = {"sent": [], "retrying": [], "failed": []}
+    for row in rows:
+        label = _label(row["state"])
+        summary["retrying" if label == "in flight" else label].append(row["channel"])
+    return summary
+
+
+def _table(rows: list[dict[str, Any]], title: str) -> None:
+    """The closing table: one row per channel and update, with its state."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for column in ("channel", "update", "state", "attempts", "detail"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        detail = row.get("error") or ""
+        if row.get("next_attempt_at"):
+            detail = f"next attempt {_when(row['next_attempt_at'])}; {detail}".rstrip("; ")
+        elif row.get("url"):
+            detail = row["url"]
+        table.add_row(
+            row["channel"],
+            str(row["seq"]),
+            _label(row["state"]),
+            str(row["attempts"]),
+            detail,
+        )
+    Console(file=sys.stdout, soft_wrap=False, width=max(100, _terminal_width())).print(table)
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _exit_if_owed(rows: list[dict[str, Any]]) -> None:
+    """Exit 4, saying which channels and why, when any has not taken its update."""
+    owed = [r["channel"] for r in rows if r["state"] not in {"sent", "failed"}]
+    refused = [r["channel"] for r in rows if r["state"] == "failed"]
+    if not owed and not refused:
+        return
+    parts = []
+    if owed:
+        parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
+    if refused:
+        parts.append(f"refused for good by: {', '.join(refused)} (see the table for why)")
+    click.echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
+    sys.exit(EXIT_UNDELIVERED)
+
+
 def _report_delivery(state: State, incident: Any) -> None:
     """Print the incident's new update and where it went; exit 4 if a channel has not taken it."""
     update = incident.updates[-1]
-    owed = [d for d in incident.deliveries if d.update_id == update.id and d.state != "sent"]
+    rows = [
+        {
+            "channel": d.channel,
+            "seq": d.seq,
+            "state": d.state.value,
+            "attempts": d.attempts,
+            "next_attempt_at": d.next_attempt_at,
+            "error": d.last_error if d.state.value != "sent" else None,
+            "url": d.remote_url,
+        }
+        for d in incident.deliveries
+        if d.update_id == update.id
+    ]
 
     def text() -> None:
         click.echo(f"{incident.id}: {incident.status.value} · {incident.title}")
         if incident.next_update_by is not None:
             click.echo(f"Next update promised by {_when(incident.next_update_by)}.")
-        for delivery in incident.deliveries:
-            if delivery.update_id == update.id:
-                mark = "sent" if delivery.state == "sent" else f"NOT SENT: {delivery.last_error}"
-                click.echo(f"  {delivery.channel}: {mark}")
+        _table(rows, f"Update {update.seq}")
 
-    _emit(state, _incident_json(incident), text)
-    if owed:
-        channels = ", ".join(d.channel for d in owed)
-        click.echo(
-            f"candor: recorded, but not yet delivered to: {channels}; "
-            "run `candor deliver` to try again",
-            err=True,
-        )
-        sys.exit(EXIT_UNDELIVERED)
+    _emit(state, {**_incident_json(incident), "delivery": _summary(rows)}, text)
+    _exit_if_owed(rows)
 
 
 def _when(moment: datetime) -> str:
@@ -661,37 +747,41 @@ def overdue(state: State, now: str | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--force", is_flag=True, help="Also try now what is waiting for its next attempt time."
+)
 @pass_state
-def deliver(state: State) -> None:
-    """Send whatever is still owed to any channel."""
+def deliver(state: State, force: bool) -> None:
+    """Send whatever is still owed to any channel, in order per channel.
+
+    A message waiting to retry goes once its time has come (the service's
+    Retry-After, or the backoff), or now with --force.
+    """
     with state.communicator() as comms:
-        outcomes = comms.deliver_pending()
-    failed = [o for o in outcomes if not o.sent]
+        outcomes = comms.deliver_pending(force=force)
+    rows = [
+        {
+            "incident_id": o.item.incident_id,
+            "seq": o.item.seq,
+            "channel": o.channel,
+            "state": o.state.value,
+            "sent": o.sent,
+            "attempts": o.attempts,
+            "next_attempt_at": o.next_attempt_at,
+            "error": o.error,
+        }
+        for o in outcomes
+    ]
 
     def text() -> None:
         if not outcomes:
             click.echo("Nothing is owed to any channel.")
-        for outcome in outcomes:
-            state_ = "sent" if outcome.sent else f"NOT SENT: {outcome.error}"
-            item = outcome.item
-            click.echo(f"{item.incident_id} update {item.seq} -> {outcome.channel}: {state_}")
+            return
+        for incident_id in dict.fromkeys(row["incident_id"] for row in rows):
+            _table([r for r in rows if r["incident_id"] == incident_id], incident_id)
 
-    _emit(
-        state,
-        [
-            {
-                "incident_id": o.item.incident_id,
-                "seq": o.item.seq,
-                "channel": o.channel,
-                "sent": o.sent,
-                "error": o.error,
-            }
-            for o in outcomes
-        ],
-        text,
-    )
-    if failed:
-        sys.exit(EXIT_UNDELIVERED)
+    _emit(state, rows, text)
+    _exit_if_owed(rows)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
+from candor._crash import crash_point
 from candor.adapters.base import Adapter, Channel
 from candor.errors import AdapterError, CandorError, CheckError, ConfigError, InputError
 from candor.log import get_logger
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from candor.delivery import Outcome
+    from candor.delivery import DeliverySettings, Outcome, Sleep
     from candor.store.base import OutboxItem, Store
 
 __all__ = ["AsyncCommunicator", "Communicator"]
@@ -76,6 +77,18 @@ class Interceptor(Protocol):
 interceptor: ContextVar[Interceptor | None] = ContextVar("candor_interceptor", default=None)
 
 
+def http_limits() -> httpx.Limits:
+    """Each pool shard's limits: up to 100 connections, 20 kept alive (x 16 shards).
+
+    With httpx's single default pool (100 connections) the 101st channel of a
+    fan-out waits for the first 100, and every request scans every connection;
+    see :class:`~candor.adapters.http.ShardedTransport` and benchmarks/fanout.py.
+    """
+    import httpx
+
+    return httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
 def _system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -92,6 +105,11 @@ class AsyncCommunicator:
     ``channels`` are :class:`~candor.adapters.Channel` entries (an adapter's
     registered name and its settings, or an adapter instance); ``store`` is a
     Store or a store URL; ``clock`` returns the current time, timezone-aware.
+    ``delivery`` sets how hard delivery tries (:class:`~candor.delivery.DeliverySettings`);
+    ``sleep`` is how it waits (tests pass one that moves their clock);
+    ``on_outcome`` is called with each row's :class:`~candor.delivery.Outcome` as it settles.
+    ``client`` is the shared ``httpx.AsyncClient``; by default one is made with
+    a connection pool sized for fanning out to hundreds of channels at once.
     """
 
     def __init__(
@@ -105,8 +123,12 @@ class AsyncCommunicator:
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
         base_dir: str | Path | None = None,
+        delivery: DeliverySettings | None = None,
+        sleep: Sleep | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
         from candor.config import default_config
+        from candor.delivery import Courier
 
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         defaults = default_config(self.base_dir)
@@ -121,7 +143,11 @@ class AsyncCommunicator:
         if client is None:
             import httpx
 
-            client = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+            from candor.adapters.http import ShardedTransport
+
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(10.0), transport=ShardedTransport(64, limits=http_limits())
+            )
         self.client = client
         chosen = tuple(channels) if channels is not None else defaults.channels
         if hook is not None:
@@ -138,6 +164,15 @@ class AsyncCommunicator:
             )
         # The store is opened last, so a configuration mistake leaves no file behind.
         self.store = self._open_store(store if store is not None else defaults.store_url)
+        self.courier = Courier(
+            self.store,
+            self.adapters,
+            self.organization,
+            self.now,
+            settings=delivery,
+            sleep=sleep,
+            on_outcome=on_outcome,
+        )
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
@@ -348,18 +383,31 @@ class AsyncCommunicator:
 
         update = incident.updates[-1]
         messages = []
+        # Channels that take the same form, limit and audience get the same text: render
+        # and check it once (a fan-out to 200 webhooks renders one message, not 200).
+        done: dict[tuple[object, ...], Message] = {}
         for name, channel in self.channels.items():
-            message = self.renderer.render(
-                incident, update, channel=name, capabilities=self.adapters[name].capabilities
+            capabilities = self.adapters[name].capabilities
+            public = channel.audience == "public"
+            key = (
+                capabilities.form,
+                capabilities.max_length,
+                capabilities.length_unit,
+                public,
             )
-            findings = check(
-                message.text,
-                incident=incident,
-                status=update.status,
-                channel=name,
-                public=channel.audience == "public",
-            )
-            messages.append(message.model_copy(update={"findings": tuple(findings)}))
+            if key not in done:
+                message = self.renderer.render(
+                    incident, update, channel=name, capabilities=capabilities
+                )
+                findings = check(
+                    message.text,
+                    incident=incident,
+                    status=update.status,
+                    channel=name,
+                    public=public,
+                )
+                done[key] = message.model_copy(update={"findings": tuple(findings)})
+            messages.append(done[key].model_copy(update={"channel": name}))
         return messages
 
     def _guard(
@@ -439,6 +487,7 @@ class AsyncCommunicator:
         await asyncio.to_thread(
             self.store.save, incident, expected_version=expected_version, outbox=outbox
         )
+        crash_point("committed")
         update = incident.updates[-1]
         log.info(
             "update_recorded",
@@ -450,12 +499,10 @@ class AsyncCommunicator:
         await self._deliver(incident.id)
         return await self.get(incident.id)
 
-    async def _deliver(self, incident_id: str | None) -> builtins.list[Outcome]:
-        from candor.delivery import deliver
-
-        return await deliver(
-            self.store, self.adapters, self.organization, self.now, incident_id=incident_id
-        )
+    async def _deliver(
+        self, incident_id: str | None, *, force: bool = False
+    ) -> builtins.list[Outcome]:
+        return await self.courier.deliver(incident_id=incident_id, force=force)
 
     async def _change(
         self,
@@ -643,14 +690,19 @@ class AsyncCommunicator:
         promises = await asyncio.to_thread(self.store.promises, open_only=True)
         return [promise for promise in promises if promise.is_broken(moment)]
 
-    async def deliver_pending(self) -> builtins.list[Outcome]:
-        """Try once more every message still owed to any channel; returns what happened."""
-        return await self._deliver(None)
+    async def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
+        """Deliver every message still owed to any channel that may go now; returns the outcomes.
+
+        A message waiting to retry goes when its time has come, or now with
+        ``force``; one in flight in another live process is left to it.
+        """
+        return await self._deliver(None, force=force)
 
     async def aclose(self) -> None:
         """Close the adapters, the HTTP client (if the communicator made it) and the store."""
         for adapter in self.adapters.values():
             await adapter.aclose()
+        self.courier.close()
         if self._own_client:
             await self.client.aclose()
         self.store.close()
@@ -741,9 +793,9 @@ class Communicator:
         """See :meth:`AsyncCommunicator.overdue`."""
         return self._run(self._async.overdue(now))
 
-    def deliver_pending(self) -> builtins.list[Outcome]:
+    def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
         """See :meth:`AsyncCommunicator.deliver_pending`."""
-        return self._run(self._async.deliver_pending())
+        return self._run(self._async.deliver_pending(force=force))
 
     def close(self) -> None:
         """Close everything the communicator holds, and its event loop."""

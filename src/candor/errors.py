@@ -14,7 +14,9 @@ base too, so ``except ValueError`` keeps working in code that predates candor::
     ├── TemplateError                    .template, .variable
     ├── CheckError                       candor checks blocked a message: .findings
     ├── AdapterError                     an adapter is unknown or broken: .adapter
-    ├── DeliveryError                    a channel refused or failed: .channel, .status_code
+    ├── DeliveryError                    a channel refused or failed: .channel, .status_code,
+    │                                    .retryable, .retry_after, .maybe_delivered
+    ├── SignatureError(ValueError)       a webhook request's signature or timestamp is wrong
     └── StoreError                       the store cannot be used (schema too new, corrupt)
 
 Errors carry their context as attributes; their message is one line a person
@@ -35,6 +37,7 @@ __all__ = [
     "IncidentNotFound",
     "InputError",
     "PolicyError",
+    "SignatureError",
     "StoreError",
     "TemplateError",
     "TransitionError",
@@ -161,7 +164,16 @@ class AdapterError(CandorError):
 
 
 class DeliveryError(CandorError):
-    """A channel did not take a message; ``channel`` names it, ``status_code`` the HTTP status."""
+    """A channel did not take a message; ``channel`` names it, ``status_code`` the HTTP status.
+
+    ``retryable`` False means trying again cannot help (bad credentials, a
+    message the service refuses): the row fails for good. ``retry_after`` is
+    how many seconds the service asked us to wait (429, 503). ``maybe_delivered``
+    says whether the service may have acted on the request although we got no
+    success back (a read timeout, a 5xx): such a failure is retried at once only
+    where the service deduplicates by idempotency key. When not given it is
+    True for a 5xx or an unknown status and False for any other status.
+    """
 
     def __init__(
         self,
@@ -170,12 +182,22 @@ class DeliveryError(CandorError):
         *,
         status_code: int | None = None,
         retryable: bool = True,
+        retry_after: float | None = None,
+        maybe_delivered: bool | None = None,
     ) -> None:
         self.channel = channel
         self.status_code = status_code
         self.retryable = retryable
+        self.retry_after = retry_after
+        if maybe_delivered is None:
+            maybe_delivered = status_code is None or status_code >= 500
+        self.maybe_delivered = maybe_delivered
         self.reason = reason
         super().__init__(f"channel {channel!r}: {reason}")
+
+
+class SignatureError(CandorError, ValueError):
+    """A signed webhook request did not verify: a wrong signature, or a stale timestamp."""
 
 
 class StoreError(CandorError):

@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["get_logger", "redact"]
+__all__ = ["get_logger", "redact", "register_secret"]
 
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "authorization")
 
@@ -30,6 +30,56 @@ def redact(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMappin
     for key in list(event):
         if any(word in key.lower() for word in _SECRET_WORDS):
             event[key] = "**********"
+    return event
+
+
+_SECRETS: set[str] = set()
+_SCRUBBED_LOGGERS = ("httpx", "httpcore")
+
+
+class _ScrubSecrets(logging.Filter):
+    """Replaces registered secrets in records of the HTTP libraries candor drives.
+
+    httpx logs every request's full URL at INFO; a webhook URL (Slack's, Discord's,
+    candor's own) is itself a credential, so it must not reach a log line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SECRETS:
+            message = record.getMessage()
+            scrubbed = message
+            for secret in sorted(_SECRETS, key=len, reverse=True):
+                scrubbed = scrubbed.replace(secret, "**********")
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, ()
+        return True
+
+
+_FILTER = _ScrubSecrets()
+
+
+def register_secret(value: str | None) -> None:
+    """Never let ``value`` (a token, a webhook URL) through candor's or httpx's log lines."""
+    if not value or len(value) < 6:  # too short to be a credential; would mangle logs
+        return
+    _SECRETS.add(value)
+    for name in _SCRUBBED_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+def redact_registered(
+    _: object, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A structlog processor that replaces registered secrets in every string value."""
+    if _SECRETS:
+        for key, value in event.items():
+            if isinstance(value, str):
+                for secret in _SECRETS:
+                    if secret in value:
+                        value = value.replace(secret, "**********")
+                event[key] = value
     return event
 
 
@@ -46,7 +96,11 @@ class _Logger:
         if self._fallback is None:
             self._fallback = structlog.wrap_logger(
                 logging.getLogger(self.name),
-                processors=[redact, structlog.processors.KeyValueRenderer(key_order=["event"])],
+                processors=[
+                    redact,
+                    redact_registered,
+                    structlog.processors.KeyValueRenderer(key_order=["event"]),
+                ],
                 wrapper_class=structlog.stdlib.BoundLogger,
             )
         return self._fallback

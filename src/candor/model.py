@@ -100,9 +100,25 @@ class PromiseKind(StrEnum):
 
 
 class DeliveryState(StrEnum):
+    """Where one outbox row stands: the states of the delivery state machine.
+
+    ``pending`` -> ``in_flight`` (claimed by one delivering process, under a
+    lease) -> ``sent``, or -> ``retry`` (waiting for ``next_attempt_at``), or
+    -> ``failed`` (for good, with the reason). ``retry`` goes back to
+    ``in_flight`` when it is due; an ``in_flight`` row whose lease ran out (its
+    process died) is claimed again by the next delivering process.
+    """
+
     PENDING = "pending"
+    IN_FLIGHT = "in_flight"
     SENT = "sent"
+    RETRY = "retry"
     FAILED = "failed"
+
+    @property
+    def owed(self) -> bool:
+        """True while the channel has not yet taken the update (nor refused it for good)."""
+        return self not in {DeliveryState.SENT, DeliveryState.FAILED}
 
 
 class _Model(pydantic.BaseModel):
@@ -261,7 +277,9 @@ class Delivery(_Model):
     last_error: str | None = None
     remote_id: str | None = None
     remote_url: str | None = None
+    thread_root: str | None = None
     sent_at: AwareDatetime | None = None
+    next_attempt_at: AwareDatetime | None = None
 
 
 class Promise(_Model):

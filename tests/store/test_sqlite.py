@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import queue
 import sqlite3
@@ -385,6 +386,70 @@ class TestMigrations:
         assert f"version {SCHEMA_VERSION + 1}" in message
         assert f"version {SCHEMA_VERSION} " in message
 
+    def test_a_version_1_file_is_migrated_and_keeps_its_outbox(self, path: Path) -> None:
+        from candor.store.sqlite import _MIGRATIONS
+
+        path.parent.mkdir(parents=True)
+        incident = make_incident("inc-1", (make_update("inc-1", 1),))
+        update = incident.updates[0]
+        rows = outbox_for(update, "never-tried", "tried-twice", "sent", "refused")
+        connection = raw(path)
+        for statement in _MIGRATIONS[0]:
+            connection.execute(statement)
+        connection.execute("PRAGMA user_version = 1")
+        connection.execute(
+            "INSERT INTO incidents VALUES (?, 1, 'investigating', ?, ?, ?)",
+            (
+                "inc-1",
+                incident.model_dump_json(exclude={"updates", "deliveries"}),
+                T0.isoformat(),
+                T0.isoformat(),
+            ),
+        )
+        connection.execute(
+            "INSERT INTO updates VALUES (?, 'inc-1', 1, ?, ?)",
+            (update.id, update.model_dump_json(), T0.isoformat()),
+        )
+        for row, (state, attempts) in zip(
+            rows, [("pending", 0), ("pending", 2), ("sent", 1), ("failed", 1)], strict=True
+        ):
+            connection.execute(
+                "INSERT INTO outbox (incident_id, update_id, seq, channel, idempotency_key,"
+                " message, state, attempts, created_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                (
+                    "inc-1",
+                    update.id,
+                    row.channel,
+                    row.idempotency_key,
+                    row.message.model_dump_json(),
+                    state,
+                    attempts,
+                    T0.isoformat(),
+                ),
+            )
+        connection.close()
+
+        store = SQLiteStore(path)
+
+        states = {d.channel: (d.state, d.attempts) for d in store.get("inc-1").deliveries}
+        assert states == {
+            "never-tried": (DeliveryState.PENDING, 0),
+            "tried-twice": (DeliveryState.RETRY, 2),
+            "sent": (DeliveryState.SENT, 1),
+            "refused": (DeliveryState.FAILED, 1),
+        }
+        claimed = store.claim(token="a", now=T0, lease=LEASE)
+        assert {i.channel for i in claimed} == {"never-tried", "tried-twice"}
+        assert {i.idempotency_key for i in claimed} == {
+            rows[0].idempotency_key,
+            rows[1].idempotency_key,
+        }
+        connection = raw(path)
+        try:
+            assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        finally:
+            connection.close()
+
     def test_a_file_that_is_not_a_database_is_refused(self, tmp_path: Path) -> None:
         path = tmp_path / "notes.db"
         path.write_text("These are not the tables you are looking for.\n" * 100)
@@ -569,18 +634,24 @@ class TestOutbox:
         assert delivery.sent_at == T0 + timedelta(seconds=3)
         assert (delivery.remote_id, delivery.remote_url) == ("111", receipt.url)
 
-    def test_a_failure_that_is_not_final_stays_pending_then_a_final_one_fails_it(
+    def test_a_failure_that_is_not_final_waits_to_retry_then_a_final_one_fails_it(
         self, store: SQLiteStore
     ) -> None:
         open_incident(store, "inc-1", "slack")
         (item,) = store.pending()
         assert item.id is not None
 
-        store.record_failure(item.id, "HTTP 503 from Slack", final=False, at=T0)
+        later = T0 + timedelta(minutes=1)
+        store.record_failure(
+            item.id, "HTTP 503 from Slack", final=False, at=T0, next_attempt_at=later
+        )
 
         (still,) = store.pending()
-        assert (still.id, still.state, still.attempts) == (item.id, DeliveryState.PENDING, 1)
+        assert (still.id, still.state, still.attempts) == (item.id, DeliveryState.RETRY, 1)
         assert still.last_error == "HTTP 503 from Slack"
+        assert still.next_attempt_at == later
+        (delivery,) = store.get("inc-1").deliveries
+        assert (delivery.state, delivery.next_attempt_at) == (DeliveryState.RETRY, later)
 
         store.record_failure(item.id, "HTTP 401: invalid_auth", final=True, at=T0)
 
@@ -637,6 +708,152 @@ class TestOutbox:
 
         assert [r.remote_id for r in store.receipts("inc-1", "slack")] == ["slack-1", "slack-2"]
         assert [r.remote_id for r in store.receipts("inc-1", "email")] == ["email-1", "email-2"]
+
+
+LEASE = timedelta(minutes=2)
+
+
+class TestClaims:
+    """The outbox as a state machine: claims, leases, due times, order per channel."""
+
+    def test_a_claim_takes_the_head_of_each_channel_and_marks_it_in_flight(
+        self, store: SQLiteStore
+    ) -> None:
+        incident = open_incident(store, "inc-1", "slack", "email")
+        advance(store, incident, "slack", "email")
+
+        claimed = store.claim(token="a", now=T0, lease=LEASE)
+
+        assert [(i.seq, i.channel, i.state, i.claim) for i in claimed] == [
+            (1, "slack", DeliveryState.IN_FLIGHT, "a"),
+            (1, "email", DeliveryState.IN_FLIGHT, "a"),
+        ]
+        assert {d.state for d in store.get("inc-1").deliveries if d.seq == 1} == {
+            DeliveryState.IN_FLIGHT
+        }
+
+    def test_a_row_in_flight_under_a_live_lease_is_claimed_by_nobody_else(
+        self, store: SQLiteStore
+    ) -> None:
+        incident = open_incident(store, "inc-1", "slack")
+        advance(store, incident, "slack")
+        (first,) = store.claim(token="a", now=T0, lease=LEASE)
+
+        # Neither the row itself nor update 2 behind it (update 2 never overtakes update 1).
+        assert store.claim(token="b", now=T0 + timedelta(minutes=1), lease=LEASE) == []
+        assert first.seq == 1
+
+    def test_a_claim_whose_lease_ran_out_is_taken_over_as_maybe_sent(
+        self, store: SQLiteStore
+    ) -> None:
+        open_incident(store, "inc-1", "slack")
+        (first,) = store.claim(token="a", now=T0, lease=LEASE)
+
+        (again,) = store.claim(token="b", now=T0 + LEASE, lease=LEASE)
+
+        assert (again.id, again.claim, again.attempts, again.maybe_sent) == (
+            first.id,
+            "b",
+            1,
+            True,
+        )
+        assert "stopped before recording" in (again.last_error or "")
+
+    def test_a_retry_waits_for_its_time_and_holds_back_the_rows_behind_it(
+        self, store: SQLiteStore
+    ) -> None:
+        incident = open_incident(store, "inc-1", "slack")
+        advance(store, incident, "slack")
+        (first,) = store.claim(token="a", now=T0, lease=LEASE)
+        assert first.id is not None
+        due = T0 + timedelta(minutes=5)
+        store.record_failure(first.id, "HTTP 429", final=False, at=T0, next_attempt_at=due)
+
+        assert store.claim(token="a", now=T0 + timedelta(minutes=4), lease=LEASE) == []
+        (forced,) = store.claim(token="a", now=T0, lease=LEASE, due_only=False)
+        assert forced.id == first.id
+        store.record_failure(first.id, "HTTP 429", final=False, at=T0, next_attempt_at=due)
+        (claimed,) = store.claim(token="a", now=due, lease=LEASE)
+        assert (claimed.id, claimed.attempts) == (first.id, 2)
+
+    def test_once_the_head_is_sent_the_next_update_is_the_head(self, store: SQLiteStore) -> None:
+        incident = open_incident(store, "inc-1", "slack")
+        advance(store, incident, "slack")
+        (first,) = store.claim(token="a", now=T0, lease=LEASE)
+        assert first.id is not None
+        store.record_sent(first.id, Receipt(channel="slack", remote_id="1"), at=T0)
+
+        (second,) = store.claim(token="a", now=T0, lease=LEASE)
+
+        assert second.seq == 2
+
+    def test_a_row_failed_for_good_does_not_block_the_updates_after_it(
+        self, store: SQLiteStore
+    ) -> None:
+        incident = open_incident(store, "inc-1", "slack")
+        advance(store, incident, "slack")
+        (first,) = store.claim(token="a", now=T0, lease=LEASE)
+        assert first.id is not None
+        store.record_failure(first.id, "HTTP 400: too long", final=True, at=T0)
+
+        (second,) = store.claim(token="a", now=T0, lease=LEASE)
+
+        assert second.seq == 2
+
+    def test_claims_can_be_limited_to_an_incident_and_to_channels(self, store: SQLiteStore) -> None:
+        open_incident(store, "inc-1", "slack", "email")
+        open_incident(store, "inc-2", "slack")
+
+        only = store.claim(token="a", now=T0, lease=LEASE, incident_id="inc-1", channels=["email"])
+
+        assert [(i.incident_id, i.channel) for i in only] == [("inc-1", "email")]
+        rest = store.claim(token="a", now=T0, lease=LEASE)
+        assert [(i.incident_id, i.channel) for i in rest] == [
+            ("inc-1", "slack"),
+            ("inc-2", "slack"),
+        ]
+
+    def test_a_late_outcome_never_undoes_a_receipt(self, store: SQLiteStore) -> None:
+        open_incident(store, "inc-1", "slack")
+        (item,) = store.claim(token="a", now=T0, lease=LEASE)
+        assert item.id is not None
+        store.record_sent(item.id, Receipt(channel="slack", remote_id="first"), at=T0)
+
+        store.record_failure(item.id, "timed out", final=False, at=T0)
+        store.record_sent(item.id, Receipt(channel="slack", remote_id="second"), at=T0)
+
+        (delivery,) = store.get("inc-1").deliveries
+        assert (delivery.state, delivery.remote_id) == (DeliveryState.SENT, "first")
+
+    def test_two_processes_claiming_at_once_never_take_the_same_row(self, path: Path) -> None:
+        store = SQLiteStore(path)
+        for number in range(20):
+            open_incident(store, f"inc-{number}", "slack", "email")
+        code = (
+            "import sys, json, datetime as d\n"
+            "from candor.store.sqlite import SQLiteStore\n"
+            "s = SQLiteStore(sys.argv[1])\n"
+            "t = d.datetime(2026, 11, 22, 14, tzinfo=d.UTC)\n"
+            "got = []\n"
+            "for _ in range(20):\n"
+            "    got += [i.id for i in s.claim(token=sys.argv[2], now=t,"
+            " lease=d.timedelta(minutes=2), channels=[sys.argv[3]])]\n"
+            "print(json.dumps(got))\n"
+        )
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(path), f"p{n}", channel],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for n, channel in enumerate(["slack", "slack", "email", "email"])
+        ]
+        taken: list[int] = []
+        for run in runs:
+            out, _ = run.communicate(timeout=60)
+            taken += json.loads(out)
+        assert sorted(taken) == sorted(i.id for i in store.pending() if i.id is not None)
+        assert len(taken) == len(set(taken)) == 40
 
 
 class TestOpenStore:

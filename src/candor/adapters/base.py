@@ -35,6 +35,7 @@ __all__ = [
     "LengthUnit",
     "Markup",
     "Receipt",
+    "Reconciling",
     "parse_settings",
 ]
 
@@ -80,6 +81,13 @@ class Capabilities(BaseModel):
     threading: bool = False
     editing: bool = False
     idempotency: bool = False
+    """True when the service deduplicates a repeated post by its idempotency key."""
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second the service allows this channel (None: no limit known)."""
+    burst: int = Field(default=1, ge=1)
+    """How many requests may go at once before ``rate_limit`` paces them."""
+    guarantee: str = "at least once"
+    """What one update becomes on the service, in words for docs/adapters.md."""
 
 
 class Receipt(BaseModel):
@@ -99,7 +107,9 @@ class DeliveryContext(BaseModel):
     ``incident`` carries the whole timeline, ``update`` the facts this message was
     rendered from, ``previous`` the receipts of this incident's earlier updates on
     this channel (the first is the thread root), and ``idempotency_key`` is stable
-    across retries and restarts for this (incident, update, channel).
+    across retries and restarts for this (incident, update, channel): send it
+    the way the service honours it (a header, a transaction id, a record key).
+    ``attempt`` counts the tries of this row, 1 for the first, across restarts.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -111,6 +121,7 @@ class DeliveryContext(BaseModel):
     organization: Organization
     now: datetime
     previous: tuple[Receipt, ...] = ()
+    attempt: int = Field(default=1, ge=1)
 
 
 class Channel(BaseModel):
@@ -143,6 +154,22 @@ class Adapter(Protocol):
 
     async def aclose(self) -> None:
         """Release what the adapter holds (not the shared client)."""
+        ...
+
+
+@runtime_checkable
+class Reconciling(Protocol):
+    """**Protocol:** an adapter that can ask its service whether a post already happened.
+
+    Delivery calls ``reconcile`` before posting again a message whose earlier
+    attempt may have reached the service (a crash, a read timeout, a 5xx):
+    a receipt means the service has it and nothing is posted; None means it
+    does not, and the message is posted. Adapters whose service deduplicates
+    by idempotency key need not implement it.
+    """
+
+    async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
+        """The receipt of the earlier post of ``message``, or None if the service has none."""
         ...
 
 

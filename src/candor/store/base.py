@@ -4,13 +4,19 @@ A store writes an update, its promises and one outbox row per channel in one
 transaction, before any delivery is attempted, so a crash at any point loses
 nothing that was accepted. Writes are checked against the incident's version:
 a writer that read an older version gets a ConflictError and nothing is written.
+
+The outbox is a state machine (see :class:`~candor.model.DeliveryState`):
+``claim`` moves the head row of each (incident, channel) to ``in_flight`` under
+a claim token and a lease, so two delivering processes never send the same row
+at once, and a row whose process died is claimed again once its lease ends;
+``record_sent`` and ``record_failure`` end the claim.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -38,6 +44,11 @@ class OutboxItem(BaseModel):
     attempts: int = 0
     last_error: str | None = None
     created_at: datetime
+    next_attempt_at: datetime | None = None
+    maybe_sent: bool = False
+    """An earlier attempt may have reached the service (it crashed or timed out after sending)."""
+    claim: str | None = None
+    """The claim token of the process delivering it, while ``in_flight``."""
 
 
 def promises_made_by(update: Update) -> list[Promise]:
@@ -96,13 +107,62 @@ class Store(Protocol):
     def promises(self, *, open_only: bool = True) -> builtins.list[Promise]: ...
 
     def pending(self, *, incident_id: str | None = None) -> builtins.list[OutboxItem]:
-        """Outbox rows still owed, oldest first (so update 3 never overtakes update 2)."""
+        """Outbox rows still owed (pending, in flight, retry), oldest first.
+
+        Update 3 never comes before update 2 of the same incident on a channel.
+        Reading them claims nothing: use :meth:`claim` to deliver.
+        """
         ...
 
-    def record_sent(self, item_id: int, receipt: Receipt, *, at: datetime) -> None: ...
+    def claim(
+        self,
+        *,
+        token: str,
+        now: datetime,
+        lease: timedelta,
+        incident_id: str | None = None,
+        channels: Collection[str] | None = None,
+        due_only: bool = True,
+    ) -> builtins.list[OutboxItem]:
+        """Claim, in one transaction, the head row of each (incident, channel) that may go now.
 
-    def record_failure(self, item_id: int, error: str, *, final: bool, at: datetime) -> None:
-        """Count a failed attempt; ``final`` marks the row failed for good."""
+        The head is the oldest row still owed. It is claimed when it is
+        ``pending``, ``retry`` and due (``next_attempt_at`` passed, or any time
+        when ``due_only`` is False), or ``in_flight`` with its lease over (its
+        process died: the row comes back with ``maybe_sent`` set and the
+        unfinished attempt counted). A head in flight under a live lease, or
+        waiting for its time, holds back the rows behind it. Claimed rows are
+        returned ``in_flight`` with ``claim`` = ``token`` until ``now + lease``.
+        """
+        ...
+
+    def record_sent(
+        self, item_id: int, receipt: Receipt, *, at: datetime, attempts: int = 1
+    ) -> None:
+        """Mark a row delivered with the service's receipt; ``attempts`` tries were made.
+
+        A row already sent keeps its first receipt.
+        """
+        ...
+
+    def record_failure(
+        self,
+        item_id: int,
+        error: str,
+        *,
+        final: bool,
+        at: datetime,
+        attempts: int = 1,
+        next_attempt_at: datetime | None = None,
+        maybe_sent: bool = False,
+    ) -> None:
+        """Count failed attempts: ``final`` fails the row for good, else it waits in ``retry``.
+
+        A ``retry`` row is due at ``next_attempt_at`` (``at`` when None).
+        ``maybe_sent`` records that the service may have it already, so the
+        next attempt reconciles first where the adapter can. A row already
+        sent is left as it is.
+        """
         ...
 
     def receipts(self, incident_id: str, channel: str) -> builtins.list[Receipt]:

@@ -9,14 +9,23 @@ finds the version moved and gets a :class:`~candor.errors.ConflictError`.
 
 The timeline (table ``updates``) is append-only: triggers abort any UPDATE or
 DELETE on it, whoever issues them.
+
+The outbox's state changes (claims, receipts, failures) commit with
+``synchronous = NORMAL``: in WAL mode that survives the process being killed at
+any instant, and only a power loss could undo the last few of them, which at
+worst sends a message again under the same idempotency key. Saving an update
+keeps the full fsync.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
+import os
 import sqlite3
-from contextlib import closing, contextmanager
-from datetime import UTC, datetime
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +36,7 @@ from candor.render import Message
 from candor.store.base import OutboxItem, promises_made_by
 
 if TYPE_CHECKING:
-    import builtins
-    import os
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Collection, Iterator, Sequence
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -107,9 +114,58 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX outbox_pending ON outbox (state, id)",
         "CREATE INDEX outbox_incident ON outbox (incident_id, channel)",
     ),
+    # 2: the outbox becomes a state machine (in_flight under a claim and a lease,
+    # retry with a due time). SQLite cannot change a CHECK constraint in place,
+    # so the table is rebuilt; rows that had failed attempts become 'retry'.
+    (
+        """
+        CREATE TABLE outbox_v2 (
+            id INTEGER PRIMARY KEY,
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            update_id TEXT NOT NULL REFERENCES updates (id),
+            seq INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            message TEXT NOT NULL,
+            state TEXT NOT NULL
+                CHECK (state IN ('pending', 'in_flight', 'sent', 'retry', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            remote_id TEXT,
+            remote_url TEXT,
+            thread_root TEXT,
+            next_attempt_at TEXT,
+            maybe_sent INTEGER NOT NULL DEFAULT 0,
+            claim_token TEXT,
+            lease_until TEXT,
+            failed_at TEXT,
+            UNIQUE (update_id, channel)
+        )
+        """,
+        """
+        INSERT INTO outbox_v2 (id, incident_id, update_id, seq, channel, idempotency_key,
+            message, state, attempts, last_error, created_at, sent_at, remote_id, remote_url,
+            thread_root)
+        SELECT id, incident_id, update_id, seq, channel, idempotency_key, message,
+            CASE WHEN state = 'pending' AND attempts > 0 THEN 'retry' ELSE state END,
+            attempts, last_error, created_at, sent_at, remote_id, remote_url, thread_root
+        FROM outbox
+        """,
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_v2 RENAME TO outbox",
+        "CREATE INDEX outbox_owed ON outbox (id) WHERE state IN ('pending', 'in_flight', 'retry')",
+        "CREATE INDEX outbox_incident ON outbox (incident_id, channel)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+_OUTBOX_COLUMNS = (
+    "id, incident_id, update_id, seq, channel, idempotency_key, message, state, attempts,"
+    " last_error, created_at, next_attempt_at, maybe_sent, claim_token"
+)
 """The schema version this code writes; a file with a higher one is refused."""
 
 
@@ -138,6 +194,9 @@ class SQLiteStore:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._closed = False
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: builtins.list[sqlite3.Connection] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -157,24 +216,41 @@ class SQLiteStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # A new connection per operation rather than one shared or one per thread:
-        # sqlite3 connections must not be used by two threads at once, the async
-        # facade reaches us from asyncio.to_thread's pool, and per-thread
-        # connections could not be closed by close(). Opening a SQLite connection
-        # costs tens of microseconds, far below one network post.
+        # One connection per thread, kept between operations: opening a SQLite
+        # connection costs about a millisecond (the WAL index, the schema), which
+        # is more than the transaction itself, and delivery makes two per row.
+        # sqlite3 connections must not be shared between threads, so each thread
+        # (the caller's, asyncio.to_thread's pool, the courier's store thread) has
+        # its own; close() closes them all. A forked child never reuses its
+        # parent's connection.
         if self._closed:
             raise StoreError(f"the store {self.path} is closed")
+        connection = self._connection()
         try:
-            connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            yield connection
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def _connection(self) -> sqlite3.Connection:
+        held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid():
+            connection: sqlite3.Connection = held[1]
+            return connection
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,  # only so that close() may close it
+            )
+            connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            connection.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from None
-        with closing(connection):
-            try:
-                connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-                connection.execute("PRAGMA foreign_keys = ON")
-                yield connection
-            except sqlite3.Error as exc:
-                raise self._error(exc) from None
+        self._local.held = (os.getpid(), connection)
+        with self._lock:
+            self._connections.append(connection)
+        return connection
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
@@ -182,12 +258,14 @@ class SQLiteStore:
         return StoreError(f"the store {self.path} failed: {exc}")
 
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, write: bool, fsync: bool = True) -> Iterator[sqlite3.Connection]:
         # Writes take the write lock up front (IMMEDIATE), so that a read-then-write
         # such as the version check can never be overtaken by another writer.
         # Reads use a deferred transaction: one consistent snapshot for all
-        # their SELECTs, without blocking anyone (WAL).
+        # their SELECTs, without blocking anyone (WAL). ``fsync=False`` is for
+        # the outbox's state changes (see the module docstring).
         with self._connect() as connection:
+            connection.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield connection
@@ -368,31 +446,112 @@ class SQLiteStore:
                 f"cannot be recorded: {exc}"
             ) from None
 
-    def record_sent(self, item_id: int, receipt: Receipt, *, at: datetime) -> None:
+    def claim(
+        self,
+        *,
+        token: str,
+        now: datetime,
+        lease: timedelta,
+        incident_id: str | None = None,
+        channels: Collection[str] | None = None,
+        due_only: bool = True,
+    ) -> builtins.list[OutboxItem]:
+        """Claim the head row of each (incident, channel) that may go now; see :class:`Store`."""
+        query = f"SELECT {_OUTBOX_COLUMNS}, lease_until FROM outbox" + (
+            " WHERE state IN ('pending', 'in_flight', 'retry')"
+        )
+        parameters: builtins.list[Any] = []
+        if incident_id is not None:
+            query += " AND incident_id = ?"
+            parameters.append(incident_id)
+        if channels is not None:
+            chosen = builtins.list(channels)
+            query += f" AND channel IN ({', '.join('?' * len(chosen))})"
+            parameters.extend(chosen)
+        moment = _when(now)
+        until = _when(now + lease)
+        claimed = []
+        with self._transaction(write=True, fsync=False) as db:
+            heads: dict[tuple[str, str], tuple[Any, ...]] = {}
+            for row in db.execute(query + " ORDER BY id", parameters).fetchall():
+                heads.setdefault((row[1], row[4]), row)
+            for row in heads.values():
+                state, next_attempt_at, lease_until = row[7], row[11], row[-1]
+                if state == "in_flight":
+                    if lease_until is not None and lease_until > moment:
+                        continue  # another process is delivering it right now
+                    # Its process died mid-attempt: that attempt counts, and may have landed.
+                    db.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, maybe_sent = 1, last_error ="
+                        " 'the process delivering it stopped before recording the outcome'"
+                        " WHERE id = ?",
+                        (row[0],),
+                    )
+                elif (
+                    state == "retry"
+                    and due_only
+                    and next_attempt_at is not None
+                    and next_attempt_at > moment
+                ):
+                    continue  # waiting for its time; the rows behind it wait too
+                db.execute(
+                    "UPDATE outbox SET state = 'in_flight', claim_token = ?, lease_until = ?"
+                    " WHERE id = ?",
+                    (token, until, row[0]),
+                )
+                fresh = db.execute(
+                    f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?", (row[0],)
+                ).fetchone()
+                claimed.append(fresh)
+        return [self._outbox_item(row) for row in sorted(claimed, key=lambda row: row[0])]
+
+    def record_sent(
+        self, item_id: int, receipt: Receipt, *, at: datetime, attempts: int = 1
+    ) -> None:
         """Mark an outbox row delivered, with what the service said (its receipt)."""
         self._change_outbox(
             item_id,
             "state = 'sent', sent_at = ?, remote_id = ?, remote_url = ?, thread_root = ?,"
-            " attempts = attempts + 1",
-            (_when(at), receipt.remote_id, receipt.url, receipt.thread_root),
+            " attempts = attempts + ?, next_attempt_at = NULL, claim_token = NULL,"
+            " lease_until = NULL",
+            (_when(at), receipt.remote_id, receipt.url, receipt.thread_root, attempts),
         )
 
-    def record_failure(self, item_id: int, error: str, *, final: bool, at: datetime) -> None:
-        """Count a failed attempt; ``final`` marks the row failed for good."""
-        state = DeliveryState.FAILED if final else DeliveryState.PENDING
+    def record_failure(
+        self,
+        item_id: int,
+        error: str,
+        *,
+        final: bool,
+        at: datetime,
+        attempts: int = 1,
+        next_attempt_at: datetime | None = None,
+        maybe_sent: bool = False,
+    ) -> None:
+        """Count failed attempts; ``final`` marks the row failed for good, else it retries."""
+        if final:
+            self._change_outbox(
+                item_id,
+                "state = 'failed', last_error = ?, attempts = attempts + ?, failed_at = ?,"
+                " next_attempt_at = NULL, claim_token = NULL, lease_until = NULL",
+                (error, attempts, _when(at)),
+            )
+            return
         self._change_outbox(
             item_id,
-            "state = ?, last_error = ?, attempts = attempts + 1",
-            (state.value, error),
+            "state = 'retry', last_error = ?, attempts = attempts + ?, next_attempt_at = ?,"
+            " maybe_sent = MAX(maybe_sent, ?), claim_token = NULL, lease_until = NULL",
+            (error, attempts, _when(next_attempt_at or at), int(maybe_sent)),
         )
 
     def _change_outbox(self, item_id: int, assignments: str, values: tuple[Any, ...]) -> None:
-        with self._transaction(write=True) as db:
-            changed = db.execute(
-                f"UPDATE outbox SET {assignments} WHERE id = ?", (*values, item_id)
-            ).rowcount
-            if changed != 1:
+        with self._transaction(write=True, fsync=False) as db:
+            row = db.execute("SELECT state FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
                 raise StoreError(f"the store {self.path} has no outbox row with id {item_id}")
+            if row[0] == "sent":
+                return  # the first receipt stands; a late outcome changes nothing
+            db.execute(f"UPDATE outbox SET {assignments} WHERE id = ?", (*values, item_id))
 
     # -- reading ---------------------------------------------------------------
 
@@ -419,7 +578,8 @@ class SQLiteStore:
         ).fetchall()
         deliveries = db.execute(
             "SELECT id, channel, update_id, seq, state, attempts, last_error, remote_id,"
-            " remote_url, sent_at FROM outbox WHERE incident_id = ? ORDER BY seq, channel",
+            " remote_url, sent_at, next_attempt_at, thread_root FROM outbox WHERE incident_id = ?"
+            " ORDER BY seq, channel",
             (incident_id,),
         ).fetchall()
         with self._reading("incident", incident_id):
@@ -445,6 +605,8 @@ class SQLiteStore:
                 remote_id=row[7],
                 remote_url=row[8],
                 sent_at=_parse_when(row[9]),
+                next_attempt_at=_parse_when(row[10]) if row[4] == "retry" else None,
+                thread_root=row[11],
             )
 
     @contextmanager
@@ -485,10 +647,9 @@ class SQLiteStore:
         return made
 
     def pending(self, *, incident_id: str | None = None) -> builtins.list[OutboxItem]:
-        """Outbox rows still owed, oldest first (so update 3 never overtakes update 2)."""
+        """Outbox rows still owed (pending, in flight, retry), oldest first."""
         query = (
-            "SELECT id, incident_id, update_id, seq, channel, idempotency_key, message, state,"
-            " attempts, last_error, created_at FROM outbox WHERE state = 'pending'"
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE state IN ('pending', 'in_flight', 'retry')"
         )
         parameters: tuple[str, ...] = ()
         if incident_id is not None:
@@ -496,25 +657,27 @@ class SQLiteStore:
             parameters = (incident_id,)
         with self._transaction(write=False) as db:
             rows = db.execute(query + " ORDER BY id", parameters).fetchall()
-        owed = []
-        for row in rows:
-            with self._reading("outbox row", row[0]):
-                owed.append(
-                    OutboxItem(
-                        id=row[0],
-                        incident_id=row[1],
-                        update_id=row[2],
-                        seq=row[3],
-                        channel=row[4],
-                        idempotency_key=row[5],
-                        message=Message.model_validate_json(row[6]),
-                        state=DeliveryState(row[7]),
-                        attempts=row[8],
-                        last_error=row[9],
-                        created_at=datetime.fromisoformat(row[10]),
-                    )
-                )
-        return owed
+        return [self._outbox_item(row) for row in rows]
+
+    def _outbox_item(self, row: Sequence[Any]) -> OutboxItem:
+        with self._reading("outbox row", row[0]):
+            state = DeliveryState(row[7])
+            return OutboxItem(
+                id=row[0],
+                incident_id=row[1],
+                update_id=row[2],
+                seq=row[3],
+                channel=row[4],
+                idempotency_key=row[5],
+                message=Message.model_validate_json(row[6]),
+                state=state,
+                attempts=row[8],
+                last_error=row[9],
+                created_at=datetime.fromisoformat(row[10]),
+                next_attempt_at=_parse_when(row[11]) if state is DeliveryState.RETRY else None,
+                maybe_sent=bool(row[12]),
+                claim=row[13] if state is DeliveryState.IN_FLIGHT else None,
+            )
 
     def receipts(self, incident_id: str, channel: str) -> builtins.list[Receipt]:
         """Receipts of the incident's delivered updates on a channel, oldest first."""
@@ -530,8 +693,12 @@ class SQLiteStore:
         ]
 
     def close(self) -> None:
-        """Refuse further use. No connection outlives an operation, so nothing else is held."""
+        """Close every connection the store holds, and refuse further use."""
         self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
 
 
 def _incident_json(incident: Incident) -> str:

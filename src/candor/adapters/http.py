@@ -1,0 +1,236 @@
+"""One reading of HTTP answers and transport errors, for every adapter that speaks HTTP.
+
+Adapters call :func:`check_response` on the service's answer and
+:func:`transport_error` on an ``httpx`` exception; both give a
+:class:`~candor.errors.DeliveryError` classified the way delivery needs it:
+
+========================================  ==========  ===============  ===================
+what happened                             retryable   maybe_delivered  retry_after
+========================================  ==========  ===============  ===================
+connect error or timeout, pool timeout    yes         no               -
+read timeout, connection lost mid-answer  yes         yes              -
+2xx                                       (no error)
+408, 425                                  yes         no               -
+409 (an idempotency key still in use)     yes         yes              -
+429                                       yes         no               as the service says
+503 with a wait (Retry-After & co.)       yes         no               as the service says
+other 5xx, 503 without a wait             yes         yes              -
+3xx, 400, 401, 403, 404, 413, other 4xx   no          no               -
+========================================  ==========  ===============  ===================
+
+The wait is read from a ``Retry-After`` header (seconds or an HTTP date), a JSON
+body's ``retry_after`` (seconds: Discord, Slack-style APIs; or
+``parameters.retry_after``: Telegram) or Matrix's ``retry_after_ms``. A refusal
+quotes the service's own message. ``secrets`` are replaced by ``**********`` in
+every message built here, so a service that echoes a token back, or a URL that
+carries one, never reaches a log line, an exception or the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from candor.errors import DeliveryError
+
+__all__ = [
+    "ShardedTransport",
+    "check_response",
+    "retry_after",
+    "scrub",
+    "service_message",
+    "transport_error",
+]
+
+MASK = "**********"
+_QUOTE_LIMIT = 300
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NEVER_WORKS = (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError)
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with every non-empty secret in ``secrets`` replaced by ``**********``."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """Seconds the service asks us to wait before trying again, or None if it does not say.
+
+    An HTTP date is measured from ``now`` (the current time when None); a date
+    in the past means no wait (0).
+    """
+    header = response.headers.get("Retry-After")
+    if header is not None:
+        text = header.strip()
+        try:
+            return max(0.0, float(text))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            moment = now if now is not None else datetime.now(UTC)
+            return max(0.0, (when - moment).total_seconds())
+    body = _json(response)
+    if isinstance(body, dict):
+        for key, scale in (("retry_after_ms", 0.001), ("retry_after", 1.0)):
+            value = body.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return max(0.0, float(value) * scale)
+        parameters = body.get("parameters")
+        if isinstance(parameters, dict):
+            value = parameters.get("retry_after")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return max(0.0, float(value))
+    return None
+
+
+def service_message(response: httpx.Response) -> str:
+    """What the service said about a refusal, in one line of at most 300 characters."""
+    body = _json(response)
+    said = ""
+    if isinstance(body, dict):
+        for key in ("error_description", "message", "error", "detail", "errors", "title"):
+            value = body.get(key)
+            if value:
+                said = value if isinstance(value, str) else json.dumps(value)
+                break
+        code = body.get("errcode")  # Matrix
+        if isinstance(code, str):
+            said = f"{code}: {said}" if said else code
+    if not said:
+        try:
+            said = response.text
+        except (UnicodeDecodeError, httpx.ResponseNotRead):
+            said = ""
+    said = " ".join(said.split())
+    if len(said) > _QUOTE_LIMIT:
+        said = said[: _QUOTE_LIMIT - 1] + "…"
+    return said
+
+
+def check_response(
+    channel: str,
+    response: httpx.Response,
+    *,
+    secrets: Iterable[str | None] = (),
+    now: datetime | None = None,
+) -> None:
+    """Return if the service took the request (2xx); raise a classified DeliveryError if not."""
+    code = response.status_code
+    if 200 <= code < 300:
+        return
+    said = service_message(response)
+    reason = f"HTTP {code} {response.reason_phrase}".rstrip()
+    if said:
+        reason += f": {said!r}"
+    reason = scrub(reason, secrets)
+    wait = retry_after(response, now=now) if code in {429, 503} else None
+    if code == 429 or (code == 503 and wait is not None):
+        raise DeliveryError(
+            channel, reason, status_code=code, retry_after=wait, maybe_delivered=False
+        )
+    if code >= 500:
+        raise DeliveryError(channel, reason, status_code=code, maybe_delivered=True)
+    if code in {408, 425}:
+        raise DeliveryError(channel, reason, status_code=code, maybe_delivered=False)
+    if code == 409:
+        raise DeliveryError(channel, reason, status_code=code, maybe_delivered=True)
+    if 300 <= code < 400:
+        reason += " (a redirect: check the channel's URL)"
+    raise DeliveryError(channel, reason, status_code=code, retryable=False, maybe_delivered=False)
+
+
+def transport_error(
+    channel: str, error: httpx.HTTPError, *, secrets: Iterable[str | None] = ()
+) -> DeliveryError:
+    """The DeliveryError for an ``httpx`` exception raised while sending a request.
+
+    The request's URL is never quoted (it may carry a token); raise the result
+    ``from None`` so that the original, which holds the URL, is not chained.
+    """
+    what = type(error).__name__
+    detail = scrub(str(error), secrets)
+    request_url = _request_url(error)
+    if request_url:
+        detail = scrub(detail, [request_url])
+    reason = f"{what}: {detail}" if detail else what
+    if isinstance(error, _NEVER_WORKS):
+        return DeliveryError(channel, reason, retryable=False, maybe_delivered=False)
+    if isinstance(error, _NOT_SENT):
+        return DeliveryError(channel, reason, maybe_delivered=False)
+    return DeliveryError(channel, reason, maybe_delivered=True)
+
+
+def _request_url(error: httpx.HTTPError) -> str | None:
+    try:
+        return str(error.request.url)
+    except RuntimeError:  # an error raised with no request attached
+        return None
+
+
+def _json(response: httpx.Response) -> object:
+    if "json" not in response.headers.get("Content-Type", ""):
+        return None
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+        return None
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Several connection pools behind one transport, for fanning out to many channels at once.
+
+    httpcore's pool looks at every connection it holds each time a request
+    starts or ends (encode/httpx#3215), so 200 concurrent requests through one
+    pool cost 200 x 200 checks, each a system call; split over ``shards`` pools,
+    each check sees a fraction of them. Requests go to the pool with the fewest
+    requests in flight, so keep-alive connections are still reused.
+    """
+
+    def __init__(self, shards: int = 16, **options: Any) -> None:
+        if "verify" not in options:
+            # One TLS context for every shard: each costs about a megabyte and milliseconds.
+            options["verify"] = httpx.create_ssl_context()
+        self._pools = [httpx.AsyncHTTPTransport(**options) for _ in range(shards)]
+        self._busy = [0] * shards
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        shard = min(range(len(self._pools)), key=self._busy.__getitem__)
+        self._busy[shard] += 1
+        try:
+            response = await self._pools[shard].handle_async_request(request)
+        except BaseException:
+            self._busy[shard] -= 1
+            raise
+        stream = response.stream
+        busy = self._busy
+
+        class _Release(httpx.AsyncByteStream):
+            async def __aiter__(self) -> AsyncIterator[bytes]:
+                async for chunk in stream:  # type: ignore[union-attr]
+                    yield chunk
+
+            async def aclose(self) -> None:
+                try:
+                    await stream.aclose()  # type: ignore[union-attr]
+                finally:
+                    busy[shard] -= 1
+
+        response.stream = _Release()
+        return response
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            await pool.aclose()

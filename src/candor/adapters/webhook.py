@@ -1,0 +1,233 @@
+"""``webhook``: POSTs every update as signed JSON to a URL of your choosing.
+
+Credentials: a shared secret that you make and give to both ends, for example
+``python -c "import secrets; print(secrets.token_hex(32))"``, set in the
+environment and named in ``candor.toml`` as ``secret = "${CANDOR_WEBHOOK_SECRET}"``.
+The URL is treated as a secret too (many services put a token in it): it never
+appears in a log line, an error or the store.
+
+Each request carries the JSON body described in ``docs/webhook.md`` and the
+headers ``X-Candor-Timestamp`` (Unix seconds), ``X-Candor-Signature``
+(``sha256=`` and the hex HMAC-SHA256 of ``"<timestamp>.<body>"`` under the
+secret) and ``Idempotency-Key`` (the same for an update on this channel on every
+retry and after a restart). A receiver checks a request with
+:func:`verify_signature` and deduplicates by ``Idempotency-Key``; with both,
+each update arrives exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from candor._crash import crash_point
+from candor._version import __version__
+from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
+from candor.errors import SignatureError
+from candor.log import register_secret
+
+if TYPE_CHECKING:
+    import httpx
+
+    from candor.adapters.base import DeliveryContext
+    from candor.render import Message
+
+__all__ = ["BODY_VERSION", "WebhookAdapter", "WebhookSettings", "sign", "verify_signature"]
+
+BODY_VERSION = 1
+"""The version of the JSON body; a change that breaks receivers raises it."""
+
+GUARANTEE = (
+    "exactly once where the receiver deduplicates by Idempotency-Key (docs/webhook.md); "
+    "otherwise at most one extra request per crash or timeout while a request was in flight"
+)
+
+
+class WebhookSettings(BaseModel):
+    """The settings of a ``webhook`` channel in ``candor.toml``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: SecretStr
+    secret: SecretStr = Field(min_length=16)
+    timeout: float = Field(default=10.0, gt=0)
+    headers: Mapping[str, str] = Field(default_factory=dict)
+    form: Form = Form.LONG
+    rate_limit: float | None = Field(default=None, gt=0)
+    burst: int = Field(default=1, ge=1)
+    receiver_deduplicates: bool = True
+    """Whether the receiver drops a repeated Idempotency-Key (docs/webhook.md asks it to).
+
+    When False, a request that may have arrived (a read timeout, a 5xx) is not
+    retried at once: it goes back to the outbox, and its next attempt is the only
+    possible duplicate.
+    """
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if not text.startswith(("https://", "http://")) or len(text.split("/", 3)[2]) == 0:
+            # The value itself is not quoted: it may hold a token.
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _no_reserved_headers(cls, value: Mapping[str, str]) -> Mapping[str, str]:
+        reserved = {"content-type", "idempotency-key", "x-candor-signature", "x-candor-timestamp"}
+        for name in value:
+            if name.lower() in reserved:
+                raise ValueError(f"header {name!r} is set by candor and cannot be overridden")
+        return dict(value)
+
+
+def sign(secret: str | bytes, timestamp: str, body: bytes) -> str:
+    """The ``X-Candor-Signature`` value for ``body`` sent at ``timestamp``: ``sha256=<hex>``."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(
+    secret: str | bytes,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    tolerance: float = 300,
+    *,
+    now: float | None = None,
+) -> None:
+    """Check a request candor signed; raise :class:`~candor.errors.SignatureError` if it fails.
+
+    ``timestamp`` and ``signature`` are the ``X-Candor-Timestamp`` and
+    ``X-Candor-Signature`` headers, ``body`` the raw request body (as bytes, before
+    any JSON parsing). A timestamp more than ``tolerance`` seconds from ``now``
+    (the current time) is refused, so that a captured request cannot be replayed
+    later. The comparison takes constant time.
+    """
+    try:
+        sent_at = int(timestamp)
+    except (TypeError, ValueError):
+        raise SignatureError("X-Candor-Timestamp is not a whole number of seconds") from None
+    moment = time.time() if now is None else now
+    if abs(moment - sent_at) > tolerance:
+        raise SignatureError(
+            f"X-Candor-Timestamp is {moment - sent_at:.0f} s from now, "
+            f"beyond the tolerance of {tolerance:g} s"
+        )
+    expected = sign(secret, timestamp, body)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+        raise SignatureError("X-Candor-Signature does not match the body and the secret")
+
+
+class WebhookAdapter:
+    """Posts each update as signed JSON; see the module docstring and docs/webhook.md."""
+
+    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
+        self.channel = channel
+        self.settings = parse_settings(WebhookSettings, channel)
+        for secret in self._secrets:
+            register_secret(secret)
+        parts = urlsplit(self.settings.url.get_secret_value())
+        register_secret(parts.path if parts.path not in ("", "/") else None)
+        register_secret(parts.query or None)
+        self.client = client
+        self.capabilities = Capabilities(
+            form=self.settings.form,
+            idempotency=self.settings.receiver_deduplicates,
+            rate_limit=self.settings.rate_limit,
+            burst=self.settings.burst,
+            guarantee=GUARANTEE,
+        )
+
+    def __repr__(self) -> str:
+        return f"WebhookAdapter({self.channel.name!r})"
+
+    @property
+    def _secrets(self) -> list[str]:
+        return [
+            self.settings.url.get_secret_value(),
+            self.settings.secret.get_secret_value(),
+            *self.settings.headers.values(),
+        ]
+
+    def body(self, message: Message, context: DeliveryContext) -> bytes:
+        """The JSON body for ``message``, as sent (compact, keys in a fixed order)."""
+        document: dict[str, Any] = {
+            "version": BODY_VERSION,
+            "type": "incident.update",
+            "idempotency_key": context.idempotency_key,
+            "channel": context.channel,
+            "attempt": context.attempt,
+            "sent_at": context.now.isoformat(),
+            "organization": context.organization.model_dump(mode="json"),
+            "incident": context.incident.model_dump(mode="json", exclude={"updates", "deliveries"}),
+            "update": context.update.model_dump(mode="json"),
+            "message": message.model_dump(mode="json"),
+            "previous": [receipt.model_dump(mode="json") for receipt in context.previous],
+        }
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+    async def post(self, message: Message, context: DeliveryContext) -> Receipt:
+        """POST the signed body; the receiver's JSON ``id`` and ``url`` (if any) are the receipt."""
+        import httpx
+
+        from candor.adapters.http import check_response, transport_error
+
+        body = self.body(message, context)
+        # The receiver judges replays against its own clock, so the signature's time
+        # is the real time of sending, not the communicator's (possibly simulated) clock.
+        timestamp = str(int(time.time()))
+        headers = {
+            **self.settings.headers,
+            "Content-Type": "application/json",
+            "User-Agent": f"candor/{__version__}",
+            "Idempotency-Key": context.idempotency_key,
+            "X-Candor-Timestamp": timestamp,
+            "X-Candor-Signature": sign(self.settings.secret.get_secret_value(), timestamp, body),
+        }
+        try:
+            response = await self.client.post(
+                self.settings.url.get_secret_value(),
+                content=body,
+                headers=headers,
+                timeout=self.settings.timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(context.channel, exc, secrets=self._secrets) from None
+        crash_point("sent")
+        check_response(context.channel, response, secrets=self._secrets, now=context.now)
+        remote_id, url = _identify(response)
+        remote_id = remote_id or context.idempotency_key
+        root = context.previous[0].remote_id if context.previous else remote_id
+        return Receipt(channel=context.channel, remote_id=remote_id, url=url, thread_root=root)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the HTTP client is shared and closed by its owner."""
+
+
+def _identify(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The ``id`` and ``url`` a receiver may answer with (both optional)."""
+    if "json" not in response.headers.get("Content-Type", ""):
+        return None, None
+    try:
+        answer = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(answer, dict):
+        return None, None
+    remote_id = answer.get("id")
+    url = answer.get("url")
+    return (
+        str(remote_id) if isinstance(remote_id, str | int) else None,
+        url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
+    )
