@@ -88,10 +88,12 @@ def run_demo(directory: Path | None = None, *, quiet: bool = False) -> dict[str,
         comms.resolve(
             incident.id,
             message="Payments through the Checkout API in eu-west have succeeded normally "
-            "for 35 minutes. We now check every load balancer change against the list of "
-            "servers in service before it is applied.",
+            "for 35 minutes.",
             cause="a load balancer configuration change sent traffic to servers that were "
             "out of service",
+            changed="we rolled the configuration change back",
+            prevention="every load balancer change is now checked against the list of servers "
+            "in service before it is applied",
             postmortem_by=clock.now + timedelta(days=3),
         )
     site = folder / "site"
