@@ -55,11 +55,12 @@ from candor.adapters.base import DeliveryContext, Receipt, Reconciling
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
+from candor.store.base import OutboxFailure, OutboxSent
 
 if TYPE_CHECKING:
     from candor.adapters.base import Adapter
     from candor.model import Incident, Organization
-    from candor.store.base import OutboxItem, Store
+    from candor.store.base import OutboxItem, OutboxTransition, Store
 
 __all__ = [
     "CRASH_STEPS",
@@ -184,7 +185,9 @@ class Courier:
 
     One per communicator: it keeps each channel's rate-limit bucket between
     passes, and runs store calls on one thread of its own so that its writes
-    never contend with each other. ``clock`` gives the time (deadlines, due
+    never contend with each other. The outcomes of rows delivered at once are
+    committed together (:meth:`Store.record_many`), each row's caller going on
+    only once its own outcome is durable. ``clock`` gives the time (deadlines, due
     times and rate limits use it too); ``sleep`` waits, and tests pass one
     that moves their clock instead.
     """
@@ -209,6 +212,9 @@ class Courier:
         self._sleep: Sleep = sleep or asyncio.sleep
         self._buckets: dict[str, TokenBucket | None] = {}
         self._executor: ThreadPoolExecutor | None = None
+        # Outcomes waiting for the writer, each with the future its row's delivery awaits.
+        self._outcomes: list[tuple[OutboxTransition, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
         self._token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
     async def _store_call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -216,6 +222,49 @@ class Courier:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="candor-store")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
+
+    async def _record(self, transition: OutboxTransition) -> None:
+        """Commit one row's outcome, in one transaction with the others waiting at that moment.
+
+        A fan-out's responses arrive together; one transaction per row would queue
+        them all behind the store's write lock (a commit each), so while one batch
+        commits the next one gathers (group commit). The caller returns only once
+        its own row is committed: a channel's next row is claimed after it.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._outcomes.append((transition, future))
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._writer = loop.create_task(self._write())
+        await future
+
+    async def _write(self) -> None:
+        """Commit the waiting outcomes, batch after batch, until none is left."""
+        while self._outcomes:
+            batch, self._outcomes = self._outcomes, []
+            try:
+                try:
+                    await self._store_call(self.store.record_many, [t for t, _ in batch])
+                except Exception:
+                    # One bad row must not sink the others: record each alone, so that
+                    # every caller gets its own row's error, or none.
+                    for transition, future in batch:
+                        try:
+                            await self._store_call(self.store.record_many, [transition])
+                        except Exception as exc:
+                            if not future.done():
+                                future.set_exception(exc)
+                        else:
+                            if not future.done():
+                                future.set_result(None)
+                    continue
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+            finally:
+                for _, future in batch:
+                    if not future.done():  # the writer itself was cancelled
+                        future.cancel()
 
     def close(self) -> None:
         """Stop the store thread (it is started again if the courier is used again)."""
@@ -441,8 +490,8 @@ class Courier:
         self, item: OutboxItem, receipt: Receipt, *, tries: int, latency: float
     ) -> Outcome:
         assert item.id is not None
-        await self._store_call(
-            self.store.record_sent, item.id, receipt, at=self._clock(), attempts=tries
+        await self._record(
+            OutboxSent(item_id=item.id, receipt=receipt, at=self._clock(), attempts=tries)
         )
         crash_point("saved")
         return Outcome(item, DeliveryState.SENT, attempts=item.attempts + tries, latency=latency)
@@ -455,13 +504,8 @@ class Courier:
         now = self._clock()
         attempts = item.attempts + tries
         if not error.retryable:
-            await self._store_call(
-                self.store.record_failure,
-                item.id,
-                str(error),
-                final=True,
-                at=now,
-                attempts=tries,
+            await self._record(
+                OutboxFailure(item_id=item.id, error=str(error), final=True, at=now, attempts=tries)
             )
             return Outcome(
                 item, DeliveryState.FAILED, error=str(error), attempts=attempts, latency=latency
@@ -473,15 +517,16 @@ class Courier:
             delay = min(self.settings.retry_later_max, self.settings.retry_later * 2**exponent)
             delay *= random.uniform(0.8, 1.0)  # spread out the channels that failed together
         next_attempt_at = now + timedelta(seconds=delay)
-        await self._store_call(
-            self.store.record_failure,
-            item.id,
-            str(error),
-            final=False,
-            at=now,
-            attempts=tries,
-            next_attempt_at=next_attempt_at,
-            maybe_sent=error.maybe_delivered,
+        await self._record(
+            OutboxFailure(
+                item_id=item.id,
+                error=str(error),
+                final=False,
+                at=now,
+                attempts=tries,
+                next_attempt_at=next_attempt_at,
+                maybe_sent=error.maybe_delivered,
+            )
         )
         return Outcome(
             item,
