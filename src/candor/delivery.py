@@ -211,6 +211,10 @@ class Courier:
         self._clock = clock
         self._sleep: Sleep = sleep or asyncio.sleep
         self._buckets: dict[str, TokenBucket | None] = {}
+        # Stateless (it reads the attempt number from the retry state): one for all rows.
+        self._jitter = wait_random_exponential(
+            multiplier=self.settings.backoff, max=self.settings.backoff_max
+        )
         self._executor: ThreadPoolExecutor | None = None
         # Outcomes waiting for the writer, each with the future its row's delivery awaits.
         self._outcomes: list[tuple[OutboxTransition, asyncio.Future[None]]] = []
@@ -467,11 +471,28 @@ class Courier:
             exc = state.outcome.exception() if state.outcome is not None else None
             if isinstance(exc, DeliveryError) and exc.retry_after is not None:
                 return float(exc.retry_after)
-            return float(jitter(state))
+            return float(self._jitter(state))
 
-        jitter = wait_random_exponential(
-            multiplier=self.settings.backoff, max=self.settings.backoff_max
-        )
+        # Most rows go at the first try: make it without tenacity, whose machinery costs
+        # about 0.2 ms to build per row (a fan-out to 200 channels pays it 200 times).
+        # Only a failed first try builds it, and replays that failure as its own first
+        # attempt, so attempts, stops and waits are counted exactly as before.
+        try:
+            receipt: Receipt = await attempt()
+        except DeliveryError as first:
+            failed = first
+        else:
+            return await self._record_sent(item, receipt, tries=tries, latency=last_latency)
+
+        replayed = False
+
+        async def again() -> Receipt:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                raise failed
+            return await attempt()
+
         retrying = AsyncRetrying(
             retry=retry_if_exception(retry_now),
             stop=stop_after_attempt(self.settings.max_attempts)
@@ -481,7 +502,7 @@ class Courier:
             reraise=True,
         )
         try:
-            receipt: Receipt = await retrying(attempt)
+            receipt = await retrying(again)
         except DeliveryError as error:
             return await self._settle(item, error, tries=tries, latency=last_latency)
         return await self._record_sent(item, receipt, tries=tries, latency=last_latency)
