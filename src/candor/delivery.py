@@ -330,11 +330,11 @@ class Courier:
                         )
                     )
                 )
-        incidents: dict[str, Incident] = {}
+        incidents: dict[str, _Read] = {}
         for item in claimed:
             if item.incident_id not in incidents:
-                incidents[item.incident_id] = await self._store_call(
-                    self.store.get, item.incident_id
+                incidents[item.incident_id] = _Read(
+                    await self._store_call(self.store.get, item.incident_id)
                 )
         drained = await asyncio.gather(
             *(
@@ -346,7 +346,7 @@ class Courier:
         return outcomes
 
     async def _drain(
-        self, item: OutboxItem, incidents: dict[str, Incident], *, more: bool
+        self, item: OutboxItem, incidents: dict[str, _Read], *, more: bool
     ) -> list[Outcome]:
         """Deliver one (incident, channel)'s rows in order, claiming each next one in turn."""
         outcomes = []
@@ -367,8 +367,8 @@ class Courier:
             current = following[0] if following else None
             if current is not None:
                 # The incident has grown since it was read (that is why a row follows).
-                incidents[current.incident_id] = await self._store_call(
-                    self.store.get, current.incident_id
+                incidents[current.incident_id] = _Read(
+                    await self._store_call(self.store.get, current.incident_id)
                 )
         return outcomes
 
@@ -390,24 +390,16 @@ class Courier:
     def _seconds(self) -> float:
         return self._clock().timestamp()
 
-    async def _deliver_one(self, item: OutboxItem, incident: Incident) -> Outcome:
+    async def _deliver_one(self, item: OutboxItem, read: _Read) -> Outcome:
         """Try one claimed row until it is sent, refused, or must wait in the outbox."""
         assert item.id is not None
+        incident = read.incident
         channel = item.channel
         adapter = self.adapters[channel]
         update = next(u for u in incident.updates if u.id == item.update_id)
         # The receipts of the earlier updates on this channel, from the incident already read
         # (its deliveries are the outbox rows), rather than one more query per row.
-        previous = tuple(
-            Receipt(
-                channel=channel,
-                remote_id=d.remote_id,
-                url=d.remote_url,
-                thread_root=d.thread_root,
-            )
-            for d in sorted(incident.deliveries, key=lambda d: d.seq)
-            if d.channel == channel and d.state is DeliveryState.SENT and d.seq < item.seq
-        )
+        previous = read.previous(channel, item.seq)
         idempotent = adapter.capabilities.idempotency
         started = self._seconds()
         tries = 0
@@ -596,6 +588,36 @@ class _Deadline(stop_base):
     def __call__(self, retry_state: RetryCallState) -> bool:
         elapsed = self.now() - self.started + retry_state.upcoming_sleep
         return elapsed >= self.seconds
+
+
+class _Read:
+    """An incident as read for delivery, with each channel's receipts indexed once.
+
+    A fan-out delivers every channel from the same read; finding a row's earlier
+    receipts by sorting all the incident's deliveries again for each row would
+    cost O(channels^2).
+    """
+
+    __slots__ = ("_receipts", "incident")
+
+    def __init__(self, incident: Incident) -> None:
+        self.incident = incident
+        self._receipts: dict[str, list[tuple[int, Receipt]]] | None = None
+
+    def previous(self, channel: str, seq: int) -> tuple[Receipt, ...]:
+        """The receipts of the updates before ``seq`` sent on ``channel``, oldest first."""
+        if self._receipts is None:
+            self._receipts = {}
+            for d in sorted(self.incident.deliveries, key=lambda d: d.seq):
+                if d.state is DeliveryState.SENT:
+                    receipt = Receipt(
+                        channel=d.channel,
+                        remote_id=d.remote_id,
+                        url=d.remote_url,
+                        thread_root=d.thread_root,
+                    )
+                    self._receipts.setdefault(d.channel, []).append((d.seq, receipt))
+        return tuple(r for at, r in self._receipts.get(channel, ()) if at < seq)
 
 
 def _failure_kind(error: DeliveryError, *, idempotent: bool) -> str:
