@@ -61,3 +61,20 @@ def test_registered_secrets_are_scrubbed_from_httpx_log_lines(
         )  # fmt: skip
     assert "canary-s3cret" not in caplog.text
     assert "https://hooks.example**********" in caplog.text
+
+
+def test_a_secret_registered_after_logging_began_is_scrubbed_too() -> None:
+    """The secrets are matched by one pattern, rebuilt when the set has grown."""
+    from candor.log import redact_registered, register_secret
+
+    register_secret("first-canary-9f3a")
+    assert redact_registered(None, "info", {"url": "x first-canary-9f3a"}) == {
+        "url": "x **********"
+    }
+    register_secret("second-canary-9f3a")
+    register_secret("second-canary-9f3a/longer")
+    event = {"url": "second-canary-9f3a/longer and first-canary-9f3a", "seq": 2}
+    assert redact_registered(None, "info", event) == {
+        "url": "********** and **********",
+        "seq": 2,
+    }

@@ -15,6 +15,7 @@ one is ever passed by mistake.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -35,6 +36,29 @@ def redact(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMappin
 
 _SECRETS: set[str] = set()
 _SCRUBBED_LOGGERS = ("httpx", "httpcore")
+_MASK = "**********"
+
+# Every registered secret in one pattern, longest first (so a secret that contains
+# another is masked whole): a fan-out to 200 webhooks registers hundreds, and
+# scanning for each in turn in every value of every event cost more than the event.
+# It is rebuilt on first use after the set grew (secrets are only ever added), not
+# on each registration, which would compile it once per channel at start-up.
+_PATTERN: tuple[int, re.Pattern[str]] | None = None
+
+
+def _pattern() -> re.Pattern[str] | None:
+    """The pattern matching every registered secret; None while there is none."""
+    global _PATTERN
+    held = _PATTERN
+    if held is not None and held[0] == len(_SECRETS):
+        return held[1]
+    if not _SECRETS:
+        return None
+    secrets = sorted(_SECRETS, key=len, reverse=True)
+    compiled = re.compile("|".join(re.escape(secret) for secret in secrets))
+    # Assigned whole, so that a thread logging meanwhile sees the old pair or the new.
+    _PATTERN = (len(secrets), compiled)
+    return compiled
 
 
 class _ScrubSecrets(logging.Filter):
@@ -45,11 +69,10 @@ class _ScrubSecrets(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _SECRETS:
+        pattern = _pattern()
+        if pattern is not None:
             message = record.getMessage()
-            scrubbed = message
-            for secret in sorted(_SECRETS, key=len, reverse=True):
-                scrubbed = scrubbed.replace(secret, "**********")
+            scrubbed = pattern.sub(_MASK, message)
             if scrubbed != message:
                 record.msg, record.args = scrubbed, ()
         return True
@@ -73,13 +96,11 @@ def redact_registered(
     _: object, __: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """A structlog processor that replaces registered secrets in every string value."""
-    if _SECRETS:
+    pattern = _pattern()
+    if pattern is not None:
         for key, value in event.items():
             if isinstance(value, str):
-                for secret in _SECRETS:
-                    if secret in value:
-                        value = value.replace(secret, "**********")
-                event[key] = value
+                event[key] = pattern.sub(_MASK, value)
     return event
 
 

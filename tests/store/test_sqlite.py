@@ -29,6 +29,7 @@ from candor.model import (
 )
 from candor.render import Message
 from candor.store import OutboxItem, SQLiteStore, Store, open_store
+from candor.store.base import OutboxFailure, OutboxSent
 from candor.store.sqlite import SCHEMA_VERSION
 
 T0 = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
@@ -664,6 +665,51 @@ class TestOutbox:
     def test_recording_an_unknown_row_raises_store_error(self, store: SQLiteStore) -> None:
         with pytest.raises(StoreError, match="no outbox row with id 42"):
             store.record_sent(42, Receipt(channel="x"), at=T0)
+
+    def test_many_outcomes_are_recorded_together(self, store: SQLiteStore) -> None:
+        open_incident(store, "inc-1", "slack", "email", "sms")
+        slack, email, sms = store.pending()
+        assert slack.id is not None
+        assert email.id is not None
+        assert sms.id is not None
+
+        store.record_many(
+            [
+                OutboxSent(
+                    item_id=slack.id, receipt=Receipt(channel="slack", remote_id="1"), at=T0
+                ),
+                OutboxFailure(item_id=email.id, error="HTTP 400", final=True, at=T0),
+                OutboxFailure(
+                    item_id=sms.id, error="HTTP 503", final=False, at=T0, maybe_sent=True
+                ),
+            ]
+        )
+
+        states = {d.channel: d.state for d in store.get("inc-1").deliveries}
+        assert states == {
+            "slack": DeliveryState.SENT,
+            "email": DeliveryState.FAILED,
+            "sms": DeliveryState.RETRY,
+        }
+        (retry,) = store.pending()
+        assert (retry.channel, retry.maybe_sent) == ("sms", True)
+
+    def test_recording_many_with_an_unknown_row_records_none_of_them(
+        self, store: SQLiteStore
+    ) -> None:
+        open_incident(store, "inc-1", "slack")
+        (item,) = store.pending()
+        assert item.id is not None
+
+        with pytest.raises(StoreError, match="no outbox row with id 42"):
+            store.record_many(
+                [
+                    OutboxSent(item_id=item.id, receipt=Receipt(channel="slack"), at=T0),
+                    OutboxSent(item_id=42, receipt=Receipt(channel="slack"), at=T0),
+                ]
+            )
+
+        assert [i.id for i in store.pending()] == [item.id]
 
     def test_pending_rows_come_oldest_first_so_no_update_overtakes_another(
         self, store: SQLiteStore

@@ -9,7 +9,9 @@ The outbox is a state machine (see :class:`~candor.model.DeliveryState`):
 ``claim`` moves the head row of each (incident, channel) to ``in_flight`` under
 a claim token and a lease, so two delivering processes never send the same row
 at once, and a row whose process died is claimed again once its lease ends;
-``record_sent`` and ``record_failure`` end the claim.
+``record_sent`` and ``record_failure`` end the claim; ``record_many`` ends many
+claims in one transaction (delivery uses it to record a fan-out's outcomes
+together, as they come in).
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from candor.adapters.base import Receipt
 from candor.model import DeliveryState, Incident, Promise, PromiseKind, Update
 from candor.render import Message
 
-__all__ = ["OutboxItem", "Store", "promises_made_by"]
+__all__ = [
+    "OutboxFailure",
+    "OutboxItem",
+    "OutboxSent",
+    "OutboxTransition",
+    "Store",
+    "promises_made_by",
+]
 
 
 class OutboxItem(BaseModel):
@@ -49,6 +58,38 @@ class OutboxItem(BaseModel):
     """An earlier attempt may have reached the service (it crashed or timed out after sending)."""
     claim: str | None = None
     """The claim token of the process delivering it, while ``in_flight``."""
+
+
+class OutboxSent(BaseModel):
+    """A row delivered: the service's receipt, after ``attempts`` tries (see ``record_sent``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: int
+    receipt: Receipt
+    at: datetime
+    attempts: int = 1
+
+
+class OutboxFailure(BaseModel):
+    """A row that did not go: failed for good when ``final``, else back to ``retry``.
+
+    See ``record_failure`` for what each field does to the row.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: int
+    error: str
+    final: bool
+    at: datetime
+    attempts: int = 1
+    next_attempt_at: datetime | None = None
+    maybe_sent: bool = False
+
+
+OutboxTransition = OutboxSent | OutboxFailure
+"""One claimed row's outcome, as :meth:`Store.record_many` records it."""
 
 
 def promises_made_by(update: Update) -> list[Promise]:
@@ -162,6 +203,15 @@ class Store(Protocol):
         ``maybe_sent`` records that the service may have it already, so the
         next attempt reconciles first where the adapter can. A row already
         sent is left as it is.
+        """
+        ...
+
+    def record_many(self, transitions: Sequence[OutboxTransition]) -> None:
+        """Record many rows' outcomes in one transaction: all of them, or none.
+
+        Each transition does what ``record_sent`` or ``record_failure`` would do
+        to its row (a row already sent is left as it is); a row the store does
+        not have raises StoreError and nothing is written.
         """
         ...
 

@@ -33,7 +33,13 @@ from candor.adapters.base import Receipt
 from candor.errors import ConflictError, IncidentNotFound, InputError, StoreError
 from candor.model import Delivery, DeliveryState, Incident, Promise, PromiseKind, Update
 from candor.render import Message
-from candor.store.base import OutboxItem, promises_made_by
+from candor.store.base import (
+    OutboxFailure,
+    OutboxItem,
+    OutboxSent,
+    OutboxTransition,
+    promises_made_by,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
@@ -509,13 +515,7 @@ class SQLiteStore:
         self, item_id: int, receipt: Receipt, *, at: datetime, attempts: int = 1
     ) -> None:
         """Mark an outbox row delivered, with what the service said (its receipt)."""
-        self._change_outbox(
-            item_id,
-            "state = 'sent', sent_at = ?, remote_id = ?, remote_url = ?, thread_root = ?,"
-            " attempts = attempts + ?, next_attempt_at = NULL, claim_token = NULL,"
-            " lease_until = NULL",
-            (_when(at), receipt.remote_id, receipt.url, receipt.thread_root, attempts),
-        )
+        self.record_many([OutboxSent(item_id=item_id, receipt=receipt, at=at, attempts=attempts)])
 
     def record_failure(
         self,
@@ -529,29 +529,41 @@ class SQLiteStore:
         maybe_sent: bool = False,
     ) -> None:
         """Count failed attempts; ``final`` marks the row failed for good, else it retries."""
-        if final:
-            self._change_outbox(
-                item_id,
-                "state = 'failed', last_error = ?, attempts = attempts + ?, failed_at = ?,"
-                " next_attempt_at = NULL, claim_token = NULL, lease_until = NULL",
-                (error, attempts, _when(at)),
-            )
-            return
-        self._change_outbox(
-            item_id,
-            "state = 'retry', last_error = ?, attempts = attempts + ?, next_attempt_at = ?,"
-            " maybe_sent = MAX(maybe_sent, ?), claim_token = NULL, lease_until = NULL",
-            (error, attempts, _when(next_attempt_at or at), int(maybe_sent)),
+        self.record_many(
+            [
+                OutboxFailure(
+                    item_id=item_id,
+                    error=error,
+                    final=final,
+                    at=at,
+                    attempts=attempts,
+                    next_attempt_at=next_attempt_at,
+                    maybe_sent=maybe_sent,
+                )
+            ]
         )
 
-    def _change_outbox(self, item_id: int, assignments: str, values: tuple[Any, ...]) -> None:
+    def record_many(self, transitions: Sequence[OutboxTransition]) -> None:
+        """Record many rows' outcomes in one transaction, all or none; see :class:`Store`."""
+        if not transitions:
+            return
         with self._transaction(write=True, fsync=False) as db:
-            row = db.execute("SELECT state FROM outbox WHERE id = ?", (item_id,)).fetchone()
-            if row is None:
-                raise StoreError(f"the store {self.path} has no outbox row with id {item_id}")
-            if row[0] == "sent":
-                return  # the first receipt stands; a late outcome changes nothing
-            db.execute(f"UPDATE outbox SET {assignments} WHERE id = ?", (*values, item_id))
+            for transition in transitions:
+                assignments, values = _outbox_change(transition)
+                # "state != 'sent'": the first receipt stands; a late outcome changes nothing.
+                changed = db.execute(
+                    f"UPDATE outbox SET {assignments} WHERE id = ? AND state != 'sent'",
+                    (*values, transition.item_id),
+                ).rowcount
+                if changed == 0 and (
+                    db.execute(
+                        "SELECT 1 FROM outbox WHERE id = ?", (transition.item_id,)
+                    ).fetchone()
+                    is None
+                ):
+                    raise StoreError(
+                        f"the store {self.path} has no outbox row with id {transition.item_id}"
+                    )
 
     # -- reading ---------------------------------------------------------------
 
@@ -699,6 +711,40 @@ class SQLiteStore:
             connections, self._connections = self._connections, []
         for connection in connections:
             connection.close()
+
+
+def _outbox_change(transition: OutboxTransition) -> tuple[str, tuple[Any, ...]]:
+    """The SET clause and its values that apply one transition to its outbox row."""
+    if isinstance(transition, OutboxSent):
+        receipt = transition.receipt
+        return (
+            "state = 'sent', sent_at = ?, remote_id = ?, remote_url = ?, thread_root = ?,"
+            " attempts = attempts + ?, next_attempt_at = NULL, claim_token = NULL,"
+            " lease_until = NULL",
+            (
+                _when(transition.at),
+                receipt.remote_id,
+                receipt.url,
+                receipt.thread_root,
+                transition.attempts,
+            ),
+        )
+    if transition.final:
+        return (
+            "state = 'failed', last_error = ?, attempts = attempts + ?, failed_at = ?,"
+            " next_attempt_at = NULL, claim_token = NULL, lease_until = NULL",
+            (transition.error, transition.attempts, _when(transition.at)),
+        )
+    return (
+        "state = 'retry', last_error = ?, attempts = attempts + ?, next_attempt_at = ?,"
+        " maybe_sent = MAX(maybe_sent, ?), claim_token = NULL, lease_until = NULL",
+        (
+            transition.error,
+            transition.attempts,
+            _when(transition.next_attempt_at or transition.at),
+            int(transition.maybe_sent),
+        ),
+    )
 
 
 def _incident_json(incident: Incident) -> str:
