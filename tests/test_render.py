@@ -237,3 +237,15 @@ class TestCustomTemplates:
         incident, update = make(Status.IDENTIFIED, SCOPE)
         with pytest.raises(TemplateError, match=r"long/identified.j2.*line 2"):
             Renderer(templates_dir=tmp_path).render(incident, update, channel="c")
+
+
+def test_a_broken_template_of_your_own_fails_when_the_communicator_is_built(
+    tmp_path: Path,
+) -> None:
+    import candor
+
+    (tmp_path / "templates" / "chat").mkdir(parents=True)
+    (tmp_path / "templates" / "chat" / "monitoring.j2").write_text("{% if %}")
+    with pytest.raises(TemplateError, match=r"chat/monitoring.j2.*line 1"):
+        candor.Communicator([], store=tmp_path / "c.db", templates_dir=tmp_path / "templates")
+    assert not (tmp_path / "c.db").exists()

@@ -135,6 +135,7 @@ class AsyncCommunicator:
         self.organization = organization or defaults.organization
         self.policy = policy or Policy()
         self.renderer = Renderer(self.organization, templates_dir=templates_dir)
+        self.renderer.load_all()
         hook = interceptor.get()
         if hook is not None:
             clock = hook.clock(clock)

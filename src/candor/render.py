@@ -162,6 +162,27 @@ class Renderer:
         env.filters["sentence"] = _sentence
         return env
 
+    def load_all(self) -> None:
+        """Compile every template of every form and status now.
+
+        A syntax error in a template of your own then fails when the communicator
+        is built, not in the middle of an incident; and no update pays for
+        compiling its template.
+        """
+        import jinja2
+
+        for form in Form:
+            for status in Status:
+                name = f"{form.value}/{status.value}.j2"
+                try:
+                    self.env.get_template(name)
+                except jinja2.TemplateSyntaxError as exc:
+                    raise TemplateError(
+                        exc.name or name, f"syntax error on line {exc.lineno}: {exc.message}"
+                    ) from None
+                except jinja2.TemplateNotFound as exc:
+                    raise TemplateError(name, f"template not found ({exc.name})") from None
+
     def at(self, when: datetime | None) -> str:
         """A time as customers read it: ``14:30 UTC``, in the organisation's time zone."""
         if when is None:
