@@ -25,6 +25,7 @@ key and answers 420 or 429 beyond it; both are waited out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,11 +37,13 @@ from candor.adapters._pages import ComponentState, component_states, json_of, ro
 from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
 from candor.errors import DeliveryError
 from candor.log import register_secret
+from candor.model import Effect, Impact, Status
 
 if TYPE_CHECKING:
     import httpx
 
     from candor.adapters.base import DeliveryContext
+    from candor.importing import Imported
     from candor.render import Message
 
 __all__ = ["COMPONENT_STATUS", "StatuspageAdapter", "StatuspageSettings"]
@@ -199,22 +202,71 @@ class StatuspageAdapter:
             return _receipt(context.channel, incident)
         return None
 
-    async def unresolved(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """The page's unresolved incidents as Statuspage describes them (for importing)."""
-        response = await self._request(
-            channel or self.channel.name, "GET", f"{self._incidents}/unresolved"
-        )
+    async def existing(self) -> list[Imported]:
+        """The page's unresolved incidents, oldest first, for ``candor import statuspage``.
+
+        Scheduled maintenance is left out. Components map back to candor's names
+        through ``components``; one the settings do not name keeps Statuspage's name.
+        """
+        from candor.importing import Imported
+
+        channel = self.channel.name
+        response = await self._request(channel, "GET", f"{self._incidents}/unresolved")
         found = json_of(response)
         if not isinstance(found, list):
-            raise DeliveryError(
-                channel or self.channel.name,
-                "the list of unresolved incidents is not a JSON list",
-                retryable=False,
+            raise DeliveryError(channel, "the unresolved incidents are not a JSON list")
+        names = {cid: name for name, cid in self.settings.components.items()}
+        imported = []
+        for incident in reversed(found):
+            if not isinstance(incident, dict) or incident.get("status") not in _OPEN:
+                continue
+            parts = [c for c in incident.get("components") or () if isinstance(c, dict)]
+            components = tuple(
+                dict.fromkeys(
+                    names.get(str(c.get("id")), str(c.get("name") or c.get("id"))) for c in parts
+                )
             )
-        return [incident for incident in found if isinstance(incident, dict)]
+            statuses = {c.get("status") for c in parts}
+            updates = [u for u in incident.get("incident_updates") or () if isinstance(u, dict)]
+            newest = updates[0] if updates else {}
+            receipt = _receipt(channel, incident)
+            imported.append(
+                Imported(
+                    remote_id=str(incident["id"]),
+                    remote_update_id=receipt.remote_id,
+                    url=receipt.url,
+                    title=str(incident.get("name") or "Incident")[:255],
+                    status=Status(incident["status"]),
+                    impact=Impact.parse(incident.get("impact") or "none"),
+                    components=components or (str(incident.get("name") or "Service")[:255],),
+                    effect=(
+                        Effect.DEGRADED if statuses == {"degraded_performance"} else Effect.OUTAGE
+                    ),
+                    message=str(newest.get("body") or incident.get("name") or "Incident"),
+                    started_at=_parse_time(
+                        incident.get("started_at") or incident.get("created_at")
+                    ),
+                    candor_incident_id=_candor(incident).get("incident_id"),
+                )
+            )
+        return imported
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client is shared and closed by its owner."""
+
+
+_OPEN = {"investigating", "identified", "monitoring"}
+
+
+def _parse_time(value: object) -> datetime:
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+    return datetime.now(UTC)
 
 
 def _json_object(channel: str, response: httpx.Response) -> dict[str, Any]:
