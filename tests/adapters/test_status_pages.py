@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from tests.conftest import api_outage
 
 import candor
@@ -400,7 +401,11 @@ class TestImport:
             assert comms.import_incidents("status") == []
 
     def test_the_cli_imports_a_page_and_says_what_it_did(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        request: pytest.FixtureRequest,
     ) -> None:
         from candor.cli import main
         from candor.testing.fakes import serve
@@ -409,6 +414,8 @@ class TestImport:
         remote_id = remote_incident(fake)
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("STATUSPAGE_API_KEY", SP_KEY)
+        # The CLI points structlog at the stderr of the moment; later tests must not log there.
+        request.addfinalizer(structlog.reset_defaults)
         with serve(fake) as base_url:
             (tmp_path / "candor.toml").write_text(
                 '[[channels]]\nname = "status"\nadapter = "statuspage"\npage_id = "page1"\n'
