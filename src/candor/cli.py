@@ -784,6 +784,46 @@ def deliver(state: State, force: bool) -> None:
     _exit_if_owed(rows)
 
 
+@cli.command(name="import")
+@click.argument("service", type=click.Choice(["statuspage"]))
+@click.option("--channel", "channel_name", help="Import from this channel only.")
+@pass_state
+def import_(state: State, service: str, channel_name: str | None) -> None:
+    """Read a status page's unresolved incidents into the store, so candor continues them.
+
+    Every channel with the SERVICE adapter (or only --channel) is read; each
+    open incident there becomes a candor incident whose later updates go to
+    that same remote incident. Importing again imports nothing new.
+    """
+    from candor.errors import ConfigError
+
+    rows = []
+    with state.communicator() as comms:
+        names = [
+            name
+            for name, channel in comms.channels.items()
+            if channel.adapter == service and channel_name in (None, name)
+        ]
+        if not names:
+            which = f"channel {channel_name!r}" if channel_name else "no channel"
+            raise ConfigError(f"{which} uses the {service!r} adapter", key="channels")
+        for name in names:
+            for incident in comms.import_incidents(name):
+                root = next(d.thread_root for d in incident.deliveries if d.channel == name)
+                rows.append({"channel": name, "remote_id": root, **_incident_json(incident)})
+
+    def text() -> None:
+        if not rows:
+            click.echo(f"Nothing new to import from {', '.join(names)}.")
+        for row in rows:
+            click.echo(
+                f"Imported {row['id']} from {row['channel']} ({service} incident "
+                f"{row['remote_id']}): {row['status']}  {row['title']}"
+            )
+
+    _emit(state, rows, text)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a candor error is one line on standard error and exit status 1."""
     try:

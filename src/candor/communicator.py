@@ -699,6 +699,20 @@ class AsyncCommunicator:
         """
         return await self._deliver(None, force=force)
 
+    async def import_incidents(self, channel: str) -> builtins.list[Incident]:
+        """Record the incidents still open on ``channel``'s service; returns those new to the store.
+
+        Later updates continue each remote incident (see :mod:`candor.importing`);
+        importing twice imports nothing new.
+        """
+        from candor.importing import import_incidents
+
+        if channel not in self.adapters:
+            raise ConfigError("no channel by this name is configured", channel=channel)
+        return await import_incidents(
+            self.adapters[channel], self.store, channel, policy=self.policy, now=self.now
+        )
+
     async def aclose(self) -> None:
         """Close the adapters, the HTTP client (if the communicator made it) and the store."""
         for adapter in self.adapters.values():
@@ -797,6 +811,10 @@ class Communicator:
     def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
         """See :meth:`AsyncCommunicator.deliver_pending`."""
         return self._run(self._async.deliver_pending(force=force))
+
+    def import_incidents(self, channel: str) -> builtins.list[Incident]:
+        """See :meth:`AsyncCommunicator.import_incidents`."""
+        return self._run(self._async.import_incidents(channel))
 
     def close(self) -> None:
         """Close everything the communicator holds, and its event loop."""

@@ -16,7 +16,7 @@ from candor.adapters.static_site import STATE_FILE, StaticSiteAdapter
 from candor.adapters.webhook import WebhookAdapter
 from candor.testing import MemoryAdapter, capabilities_for
 from candor.testing.contract import AdapterContract, FailureKind
-from candor.testing.fakes import FakeWebhook
+from candor.testing.fakes import FakeCachet, FakeInstatus, FakeStatuspage, FakeWebhook
 
 
 class TestConsoleContract(AdapterContract):
@@ -122,11 +122,104 @@ class TestWebhookContract(AdapterContract):
         return True
 
 
+class StatusPageContract(AdapterContract):
+    """Shared hooks of the status-page adapters: each fake's faults on demand."""
+
+    fake: FakeStatuspage | FakeCachet | FakeInstatus
+
+    def induce_failure(self, adapter: Adapter, kind: FailureKind) -> bool:
+        if kind == "timeout":
+            self.fake.timeout_next()
+        else:
+            self.fake.fail_next(status={"auth": 401, "validation": 422, "server": 503}[kind])
+        return True
+
+
+class TestStatuspageContract(StatusPageContract):
+    secrets = ("statuspage-contract-key",)
+
+    def make_adapter(self, tmp_path: Path) -> Adapter:
+        from candor.adapters.statuspage import StatuspageAdapter
+
+        self.fake = FakeStatuspage(api_key=self.secrets[0], rate_limit=None)
+        channel = Channel(
+            name=self.channel,
+            adapter="statuspage",
+            settings={"page_id": "page1", "api_key": self.secrets[0], "components": {"API": "c1"}},
+        )
+        return StatuspageAdapter(channel, client=self.fake.client(), base_dir=tmp_path)
+
+    def service_posts(self, adapter: Adapter) -> list[str]:
+        assert isinstance(self.fake, FakeStatuspage)
+        return [
+            update["body"]
+            for incident in self.fake.incidents.values()
+            for update in reversed(incident["incident_updates"])
+        ]
+
+
+class TestCachetContract(StatusPageContract):
+    secrets = ("cachet-contract-token",)
+
+    def make_adapter(self, tmp_path: Path) -> Adapter:
+        from candor.adapters.cachet import CachetAdapter
+
+        self.fake = FakeCachet(token=self.secrets[0], rate_limit=None)
+        channel = Channel(
+            name=self.channel,
+            adapter="cachet",
+            settings={
+                "base_url": FakeCachet.base_url,
+                "token": self.secrets[0],
+                "components": {"API": 1},
+            },
+        )
+        return CachetAdapter(channel, client=self.fake.client(), base_dir=tmp_path)
+
+    def service_posts(self, adapter: Adapter) -> list[str]:
+        assert isinstance(self.fake, FakeCachet)
+        return [
+            text
+            for incident_id, incident in self.fake.incidents.items()
+            for text in [
+                incident["message"],
+                *(u["message"] for u in self.fake.updates[incident_id]),
+            ]
+        ]
+
+
+class TestInstatusContract(StatusPageContract):
+    secrets = ("instatus-contract-key",)
+
+    def make_adapter(self, tmp_path: Path) -> Adapter:
+        from candor.adapters.instatus import InstatusAdapter
+
+        self.fake = FakeInstatus(api_key=self.secrets[0], rate_limit=None)
+        channel = Channel(
+            name=self.channel,
+            adapter="instatus",
+            settings={
+                "page_id": self.fake.page_id,
+                "api_key": self.secrets[0],
+                "components": {"API": "cmp-api"},
+            },
+        )
+        return InstatusAdapter(channel, client=self.fake.client(), base_dir=tmp_path)
+
+    def service_posts(self, adapter: Adapter) -> list[str]:
+        assert isinstance(self.fake, FakeInstatus)
+        return [
+            update["message"]
+            for incident in self.fake.incidents.values()
+            for update in incident["incidentUpdates"]
+        ]
+
+
 def test_every_registered_built_in_adapter_has_a_contract_class() -> None:
     """Adding a built-in adapter without running it through the contract fails here."""
     from candor.adapters import registry
 
-    covered = {"console", "static_site", "memory", "webhook"}
+    covered = {"console", "static_site", "memory", "webhook", "statuspage", "cachet", "instatus"}
     assert set(registry.available()) <= covered
 
 

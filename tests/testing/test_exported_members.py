@@ -23,7 +23,8 @@ def test_all_lists_every_public_name_and_each_resolves() -> None:
 
 def test_the_fakes_export_one_class_per_service() -> None:
     assert set(candor.testing.fakes.__all__) == {
-        "FakeBluesky", "FakeDiscord", "FakeMastodon", "FakeService", "FakeSlack",
+        "FakeBluesky", "FakeCachet", "FakeDiscord", "FakeInstatus", "FakeMastodon",
+        "FakeService", "FakeSlack",
         "FakeStatuspage", "FakeWebhook", "FakeX", "Ping", "Reply", "Request", "SpecStatus",
         "find_specs", "serve", "sign",
     }  # fmt: skip

@@ -58,6 +58,11 @@ class OutboxItem(BaseModel):
     """An earlier attempt may have reached the service (it crashed or timed out after sending)."""
     claim: str | None = None
     """The claim token of the process delivering it, while ``in_flight``."""
+    receipt: Receipt | None = None
+    """For a row saved already ``sent`` (an incident imported from the service): its receipt.
+
+    ``save`` records it with the row, in the same transaction, as ``record_sent`` would.
+    """
 
 
 class OutboxSent(BaseModel):

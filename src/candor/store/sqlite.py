@@ -428,11 +428,13 @@ class SQLiteStore:
             )
 
     def _insert_outbox(self, db: sqlite3.Connection, item: OutboxItem) -> None:
+        receipt = item.receipt if item.state is DeliveryState.SENT else None
         try:
             db.execute(
                 "INSERT INTO outbox (incident_id, update_id, seq, channel, idempotency_key,"
-                " message, state, attempts, last_error, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " message, state, attempts, last_error, created_at, sent_at, remote_id,"
+                " remote_url, thread_root)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.incident_id,
                     item.update_id,
@@ -444,6 +446,10 @@ class SQLiteStore:
                     item.attempts,
                     item.last_error,
                     _when(item.created_at),
+                    _when(item.created_at) if receipt is not None else None,
+                    receipt.remote_id if receipt is not None else None,
+                    receipt.url if receipt is not None else None,
+                    receipt.thread_root if receipt is not None else None,
                 ),
             )
         except sqlite3.IntegrityError as exc:

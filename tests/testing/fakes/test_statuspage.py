@@ -65,3 +65,35 @@ class TestContract:
         limited = http.post(PATH, json={"incident": {"name": "y"}}, headers=AUTH)
         assert limited.status_code == 429
         assert limited.headers["retry-after"] == "1"
+
+
+class TestPage:
+    def test_unresolved_incidents_are_listed_newest_first_with_metadata(
+        self, http: httpx.Client
+    ) -> None:
+        for name in ("first", "second", "done"):
+            body = {"incident": {"name": name, "metadata": {"candor": {"incident_id": name}}}}
+            http.post(PATH, json=body, headers=AUTH)
+        done = http.get(PATH, headers=AUTH).json()[0]["id"]
+        http.patch(f"{PATH}/{done}", json={"incident": {"status": "resolved"}}, headers=AUTH)
+        listed = http.get(f"{PATH}/unresolved", headers=AUTH).json()
+        assert [i["name"] for i in listed] == ["second", "first"]
+        assert listed[0]["metadata"] == {"candor": {"incident_id": "second"}}
+
+    def test_incidents_set_component_statuses_and_unknown_components_are_refused(
+        self, clock: Clock
+    ) -> None:
+        fake = FakeStatuspage(clock=clock, rate_limit=None, components={"c1": "API"})
+        http = client_for(fake)
+        body = {"incident": {"name": "x", "components": {"c1": "major_outage"}}}
+        created = http.post(PATH, json=body, headers=AUTH).json()
+        assert created["components"] == [{"id": "c1", "name": "API", "status": "major_outage"}]
+        assert fake.component_statuses() == {"c1": "major_outage"}
+        unknown = {"incident": {"name": "x", "components": {"c9": "major_outage"}}}
+        assert http.post(PATH, json=unknown, headers=AUTH).status_code == 422
+
+    def test_it_can_answer_420_over_the_rate_limit(self, clock: Clock) -> None:
+        http = client_for(FakeStatuspage(clock=clock, limit_status=420))
+        http.post(PATH, json={"incident": {"name": "x"}}, headers=AUTH)
+        limited = http.post(PATH, json={"incident": {"name": "y"}}, headers=AUTH)
+        assert (limited.status_code, limited.headers["retry-after"]) == (420, "1")

@@ -17,7 +17,9 @@ from __future__ import annotations
 from candor.testing.fakes._base import FakeService, Ping, Reply, Request, serve
 from candor.testing.fakes._spec import SpecStatus, find_specs
 from candor.testing.fakes.bluesky import FakeBluesky
+from candor.testing.fakes.cachet import FakeCachet
 from candor.testing.fakes.discord import FakeDiscord
+from candor.testing.fakes.instatus import FakeInstatus
 from candor.testing.fakes.mastodon import FakeMastodon
 from candor.testing.fakes.slack import FakeSlack
 from candor.testing.fakes.statuspage import FakeStatuspage
@@ -26,7 +28,9 @@ from candor.testing.fakes.x import FakeX
 
 __all__ = [
     "FakeBluesky",
+    "FakeCachet",
     "FakeDiscord",
+    "FakeInstatus",
     "FakeMastodon",
     "FakeService",
     "FakeSlack",

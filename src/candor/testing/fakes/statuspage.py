@@ -2,13 +2,22 @@
 
 Enforces: ``Authorization: OAuth <api key>``; the page id; ``incident.name``
 present and at most 255 characters; known incident and component statuses;
-about one request per second per key (429 with ``Retry-After`` over it). The
-service has no idempotency key: the same incident posted twice is two incidents.
+component ids that exist on the page (when the fake is given ``components``);
+about one request per second per key (429 with ``Retry-After`` over it, or 420,
+which Statuspage also answers, with ``limit_status=420``). The service has no
+idempotency key: the same incident posted twice is two incidents.
+
+It keeps the page's components and their statuses (:attr:`FakeStatuspage.components`),
+which incidents change; lists the unresolved incidents
+(``GET /pages/{page_id}/incidents/unresolved``); stores each incident's
+``metadata``; and answers incidents in Statuspage's shape (``components`` a list
+of component objects, ``incident_updates`` newest first).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -45,12 +54,34 @@ class FakeStatuspage(FakeService):
     default_rate_limit: ClassVar[tuple[int, timedelta] | None] = (1, timedelta(seconds=1))
 
     def __init__(
-        self, *, page_id: str = "page1", api_key: str = "statuspage-key", **options: Any
+        self,
+        *,
+        page_id: str = "page1",
+        api_key: str = "statuspage-key",
+        components: Mapping[str, str] | None = None,
+        limit_status: int = 429,
+        **options: Any,
     ) -> None:
         super().__init__(**options)
         self.page_id = page_id
         self.api_key = api_key
+        self.limit_status = limit_status
         self.incidents: dict[str, dict[str, Any]] = {}
+        self.known_components = components is not None
+        """With ``components`` given, an incident naming any other component id is refused."""
+        self.components: dict[str, dict[str, Any]] = {
+            component_id: {"id": component_id, "name": name, "status": "operational"}
+            for component_id, name in (components or {}).items()
+        }
+
+    def component_statuses(self) -> dict[str, str]:
+        """Each component's status now, by component id."""
+        return {cid: component["status"] for cid, component in self.components.items()}
+
+    def too_many(self, retry_after: int) -> Reply:
+        return Reply.json(
+            self.limit_status, {"error": "Rate limit exceeded"}, {"retry-after": str(retry_after)}
+        )
 
     def rate_key(self, request: Request) -> str | None:
         return request.headers.get("authorization", "anonymous")
@@ -65,14 +96,27 @@ class FakeStatuspage(FakeService):
         if incident_id is None and request.method == "POST":
             return self._create(request)
         if incident_id is None and request.method == "GET":
-            return Reply.json(200, list(self.incidents.values()))
+            return Reply.json(200, [self._view(r) for r in self._newest_first()])
+        if incident_id == "unresolved" and request.method == "GET":
+            open_ = [r for r in self._newest_first() if r["status"] != "resolved"]
+            return Reply.json(200, [self._view(r) for r in open_])
         if incident_id not in self.incidents:
             return Reply.json(404, {"error": "The requested resource could not be found."})
         if request.method in ("PATCH", "PUT"):
             return self._change(request, self.incidents[incident_id])
         if request.method == "GET":
-            return Reply.json(200, self.incidents[incident_id])
+            return Reply.json(200, self._view(self.incidents[incident_id]))
         return Reply.json(405, {"error": "method not allowed"})
+
+    def _newest_first(self) -> list[dict[str, Any]]:
+        return list(reversed(self.incidents.values()))
+
+    def _view(self, record: dict[str, Any]) -> dict[str, Any]:
+        """An incident as Statuspage answers it: its components as component objects."""
+        return {
+            **record,
+            "components": [dict(self.components[cid]) for cid in record["components"]],
+        }
 
     def _fields(self, request: Request) -> dict[str, Any] | Reply:
         try:
@@ -98,6 +142,13 @@ class FakeStatuspage(FakeService):
             value not in COMPONENT_STATUSES for value in components.values()
         ):
             problems.append("components must map component ids to a component status")
+        elif self.known_components:
+            unknown = sorted(set(components) - set(self.components))
+            unknown += sorted(set(incident.get("component_ids") or ()) - set(self.components))
+            if unknown:
+                problems.append(f"component {unknown[0]!r} is not a component of this page")
+        if "metadata" in incident and not isinstance(incident["metadata"], dict):
+            problems.append("metadata must be an object")
         if problems:
             return Reply.json(422, {"error": problems})
         return incident
@@ -120,22 +171,42 @@ class FakeStatuspage(FakeService):
             "shortlink": f"https://stspg.io/{incident_id}",
             "created_at": now,
             "updated_at": now,
-            "components": incident.get("components", {}),
+            "components": [],
             "metadata": incident.get("metadata", {}),
             "incident_updates": [],
         }
+        self._set_components(record, incident)
         self._add_update(record, incident, now)
         self.incidents[incident_id] = record
-        return Reply.json(201, record)
+        return Reply.json(201, self._view(record))
+
+    def _set_components(self, record: dict[str, Any], incident: dict[str, Any]) -> None:
+        """Set the page's components and attach them (and ``component_ids``) to the incident."""
+        statuses: dict[str, str] = incident.get("components") or {}
+        for component_id, status in statuses.items():
+            component = self.components.setdefault(
+                component_id, {"id": component_id, "name": component_id, "status": "operational"}
+            )
+            component["status"] = status
+        attached = list(record["components"])
+        for component_id in [*statuses, *(incident.get("component_ids") or ())]:
+            if component_id not in attached:
+                self.components.setdefault(
+                    component_id,
+                    {"id": component_id, "name": component_id, "status": "operational"},
+                )
+                attached.append(component_id)
+        record["components"] = attached
 
     def _change(self, request: Request, record: dict[str, Any]) -> Reply:
         incident = self._fields(request)
         if isinstance(incident, Reply):
             return incident
         now = request.at.isoformat()
-        for key in ("name", "status", "components", "metadata"):
+        for key in ("name", "status", "metadata"):
             if key in incident:
                 record[key] = incident[key]
+        self._set_components(record, incident)
         if "impact_override" in incident:
             record["impact"] = incident["impact_override"]
         record["updated_at"] = now
@@ -143,7 +214,9 @@ class FakeStatuspage(FakeService):
             self._add_update(record, incident, now)
         if record["status"] == "resolved":
             record["resolved_at"] = now
-        return Reply.json(200, record)
+        else:
+            record.pop("resolved_at", None)  # reopened
+        return Reply.json(200, self._view(record))
 
     def _add_update(self, record: dict[str, Any], incident: dict[str, Any], now: str) -> None:
         record["incident_updates"].insert(

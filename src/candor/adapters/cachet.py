@@ -1,0 +1,246 @@
+"""``cachet``: drives a Cachet 3 status page (``cachethq/core``) through its REST API.
+
+Credentials: an API token. In Cachet's dashboard, open **Settings**, then
+**API Keys** (Manage API Keys), and create a key with the abilities
+``incidents.manage``, ``incident-updates.manage`` and ``components.manage``.
+Put it in the environment and name it in ``candor.toml`` as
+``token = "${CACHET_TOKEN}"``; it is sent as ``Authorization: Bearer <token>``
+and never appears in a log line, an error or the store. ``base_url`` is your
+Cachet's address (the API is under ``/api``); component ids are in the
+dashboard's component list or from ``GET /api/components``.
+
+The first update creates the Cachet incident (``POST /api/incidents``); every
+later one is an incident update on it (``POST /api/incidents/{id}/updates``),
+never a second incident. Statuses map to Cachet's: investigating,
+identified, watching (candor's monitoring) and fixed (resolved). Component
+statuses follow the policy: ``major_outage`` for a component that is down for
+the customers it affects, ``performance_issues`` when it is slow, and back to
+``operational`` on resolution (``PUT /api/components/{id}``). Cachet has no
+idempotency key: after an ambiguous failure the adapter looks for the incident
+(an open one with the same name and text) or the update (one with the same
+text) before posting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from candor._crash import crash_point
+from candor._version import __version__
+from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
+from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
+from candor.errors import DeliveryError
+from candor.log import register_secret
+from candor.model import Status
+
+if TYPE_CHECKING:
+    import httpx
+
+    from candor.adapters.base import DeliveryContext
+    from candor.render import Message
+
+__all__ = ["COMPONENT_STATUS", "INCIDENT_STATUS", "CachetAdapter", "CachetSettings"]
+
+GUARANTEE = (
+    "one Cachet incident per candor incident, each later update an incident update on it; "
+    "after a crash or timeout the adapter finds the incident or update by its text "
+    "before posting again"
+)
+
+INCIDENT_STATUS: Mapping[Status, int] = {
+    Status.INVESTIGATING: 1,
+    Status.IDENTIFIED: 2,
+    Status.MONITORING: 3,  # Cachet calls it "watching"
+    Status.RESOLVED: 4,  # "fixed"
+}
+"""Cachet 3's incident status values (``IncidentStatusEnum``) for candor's statuses."""
+
+COMPONENT_STATUS: Mapping[ComponentState, int] = {
+    ComponentState.OPERATIONAL: 1,
+    ComponentState.DEGRADED: 2,  # performance_issues
+    ComponentState.OUTAGE: 4,  # major_outage
+}
+"""Cachet 3's component status values (``ComponentStatusEnum``) for candor's states."""
+
+
+class CachetSettings(BaseModel):
+    """The settings of a ``cachet`` channel in ``candor.toml``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str
+    """Your Cachet's address, such as ``https://status.example.com``."""
+    token: SecretStr
+    components: Mapping[str, int] = Field(default_factory=dict)
+    """candor component name -> Cachet component id."""
+    notifications: bool = True
+    """Whether Cachet notifies its subscribers of a new incident."""
+    timeout: float = Field(default=10.0, gt=0)
+    rate_limit: float = Field(default=1.0, gt=0)
+    """Requests per second (Cachet's API allows 60 a minute per token by default)."""
+    burst: int = Field(default=5, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/").removesuffix("/api")
+
+    @field_validator("token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class CachetAdapter:
+    """Creates one Cachet incident per candor incident and posts each later update on it."""
+
+    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
+        self.channel = channel
+        self.settings = parse_settings(CachetSettings, channel)
+        register_secret(self.settings.token.get_secret_value())
+        self.client = client
+        self.capabilities = Capabilities(
+            form=Form.LONG,
+            threading=True,
+            rate_limit=self.settings.rate_limit,
+            burst=self.settings.burst,
+            guarantee=GUARANTEE,
+        )
+
+    def __repr__(self) -> str:
+        return f"CachetAdapter({self.channel.name!r})"
+
+    @property
+    def _api(self) -> str:
+        return f"{self.settings.base_url}/api"
+
+    async def _request(
+        self,
+        channel: str,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        response = await send(
+            self.client,
+            channel,
+            method,
+            f"{self._api}{path}",
+            headers={
+                "Authorization": f"Bearer {self.settings.token.get_secret_value()}",
+                "User-Agent": f"candor/{__version__}",
+                "Accept": "application/json",
+            },
+            secrets=[self.settings.token.get_secret_value()],
+            timeout=self.settings.timeout,
+            body=body,
+            params=params,
+        )
+        return json_of(response)
+
+    def _components(self, context: DeliveryContext) -> dict[int, int]:
+        return {
+            self.settings.components[name]: COMPONENT_STATUS[state]
+            for name, state in component_states(context).items()
+            if name in self.settings.components
+        }
+
+    async def post(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Create the incident (first update) or post an incident update on it."""
+        root = root_of(context.previous)
+        status = INCIDENT_STATUS[message.status]
+        if root is None:
+            body = {
+                "name": context.incident.title,
+                "message": message.text,
+                "status": status,
+                "visible": True,
+                "notifications": self.settings.notifications,
+                "components": [
+                    {"id": cid, "status": value} for cid, value in self._components(context).items()
+                ],
+            }
+            answer = await self._request(context.channel, "POST", "/incidents", body=body)
+            crash_point("sent")
+            incident_id = _data_id(context.channel, answer)
+            return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
+        answer = await self._request(
+            context.channel,
+            "POST",
+            f"/incidents/{root}/updates",
+            body={"message": message.text, "status": status},
+        )
+        crash_point("sent")
+        update_id = _data_id(context.channel, answer)
+        await self._set_components(context)
+        return Receipt(
+            channel=context.channel, remote_id=f"{root}/updates/{update_id}", thread_root=root
+        )
+
+    async def _set_components(self, context: DeliveryContext) -> None:
+        for component_id, status in self._components(context).items():
+            await self._request(
+                context.channel, "PUT", f"/components/{component_id}", body={"status": status}
+            )
+
+    async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
+        """The receipt of an earlier attempt Cachet already has, or None to post again."""
+        root = root_of(context.previous)
+        if root is None:
+            answer = await self._request(
+                context.channel, "GET", "/incidents", params={"sort": "-id", "per_page": "50"}
+            )
+            for incident in _data_list(answer):
+                fields = incident.get("attributes", incident)
+                if (
+                    fields.get("name") == context.incident.title
+                    and fields.get("message") == message.text
+                ):
+                    incident_id = str(incident["id"])
+                    return Receipt(
+                        channel=context.channel, remote_id=incident_id, thread_root=incident_id
+                    )
+            return None
+        answer = await self._request(
+            context.channel,
+            "GET",
+            f"/incidents/{root}/updates",
+            params={"sort": "-created_at", "per_page": "50"},
+        )
+        for update in _data_list(answer):
+            if update.get("attributes", update).get("message") == message.text:
+                # The update landed; the component statuses that follow it may not have.
+                await self._set_components(context)
+                return Receipt(
+                    channel=context.channel,
+                    remote_id=f"{root}/updates/{update['id']}",
+                    thread_root=root,
+                )
+        return None
+
+    async def aclose(self) -> None:
+        """Nothing to release: the HTTP client is shared and closed by its owner."""
+
+
+def _data_id(channel: str, answer: Any) -> str:
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict) or data.get("id") in (None, ""):
+        raise DeliveryError(
+            channel, "the answer has no data.id: is base_url a Cachet 3?", maybe_delivered=True
+        )
+    return str(data["id"])
+
+
+def _data_list(answer: Any) -> list[dict[str, Any]]:
+    data = answer.get("data") if isinstance(answer, dict) else None
+    return [item for item in data if isinstance(item, dict) and "id" in item] if data else []

@@ -1,0 +1,206 @@
+"""``instatus``: drives an Instatus status page through its REST API (``api.instatus.com``).
+
+Credentials: an API key and the page id. In Instatus, open your profile
+(**User settings**), then **Developer settings**, and create an API key; the
+page id is in ``GET https://api.instatus.com/v2/pages`` (or the page's
+settings). Put the key in the environment and name it in ``candor.toml`` as
+``api_key = "${INSTATUS_API_KEY}"``; it is sent as ``Authorization: Bearer
+<key>`` and never appears in a log line, an error or the store. Component ids
+come from ``GET /v1/{page_id}/components``.
+
+The first update creates the Instatus incident (``POST /v1/{page_id}/incidents``);
+every later one is an incident update on it
+(``POST /v1/{page_id}/incidents/{id}/incident-updates``), never a second
+incident. Component statuses follow the policy: ``MAJOROUTAGE`` for a component
+that is down for the customers it affects, whatever the fraction,
+``DEGRADEDPERFORMANCE`` when it is slow, ``OPERATIONAL`` on resolution. Instatus
+has no idempotency key: after an ambiguous failure the adapter looks for the
+incident (an unresolved one with the same name and text) or the update (one
+with the same text) before posting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from candor._crash import crash_point
+from candor._version import __version__
+from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
+from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
+from candor.errors import DeliveryError
+from candor.log import register_secret
+
+if TYPE_CHECKING:
+    import httpx
+
+    from candor.adapters.base import DeliveryContext
+    from candor.render import Message
+
+__all__ = ["COMPONENT_STATUS", "InstatusAdapter", "InstatusSettings"]
+
+GUARANTEE = (
+    "one Instatus incident per candor incident, each later update an incident update on it; "
+    "after a crash or timeout the adapter finds the incident or update by its text "
+    "before posting again"
+)
+
+COMPONENT_STATUS: Mapping[ComponentState, str] = {
+    ComponentState.OPERATIONAL: "OPERATIONAL",
+    ComponentState.DEGRADED: "DEGRADEDPERFORMANCE",
+    ComponentState.OUTAGE: "MAJOROUTAGE",
+}
+"""Instatus's component status for each of candor's component states."""
+
+
+class InstatusSettings(BaseModel):
+    """The settings of an ``instatus`` channel in ``candor.toml``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    page_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
+    api_key: SecretStr
+    components: Mapping[str, str] = Field(default_factory=dict)
+    """candor component name -> Instatus component id."""
+    base_url: str = "https://api.instatus.com"
+    notify: bool = True
+    """Whether Instatus notifies the page's subscribers."""
+    timeout: float = Field(default=10.0, gt=0)
+    rate_limit: float = Field(default=1.0, gt=0)
+    burst: int = Field(default=1, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class InstatusAdapter:
+    """Creates one Instatus incident per candor incident and posts each later update on it."""
+
+    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
+        self.channel = channel
+        self.settings = parse_settings(InstatusSettings, channel)
+        register_secret(self.settings.api_key.get_secret_value())
+        self.client = client
+        self.capabilities = Capabilities(
+            form=Form.LONG,
+            threading=True,
+            rate_limit=self.settings.rate_limit,
+            burst=self.settings.burst,
+            guarantee=GUARANTEE,
+        )
+
+    def __repr__(self) -> str:
+        return f"InstatusAdapter({self.channel.name!r})"
+
+    @property
+    def _incidents(self) -> str:
+        return f"{self.settings.base_url}/v1/{self.settings.page_id}/incidents"
+
+    async def _request(self, channel: str, method: str, url: str, *, body: Any = None) -> Any:
+        response = await send(
+            self.client,
+            channel,
+            method,
+            url,
+            headers={
+                "Authorization": f"Bearer {self.settings.api_key.get_secret_value()}",
+                "User-Agent": f"candor/{__version__}",
+                "Accept": "application/json",
+            },
+            secrets=[self.settings.api_key.get_secret_value()],
+            timeout=self.settings.timeout,
+            body=body,
+        )
+        return json_of(response)
+
+    def body(self, message: Message, context: DeliveryContext) -> dict[str, Any]:
+        """The fields of an incident or incident update for ``message``."""
+        components = {
+            self.settings.components[name]: COMPONENT_STATUS[state]
+            for name, state in component_states(context).items()
+            if name in self.settings.components
+        }
+        return {
+            "message": message.text,
+            "status": message.status.value.upper(),
+            "components": list(components),
+            "statuses": [{"id": cid, "status": status} for cid, status in components.items()],
+            "notify": self.settings.notify,
+            "started": context.update.created_at.isoformat(),
+        }
+
+    async def post(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Create the incident (first update) or post an incident update on it."""
+        root = root_of(context.previous)
+        body = self.body(message, context)
+        if root is None:
+            answer = await self._request(
+                context.channel,
+                "POST",
+                self._incidents,
+                body={"name": context.incident.title, **body},
+            )
+            crash_point("sent")
+            incident_id = _id(context.channel, answer)
+            return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
+        answer = await self._request(
+            context.channel, "POST", f"{self._incidents}/{root}/incident-updates", body=body
+        )
+        crash_point("sent")
+        return Receipt(
+            channel=context.channel, remote_id=_id(context.channel, answer), thread_root=root
+        )
+
+    async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
+        """The receipt of an earlier attempt Instatus already has, or None to post again."""
+        root = root_of(context.previous)
+        if root is None:
+            answer = await self._request(context.channel, "GET", self._incidents)
+            for incident in answer if isinstance(answer, list) else []:
+                if not isinstance(incident, dict) or incident.get("status") == "RESOLVED":
+                    continue
+                said = {update.get("message") for update in _updates(incident)}
+                if incident.get("name") == context.incident.title and message.text in said:
+                    incident_id = str(incident["id"])
+                    return Receipt(
+                        channel=context.channel, remote_id=incident_id, thread_root=incident_id
+                    )
+            return None
+        answer = await self._request(context.channel, "GET", f"{self._incidents}/{root}")
+        for update in _updates(answer if isinstance(answer, dict) else {}):
+            if update.get("message") == message.text and update.get("id"):
+                return Receipt(
+                    channel=context.channel, remote_id=str(update["id"]), thread_root=root
+                )
+        return None
+
+    async def aclose(self) -> None:
+        """Nothing to release: the HTTP client is shared and closed by its owner."""
+
+
+def _id(channel: str, answer: Any) -> str:
+    if not isinstance(answer, dict) or answer.get("id") in (None, ""):
+        raise DeliveryError(
+            channel, "the answer has no id: is base_url Instatus's API?", maybe_delivered=True
+        )
+    return str(answer["id"])
+
+
+def _updates(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The incident's updates, as the answer lists them."""
+    found = incident.get("incidentUpdates")
+    return [u for u in found if isinstance(u, dict)] if isinstance(found, list) else []
