@@ -395,7 +395,8 @@ class TestClosingTheBooks:
         incident = TestWriteUp().resolved(comms)
         comms.publish_postmortem(incident.id, **WRITE_UP)
         closed = comms.close_incident(incident.id)
-        assert closed.closure is not None and closed.closure.overridden == ()
+        assert closed.closure is not None
+        assert closed.closure.overridden == ()
         with pytest.raises(PromiseError, match="already closed"):
             comms.close_incident(incident.id)
 
@@ -433,5 +434,26 @@ class TestScorecard:
         assert "3 made, 2 kept, 1 broken, 0 open" in text
         assert json.loads(card.model_dump_json())["promises_broken"] == 1
         svg = timeline_svg(card)
-        assert svg.startswith("<svg") and svg.count("<circle") == 4
+        assert svg.startswith("<svg")
+        assert svg.count("<circle") == 4
         assert svg.count('fill="#b3261e"') == 1
+
+
+class TestTheStatusPage:
+    def test_the_page_says_plainly_when_a_promise_was_missed_and_shows_action_items(
+        self, tmp_path: Path, clock: Clock
+    ) -> None:
+        channels = [candor.Channel(name="status", adapter="static_site", settings={"path": "site"})]
+        with candor.Communicator(
+            channels, store=tmp_path / "c.db", clock=clock, base_dir=tmp_path
+        ) as comms:
+            incident = open_incident(comms)
+            clock.advance(minutes=42)
+            comms.update(incident.id, message="We are replacing the certificate.")
+            comms.resolve(incident.id, message="Requests succeed.", cause="an expired cert")
+            comms.publish_postmortem(incident.id, **WRITE_UP, action_items=["Alert on expiry"])
+            comms.set_action_item(incident.id, 1, "in_progress")
+        page = next((tmp_path / "site" / "incidents").glob("*.html")).read_text()
+        assert "We promised this update by 14:30 UTC and posted it 12 min late." in page
+        assert "<strong>Write-up</strong>" in page
+        assert "Alert on expiry <strong>In progress</strong>" in page
