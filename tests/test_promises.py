@@ -362,6 +362,8 @@ class TestWriteUp:
         assert comms.get(incident.id).action_items[0].status is ActionStatus.DONE
         with pytest.raises(candor.InputError, match="no such action item"):
             comms.set_action_item(incident.id, 2, "done")
+        with pytest.raises(candor.InputError, match="in_progress"):
+            comms.set_action_item(incident.id, 1, "finished")
 
     def test_a_write_up_needs_a_resolved_incident_and_is_published_once(
         self, comms: candor.Communicator

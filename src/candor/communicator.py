@@ -799,7 +799,11 @@ class AsyncCommunicator:
         """Move a write-up's action item on (open, in_progress, done, dropped); pages show it."""
         from candor.adapters.base import Refreshing
 
-        chosen = ActionStatus(status) if not isinstance(status, ActionStatus) else status
+        try:
+            chosen = ActionStatus(status)
+        except ValueError:
+            known = ", ".join(choice.value for choice in ActionStatus)
+            raise InputError("status", status, f"use one of: {known}") from None
         item = await asyncio.to_thread(
             self.store.set_action_item, incident_id, number, chosen, at=self.now()
         )
