@@ -500,6 +500,16 @@ def check_transition(current: Status, target: Status, *, via: UpdateKind) -> Non
                 "new", target, "an incident is opened unresolved; open it, then resolve it"
             )
         return
+    if via is UpdateKind.HOLDING:
+        if current is Status.RESOLVED or target is not current:
+            raise TransitionError(
+                current, target, "a holding update keeps an open incident's status as it is"
+            )
+        return
+    if via is UpdateKind.POSTMORTEM:
+        if current is not Status.RESOLVED or target is not Status.RESOLVED:
+            raise TransitionError(current, target, "the write-up follows the resolution")
+        return
     if via is UpdateKind.REOPEN:
         if current is not Status.RESOLVED:
             raise TransitionError(current, target, "only a resolved incident can be reopened")

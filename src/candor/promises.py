@@ -48,6 +48,7 @@ from candor.model import (
     Update,
     UpdateKind,
     WriteUp,
+    check_transition,
 )
 from candor.policy import OnDue
 
@@ -158,6 +159,7 @@ def channels_that_carried(incident: Incident) -> list[str]:
 
 def plan_holding(current: Incident, now: datetime, next_update_by: datetime) -> Incident:
     """The incident after an honest holding update: same status, same facts, a new promise."""
+    check_transition(current.status, current.status, via=UpdateKind.HOLDING)
     last = current.updates[-1]
     seq = len(current.updates) + 1
     update = Update(
@@ -189,6 +191,7 @@ def plan_write_up(current: Incident, now: datetime, write_up: WriteUp) -> Incide
             "its write-up is already published; change an action item's status with "
             "set_action_item()",
         )
+    check_transition(current.status, Status.RESOLVED, via=UpdateKind.POSTMORTEM)
     seq = len(current.updates) + 1
     update = Update(
         id=f"{current.id}.{seq}",
