@@ -9,7 +9,9 @@ It shows what an on-call engineer's script does with candor:
 * post an update once the cause is identified, then another once a fix is being
   monitored; each one promises the next update, and candor keeps count;
 * resolve it with the cause and a date by which the write-up will be published;
-* check that no promise made to customers has been broken (``comms.overdue()``).
+* check that no promise made to customers has been broken (``comms.overdue()``);
+* publish the write-up, which keeps the last promise, move an action item on,
+  close the books and print the comms scorecard (``comms.report()``).
 
 Run it as ``python examples/runbook.py [folder]``. The store (``candor.db``) and
 the status page (``site/``) are written into ``folder``, or into a new temporary
@@ -85,6 +87,20 @@ def main(folder: Path) -> int:
         # 5. Every update promised the next one; none of those promises may be broken.
         broken = comms.overdue()
 
+        # 6. The write-up keeps the last promise; then the books can be closed.
+        incident = comms.publish_postmortem(
+            incident.id,
+            summary="For 25 minutes, card payments failed for 1.2% of our merchants in eu-west.",
+            what_happened="A load balancer configuration change sent payment traffic to "
+            "servers that were out of service. We rolled the change back.",
+            what_we_are_doing="Every load balancer change is now checked against the servers "
+            "in service before it is applied.",
+            action_items=["Check load balancer changes against the servers in service"],
+        )
+        comms.set_action_item(incident.id, 1, "done")
+        comms.close_incident(incident.id)
+        scorecard = comms.report(incident.id)
+
     if incident.status is not candor.Status.RESOLVED:
         print(f"{incident.id} is {incident.status}, not resolved", file=sys.stderr)
         return 1
@@ -101,7 +117,8 @@ def main(folder: Path) -> int:
     print(f"{incident.id} resolved after {len(incident.updates)} updates.")
     print(f"Status page:   {site / 'index.html'}")
     print(f"Incident page: {site / 'incidents' / f'{incident.id}.html'}")
-    print(f"Write-up promised by {incident.postmortem_by:%Y-%m-%d %H:%M} UTC.")
+    print(f"Write-up promised by {incident.postmortem_by:%Y-%m-%d %H:%M} UTC, and published.")
+    print(scorecard.text())
     return 0
 
 

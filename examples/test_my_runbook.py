@@ -80,13 +80,17 @@ def test_a_stalled_failover_breaks_the_promise_it_made(
         incident = failover_runbook(comms, promoted=False)
         assert "Next update by 14:20 UTC" in candor_outbox.texts("mastodon")[-1]
 
-        candor_clock.advance(minutes=19)
+        candor_clock.advance(minutes=14)
         assert comms.overdue() == []
+        candor_clock.advance(minutes=5)  # within warn_before (5 minutes) of 14:20
+        (soon,) = comms.overdue()
+        assert soon.state is candor.ReminderState.DUE_SOON
         candor_clock.advance(minutes=2)
         (broken,) = comms.overdue()
 
     assert broken.incident_id == incident.id
     assert broken.kind is candor.PromiseKind.NEXT_UPDATE
+    assert broken.state is candor.ReminderState.BROKEN
 
 
 def test_without_pytest_fixtures_capture_does_the_same(tmp_path: Path) -> None:

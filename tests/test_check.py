@@ -360,3 +360,32 @@ def test_the_rules_page_documents_every_rule() -> None:
     for rule in rules():
         assert f"### `{rule.code}` ({rule.severity.value})" in page
         assert rule.bad in page
+
+
+class TestHoldingUpdatesAreCandid:
+    @pytest.mark.parametrize(
+        ("status", "fraction", "regions", "cause", "late"),
+        list(itertools.product(
+            [Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING], FRACTIONS,
+            [(), ("eu-west", "us-east")], [None, "an expired TLS certificate"], [False, True],
+        )),
+    )  # fmt: skip
+    def test_every_holding_update_has_zero_findings_and_claims_no_progress(
+        self,
+        status: Status,
+        fraction: float,
+        regions: tuple[str, ...],
+        cause: str | None,
+        late: bool,
+    ) -> None:
+        scope = candor.Scope(components=["Checkout API"], regions=regions,
+                             affected_fraction=fraction, affected_count=1843)  # fmt: skip
+        incident, update = make(status, scope, cause=cause, kind=UpdateKind.HOLDING)
+        promised = START - timedelta(minutes=5) if late else START + timedelta(minutes=2)
+        update = update.model_copy(update={"promised_by": promised})
+        for capabilities in FORMS:
+            text = Renderer().render(incident, update, channel="c", capabilities=capabilities).text
+            assert "nothing new" in text.lower() or "no news" in text.lower()
+            assert ("late" in text) is late, text
+            found = check(text, incident=incident, status=status)
+            assert found == [], (capabilities.form, text, found)

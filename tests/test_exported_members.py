@@ -20,7 +20,8 @@ def test_all_lists_every_public_name_and_each_resolves() -> None:
         "Message", "Organization", "Outcome", "Override", "Policy", "PolicyError", "Promise",
         "PromiseKind", "Receipt", "Renderer", "Rule", "Scope", "Severity", "SignatureError",
         "Status", "Store", "StoreError", "TemplateError", "TransitionError", "Update",
-        "UpdateKind", "__version__", "check",
+        "UpdateKind", "__version__", "check", "ActionItem", "ActionStatus", "Closure", "OnDue",
+        "PolicyAction", "PromiseError", "Reminder", "ReminderState", "Scorecard", "WriteUp",
     }  # fmt: skip
     for name in exported:
         assert getattr(candor, name) is not None

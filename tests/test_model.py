@@ -147,8 +147,8 @@ class TestLifecycle:
     def test_any_sequence_of_calls_keeps_the_lifecycle_invariants(
         self, calls: list[tuple[UpdateKind, Status]]
     ) -> None:
-        """Whatever is asked, a resolved incident leaves resolution only by reopen, and
-        nothing but resolve reaches resolved."""
+        """Whatever is asked, a resolved incident leaves resolution only by reopen, nothing
+        but resolve reaches resolved, and a holding update never moves the status."""
         status = Status.INVESTIGATING
         for kind, target in calls:
             if kind is UpdateKind.OPEN:
@@ -158,8 +158,12 @@ class TestLifecycle:
                 check_transition(status, wanted, via=kind)
             except TransitionError:
                 continue
-            if status is Status.RESOLVED:
+            if status is Status.RESOLVED and wanted is not Status.RESOLVED:
                 assert kind is UpdateKind.REOPEN
-            if wanted is Status.RESOLVED:
+            if wanted is Status.RESOLVED and status is not Status.RESOLVED:
                 assert kind is UpdateKind.RESOLVE
+            if status is Status.RESOLVED and wanted is Status.RESOLVED:
+                assert kind is UpdateKind.POSTMORTEM
+            if kind is UpdateKind.HOLDING:
+                assert wanted is status
             status = wanted

@@ -21,12 +21,16 @@ from candor.errors import (
     IncidentNotFound,
     InputError,
     PolicyError,
+    PromiseError,
     SignatureError,
     StoreError,
     TemplateError,
     TransitionError,
 )
 from candor.model import (
+    ActionItem,
+    ActionStatus,
+    Closure,
     Delivery,
     DeliveryState,
     Effect,
@@ -36,10 +40,13 @@ from candor.model import (
     Override,
     Promise,
     PromiseKind,
+    Reminder,
+    ReminderState,
     Scope,
     Status,
     Update,
     UpdateKind,
+    WriteUp,
 )
 
 if TYPE_CHECKING:
@@ -55,11 +62,14 @@ if TYPE_CHECKING:
     from candor.checks import Finding, Rule, Severity, check
     from candor.communicator import AsyncCommunicator, Communicator
     from candor.delivery import DeliverySettings, Outcome
-    from candor.policy import Policy
+    from candor.policy import OnDue, Policy
+    from candor.promises import PolicyAction, Scorecard
     from candor.render import Message, Renderer
     from candor.store.base import Store
 
 __all__ = [
+    "ActionItem",
+    "ActionStatus",
     "Adapter",
     "AdapterError",
     "AsyncCommunicator",
@@ -68,6 +78,7 @@ __all__ = [
     "Capabilities",
     "Channel",
     "CheckError",
+    "Closure",
     "Communicator",
     "ConfigError",
     "ConflictError",
@@ -84,17 +95,23 @@ __all__ = [
     "IncidentNotFound",
     "InputError",
     "Message",
+    "OnDue",
     "Organization",
     "Outcome",
     "Override",
     "Policy",
+    "PolicyAction",
     "PolicyError",
     "Promise",
+    "PromiseError",
     "PromiseKind",
     "Receipt",
+    "Reminder",
+    "ReminderState",
     "Renderer",
     "Rule",
     "Scope",
+    "Scorecard",
     "Severity",
     "SignatureError",
     "Status",
@@ -104,6 +121,7 @@ __all__ = [
     "TransitionError",
     "Update",
     "UpdateKind",
+    "WriteUp",
     "__version__",
     "check",
 ]
@@ -124,7 +142,10 @@ _LAZY = {
     "Communicator": "candor.communicator",
     "DeliverySettings": "candor.delivery",
     "Outcome": "candor.delivery",
+    "OnDue": "candor.policy",
     "Policy": "candor.policy",
+    "PolicyAction": "candor.promises",
+    "Scorecard": "candor.promises",
     "Message": "candor.render",
     "Renderer": "candor.render",
     "Store": "candor.store.base",

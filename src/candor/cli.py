@@ -3,7 +3,8 @@
 Exit status: 0 success; 1 a user error (one line on standard error, never a
 traceback); 2 a usage error; 3 ``overdue`` found broken promises; 4 the update
 was recorded but at least one channel has not taken it (``candor deliver``
-tries again what is still owed).
+tries again what is still owed); 5 ``overdue`` found promises about to break
+(and none broken).
 
 Commands that deliver show each channel's outcome on standard error as it
 settles, and end with a table of the channels sent, retrying and failed (rich
@@ -30,6 +31,7 @@ __all__ = ["cli", "main"]
 EXIT_ERROR = 1
 EXIT_OVERDUE = 3
 EXIT_UNDELIVERED = 4
+EXIT_DUE_SOON = 5
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -457,6 +459,11 @@ def update(
 @click.option("--changed", help="What was changed to fix it.")
 @click.option("--prevention", help="What will stop it happening again.")
 @click.option("--postmortem-by", help="When the write-up will be published (a date or datetime).")
+@click.option(
+    "--refuse-if-untold",
+    is_flag=True,
+    help="Refuse if no channel ever received an update of it (default: warn).",
+)
 @override_options
 @pass_state
 def resolve(
@@ -467,10 +474,11 @@ def resolve(
     changed: str | None,
     prevention: str | None,
     postmortem_by: str | None,
+    refuse_if_untold: bool,
     allow: tuple[str, ...],
     reason: str | None,
 ) -> None:
-    """Resolve an incident on every channel."""
+    """Resolve an incident on every channel that carried any of its updates, and any new one."""
     with state.communicator() as comms:
         incident = comms.resolve(
             incident_id,
@@ -479,6 +487,7 @@ def resolve(
             changed=changed,
             prevention=prevention,
             postmortem_by=postmortem_by,
+            refuse_if_untold=refuse_if_untold,
             allow=allow,
             reason=reason,
         )
@@ -724,26 +733,159 @@ def check(
 @click.option("--now", help="Judge at this time (ISO 8601 with offset) instead of now.")
 @pass_state
 def overdue(state: State, now: str | None) -> None:
-    """List broken promises; exit status 3 if there are any, for cron."""
+    """List broken promises (exit 3) and promises about to break (exit 5), for cron.
+
+    A promise is about to break within the policy's warn_before (default 5
+    minutes) of its time; a channel that never received the update keeping a
+    promise is listed on its own line.
+    """
     from candor.model import parse_when
 
     moment = parse_when(now, "--now") if now else None
     with state.communicator() as comms:
-        broken = comms.overdue(moment)
+        found = comms.overdue(moment)
 
     def text() -> None:
-        if not broken:
+        if not found:
             click.echo("Nothing is overdue: every promise is on time.")
-        for promise in broken:
-            what = "next update" if promise.kind == "next_update" else "write-up"
+        for reminder in found:
+            what = "next update" if reminder.kind == "next_update" else "write-up"
+            where = f" on channel {reminder.channel}" if reminder.channel else ""
+            verb = "was due by" if reminder.state == "broken" else "is due soon, by"
             click.echo(
-                f"{promise.incident_id}: {what} was due by {_when(promise.due_at)} "
-                f"(promised in update {promise.update_id})"
+                f"{reminder.incident_id}: {what}{where} {verb} {_when(reminder.due_at)} "
+                f"(promised in update {reminder.update_id})"
             )
 
-    _emit(state, [p.model_dump(mode="json") for p in broken], text)
-    if broken:
+    _emit(state, [r.model_dump(mode="json") for r in found], text)
+    if any(r.state == "broken" for r in found):
         sys.exit(EXIT_OVERDUE)
+    if found:
+        sys.exit(EXIT_DUE_SOON)
+
+
+@cli.command()
+@click.option("--interval", default="1m", show_default=True, help="How often to look: 30s, 1m.")
+@click.option("--ticks", type=click.IntRange(min=1), help="Stop after this many looks.")
+@click.option(
+    "--for", "duration", default="24h", show_default=True, help="Stop after this long: 8h, 2d."
+)
+@pass_state
+def watch(state: State, interval: str, ticks: int | None, duration: str) -> None:
+    """Keep promises beside an incident: run the policy (warn or holding_update) in a loop.
+
+    Bounded by --ticks and --for; Ctrl-C or SIGTERM stops it after the current
+    look. Safe on two hosts sharing a store: one acts, the other sees it done.
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+
+    def report(action: Any) -> None:
+        if not state.as_json:
+            reminder = action.reminder
+            done = "posted a holding update" if action.action == "holding_update" else "warned"
+            click.echo(
+                f"{reminder.incident_id}: {done} ({reminder.kind.value} due by "
+                f"{_when(reminder.due_at)}, {reminder.state.value.replace('_', ' ')})"
+            )
+
+    try:
+        with state.communicator() as comms:
+            actions = comms.watch(
+                interval=interval, ticks=ticks, duration=duration, stop=stop, on_action=report
+            )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    data = [{"action": a.action, "reminder": a.reminder.model_dump(mode="json")} for a in actions]
+    _emit(state, data, lambda: click.echo(f"Stopped watching; {len(actions)} action(s)."))
+
+
+@cli.command()
+@click.argument("incident_id")
+@click.option("--summary", required=True, help="What happened and to whom, in a few sentences.")
+@click.option("--what-happened", required=True, help="The story, with times and the cause.")
+@click.option("--what-we-are-doing", required=True, help="What will stop it happening again.")
+@click.option("--action", "actions", multiple=True, help="An action item (repeat for several).")
+@override_options
+@pass_state
+def postmortem(
+    state: State,
+    incident_id: str,
+    summary: str,
+    what_happened: str,
+    what_we_are_doing: str,
+    actions: tuple[str, ...],
+    allow: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    """Publish the write-up of a resolved incident on every channel, keeping its promise."""
+    with state.communicator() as comms:
+        incident = comms.publish_postmortem(
+            incident_id,
+            summary=summary,
+            what_happened=what_happened,
+            what_we_are_doing=what_we_are_doing,
+            action_items=list(actions),
+            allow=allow,
+            reason=reason,
+        )
+    _report_delivery(state, incident)
+
+
+@cli.command()
+@click.argument("incident_id")
+@click.argument("number", type=int)
+@click.argument("status", type=click.Choice(["open", "in_progress", "done", "dropped"]))
+@pass_state
+def action(state: State, incident_id: str, number: int, status: str) -> None:
+    """Set the status of a write-up's action item; the status page shows it."""
+    with state.communicator() as comms:
+        item = comms.set_action_item(incident_id, number, status)
+    _emit(
+        state,
+        item.model_dump(mode="json"),
+        lambda: click.echo(f"{incident_id}: action {item.number} is {item.status.value}"),
+    )
+
+
+@cli.command()
+@click.argument("incident_id")
+@click.option("--reason", help="Why close while a promise is open (recorded with who).")
+@pass_state
+def close(state: State, incident_id: str, reason: str | None) -> None:
+    """Close the books on a resolved incident; refused while its write-up is owed."""
+    with state.communicator() as comms:
+        incident = comms.close_incident(incident_id, reason=reason)
+    _emit(
+        state,
+        _incident_json(incident),
+        lambda: click.echo(f"{incident.id}: closed."),
+    )
+
+
+@cli.command()
+@click.argument("incident_id")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False),
+    help="Also write an SVG chart of the updates against the promises to this file.",
+)
+@pass_state
+def report(state: State, incident_id: str, chart: str | None) -> None:
+    """The comms scorecard of an incident: speed, silences, promises, endings, overrides."""
+    from candor.promises import timeline_svg
+
+    with state.communicator() as comms:
+        card = comms.report(incident_id)
+    if chart:
+        Path(chart).write_text(timeline_svg(card), encoding="utf-8")
+    _emit(state, card.model_dump(mode="json"), lambda: click.echo(card.text()))
 
 
 @cli.command()

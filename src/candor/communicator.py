@@ -22,13 +22,22 @@ from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from candor._crash import crash_point
 from candor.adapters.base import Adapter, Channel
-from candor.errors import AdapterError, CandorError, CheckError, ConfigError, InputError
+from candor.errors import (
+    AdapterError,
+    CandorError,
+    CheckError,
+    ConfigError,
+    InputError,
+    PromiseError,
+)
 from candor.log import get_logger
 from candor.model import (
+    ActionItem,
+    ActionStatus,
     Incident,
     Organization,
     Override,
-    Promise,
+    Reminder,
     Scope,
     Status,
     Update,
@@ -40,11 +49,14 @@ from candor.policy import Policy
 from candor.render import Message, Renderer
 
 if TYPE_CHECKING:
+    import threading
+    from datetime import timedelta
     from types import TracebackType
 
     import httpx
 
     from candor.delivery import DeliverySettings, Outcome, Sleep
+    from candor.promises import PolicyAction, Scorecard
     from candor.store.base import OutboxItem, Store
 
 __all__ = ["AsyncCommunicator", "Communicator"]
@@ -607,6 +619,7 @@ class AsyncCommunicator:
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        refuse_if_untold: bool = False,
         allow: Iterable[str] = (),
         reason: str | None = None,
     ) -> Incident:
@@ -615,7 +628,28 @@ class AsyncCommunicator:
         ``cause`` is what caused it (the one named earlier is kept if not given),
         ``changed`` what was done to fix it, ``prevention`` what will stop it
         happening again, and ``postmortem_by`` promises the write-up by a date.
+
+        The resolution goes to every configured channel, including those whose
+        earlier deliveries failed and those added mid-incident. An incident no
+        channel ever received is resolved with a warning, or refused with
+        PromiseError when ``refuse_if_untold``; a channel that carried an update
+        but is no longer configured is named in a warning, since it cannot hear
+        the ending.
         """
+        from candor.promises import channels_that_carried, told_anyone
+
+        current = await self._current(incident_id)
+        if not told_anyone(current):
+            if refuse_if_untold:
+                raise PromiseError(
+                    incident_id,
+                    "no channel has received any update of this incident; tell customers "
+                    "it exists (`candor deliver`) before telling them it is over",
+                )
+            log.warning("resolved_untold", incident_id=incident_id)
+        unreachable = [c for c in channels_that_carried(current) if c not in self.channels]
+        if unreachable:
+            log.warning("resolution_cannot_reach", incident_id=incident_id, channels=unreachable)
         return await self._change(
             incident_id,
             kind=UpdateKind.RESOLVE,
@@ -685,11 +719,139 @@ class AsyncCommunicator:
             planned = self._plan_change(current, kind=kind, **arguments)
         return self._messages(planned)
 
-    async def overdue(self, now: datetime | None = None) -> builtins.list[Promise]:
-        """Promises whose time has passed with nothing to keep them: next updates, write-ups."""
+    async def overdue(self, now: datetime | None = None) -> builtins.list[Reminder]:
+        """Promises broken at ``now``, or due within the policy's ``warn_before``: see
+        :func:`candor.promises.reminders` (per incident, and per channel still owed)."""
+        from candor.promises import reminders
+
         moment = parse_when(now, "now") if now is not None else self.now()
-        promises = await asyncio.to_thread(self.store.promises, open_only=True)
-        return [promise for promise in promises if promise.is_broken(moment)]
+        incidents = await asyncio.to_thread(self.store.list)
+        made = await asyncio.to_thread(self.store.promises, open_only=False)
+        return reminders(incidents, made, moment, lead=self.policy.warn_before)
+
+    async def keep_promises(self, now: datetime | None = None) -> builtins.list[PolicyAction]:
+        """Run the promise policy once (warn, or post holding updates); returns what it did."""
+        from candor.promises import keep_promises
+
+        moment = parse_when(now, "now") if now is not None else None
+        return await keep_promises(self, moment)
+
+    async def watch(
+        self,
+        *,
+        interval: timedelta | str = "1m",
+        ticks: int | None = None,
+        duration: timedelta | str = "24h",
+        stop: threading.Event | None = None,
+        sleep: Callable[[float], Coroutine[Any, Any, None]] | None = None,
+        on_action: Callable[[PolicyAction], None] | None = None,
+    ) -> builtins.list[PolicyAction]:
+        """Run :meth:`keep_promises` every ``interval``, within bounds: see ``promises.watch``."""
+        from candor.model import parse_duration
+        from candor.promises import watch
+
+        every = parse_duration(interval, "interval")
+        bound = parse_duration(duration, "duration")
+        return await watch(
+            self,
+            interval=every,
+            ticks=ticks,
+            duration=bound,
+            stop=stop,
+            sleep=sleep,
+            on_action=on_action,
+        )
+
+    async def publish_postmortem(
+        self,
+        incident_id: str,
+        *,
+        summary: str,
+        what_happened: str,
+        what_we_are_doing: str,
+        action_items: Iterable[str] = (),
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        """Publish the write-up of a resolved incident on every channel, keeping its promise.
+
+        The three sections are what postmortem guidance asks for; ``action_items``
+        are recorded with status ``open`` and may be moved on with
+        :meth:`set_action_item`. The text is checked like any update.
+        """
+        from candor.model import WriteUp
+        from candor.promises import plan_write_up
+
+        write_up = WriteUp(
+            summary=summary,
+            what_happened=what_happened,
+            what_we_are_doing=what_we_are_doing,
+            action_items=tuple(action_items) if not isinstance(action_items, str) else action_items,
+        )
+        current = await self._current(incident_id)
+        planned = plan_write_up(current, self.now(), write_up)
+        return await self._commit(
+            planned, expected_version=current.version, allow=allow, reason=reason
+        )
+
+    async def set_action_item(
+        self, incident_id: str, number: int, status: ActionStatus | str
+    ) -> ActionItem:
+        """Move a write-up's action item on (open, in_progress, done, dropped); pages show it."""
+        from candor.adapters.base import Refreshing
+
+        try:
+            chosen = ActionStatus(status)
+        except ValueError:
+            known = ", ".join(choice.value for choice in ActionStatus)
+            raise InputError("status", status, f"use one of: {known}") from None
+        item = await asyncio.to_thread(
+            self.store.set_action_item, incident_id, number, chosen, at=self.now()
+        )
+        incident = await self._current(incident_id)
+        for name, adapter in self.adapters.items():
+            if isinstance(adapter, Refreshing):
+                try:
+                    await adapter.refresh(incident, self.organization)
+                except CandorError as exc:
+                    log.error("refresh_failed", channel=name, error=str(exc))
+        return item
+
+    async def close_incident(self, incident_id: str, *, reason: str | None = None) -> Incident:
+        """Close the books on a resolved incident: it leaves the promise ledger.
+
+        Refused with PromiseError while its write-up promise is open, unless a
+        ``reason`` is given, which is recorded with who closed it.
+        """
+        from candor.promises import closure_for
+
+        current = await self._current(incident_id)
+        made = await asyncio.to_thread(self.store.promises, open_only=True)
+        closure = closure_for(current, made, self.now(), reason, _actor())
+        await asyncio.to_thread(self.store.close_incident, incident_id, closure)
+        if closure.overridden:
+            log.warning(
+                "closed_with_open_promise",
+                incident_id=incident_id,
+                reason=closure.reason,
+                by=closure.by,
+            )
+        return await self._current(incident_id)
+
+    async def report(self, incident_id: str, now: datetime | None = None) -> Scorecard:
+        """The incident's comms scorecard (see :class:`candor.promises.Scorecard`)."""
+        from candor.adapters.base import Audience
+        from candor.promises import scorecard
+
+        moment = parse_when(now, "now") if now is not None else self.now()
+        incident = await self._current(incident_id)
+        made = await asyncio.to_thread(self.store.promises, open_only=False)
+
+        def public(channel: str) -> bool:
+            configured = self.channels.get(channel)
+            return configured is None or configured.audience is Audience.PUBLIC
+
+        return scorecard(incident, made, moment, public=public)
 
     async def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
         """Deliver every message still owed to any channel that may go now; returns the outcomes.
@@ -804,9 +966,35 @@ class Communicator:
         """See :meth:`AsyncCommunicator.preview`."""
         return self._run(self._async.preview(incident_id, **kw))
 
-    def overdue(self, now: datetime | None = None) -> builtins.list[Promise]:
+    def overdue(self, now: datetime | None = None) -> builtins.list[Reminder]:
         """See :meth:`AsyncCommunicator.overdue`."""
         return self._run(self._async.overdue(now))
+
+    def keep_promises(self, now: datetime | None = None) -> builtins.list[PolicyAction]:
+        """See :meth:`AsyncCommunicator.keep_promises`."""
+        return self._run(self._async.keep_promises(now))
+
+    def watch(self, **kw: Any) -> builtins.list[PolicyAction]:
+        """See :meth:`AsyncCommunicator.watch`."""
+        return self._run(self._async.watch(**kw))
+
+    def publish_postmortem(self, incident_id: str, **kw: Any) -> Incident:
+        """See :meth:`AsyncCommunicator.publish_postmortem`."""
+        return self._run(self._async.publish_postmortem(incident_id, **kw))
+
+    def set_action_item(
+        self, incident_id: str, number: int, status: ActionStatus | str
+    ) -> ActionItem:
+        """See :meth:`AsyncCommunicator.set_action_item`."""
+        return self._run(self._async.set_action_item(incident_id, number, status))
+
+    def close_incident(self, incident_id: str, *, reason: str | None = None) -> Incident:
+        """See :meth:`AsyncCommunicator.close_incident`."""
+        return self._run(self._async.close_incident(incident_id, reason=reason))
+
+    def report(self, incident_id: str, now: datetime | None = None) -> Scorecard:
+        """See :meth:`AsyncCommunicator.report`."""
+        return self._run(self._async.report(incident_id, now))
 
     def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
         """See :meth:`AsyncCommunicator.deliver_pending`."""

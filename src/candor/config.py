@@ -121,6 +121,12 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
     templates_dir = base_dir / templates["path"] if "path" in templates else None
 
     channels = _channels(raw.get("channels", []), where)
+    names = {channel.name for channel in channels}
+    for name in policy.warn_channels or ():
+        if name not in names:
+            raise ConfigError(
+                f"names no configured channel {name!r}", path=where, key="policy.warn_channels"
+            )
     return Config(
         base_dir=base_dir,
         organization=org,

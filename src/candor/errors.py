@@ -17,6 +17,8 @@ base too, so ``except ValueError`` keeps working in code that predates candor::
     ├── DeliveryError                    a channel refused or failed: .channel, .status_code,
     │                                    .retryable, .retry_after, .maybe_delivered
     ├── SignatureError(ValueError)       a webhook request's signature or timestamp is wrong
+    ├── PromiseError                     a promise stands in the way (closing with the
+    │                                    write-up owed, resolving an untold incident): .incident_id
     └── StoreError                       the store cannot be used (schema too new, corrupt)
 
 Errors carry their context as attributes; their message is one line a person
@@ -37,6 +39,7 @@ __all__ = [
     "IncidentNotFound",
     "InputError",
     "PolicyError",
+    "PromiseError",
     "SignatureError",
     "StoreError",
     "TemplateError",
@@ -198,6 +201,15 @@ class DeliveryError(CandorError):
 
 class SignatureError(CandorError, ValueError):
     """A signed webhook request did not verify: a wrong signature, or a stale timestamp."""
+
+
+class PromiseError(CandorError):
+    """A promise to customers stands in the way of what was asked; ``incident_id`` names it."""
+
+    def __init__(self, incident_id: str, reason: str) -> None:
+        self.incident_id = incident_id
+        self.reason = reason
+        super().__init__(f"{incident_id}: {reason}")
 
 
 class StoreError(CandorError):

@@ -20,6 +20,9 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 from candor.errors import InputError, TransitionError
 
 __all__ = [
+    "ActionItem",
+    "ActionStatus",
+    "Closure",
     "Delivery",
     "DeliveryState",
     "Effect",
@@ -29,10 +32,13 @@ __all__ = [
     "Override",
     "Promise",
     "PromiseKind",
+    "Reminder",
+    "ReminderState",
     "Scope",
     "Status",
     "Update",
     "UpdateKind",
+    "WriteUp",
     "check_transition",
     "parse_duration",
 ]
@@ -92,11 +98,31 @@ class UpdateKind(StrEnum):
     UPDATE = "update"
     RESOLVE = "resolve"
     REOPEN = "reopen"
+    HOLDING = "holding"
+    """An honest "nothing new yet" posted by the promise policy to keep a next-update promise."""
+    POSTMORTEM = "postmortem"
+    """The published write-up, which keeps the resolution's write-up promise."""
 
 
 class PromiseKind(StrEnum):
     NEXT_UPDATE = "next_update"
     POSTMORTEM = "postmortem"
+
+
+class ReminderState(StrEnum):
+    """How a promise stands when it is reported: about to break, or broken."""
+
+    DUE_SOON = "due_soon"
+    BROKEN = "broken"
+
+
+class ActionStatus(StrEnum):
+    """Where one action item of a write-up stands."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
 
 
 class DeliveryState(StrEnum):
@@ -221,6 +247,65 @@ class Override(_Model):
     findings: tuple[str, ...] = ()
 
 
+class WriteUp(_Model):
+    """The public write-up: the three sections postmortem guidance asks for, and what will change.
+
+    ``summary`` says in a few sentences what happened and to whom; ``what_happened``
+    tells the story with times and the cause; ``what_we_are_doing`` says what will
+    stop it happening again. ``action_items`` are the concrete changes, each tracked
+    with a status (:class:`ActionItem`) once published.
+    """
+
+    _label = "write_up"
+
+    summary: str = Field(min_length=1)
+    what_happened: str = Field(min_length=1)
+    what_we_are_doing: str = Field(min_length=1)
+    action_items: tuple[str, ...] = ()
+
+    @field_validator("summary", "what_happened", "what_we_are_doing")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be non-empty text")
+        return value.strip()
+
+    @field_validator("action_items", mode="before")
+    @classmethod
+    def _items(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("give a list of action items, not one string")
+        if isinstance(value, list | tuple):
+            for item in value:
+                if not isinstance(item, str) or not item.strip():
+                    raise ValueError(f"every action item must be non-empty text, got {item!r}")
+            return tuple(item.strip() for item in value)
+        return value
+
+
+class ActionItem(_Model):
+    """One change a write-up promised, numbered from 1, with where it stands."""
+
+    _label = "action_item"
+
+    number: int = Field(ge=1)
+    text: str = Field(min_length=1)
+    status: ActionStatus = ActionStatus.OPEN
+    updated_at: AwareDatetime
+
+
+class Closure(_Model):
+    """The books closed on an incident: when, by whom, and why if a promise was still open."""
+
+    _label = "closure"
+
+    closed_at: AwareDatetime
+    by: str | None = None
+    reason: str | None = None
+    overridden: tuple[str, ...] = ()
+    """The open promises the closing overrode, described; empty when none was open."""
+
+
 class Update(_Model):
     """One entry of an incident's timeline: the facts snapshot every channel renders from."""
 
@@ -241,10 +326,14 @@ class Update(_Model):
     prevention: str | None = None
     next_update_by: AwareDatetime | None = None
     postmortem_by: AwareDatetime | None = None
+    promised_by: AwareDatetime | None = None
+    """For a holding update: the time the update it stands in for was promised by."""
+    write_up: WriteUp | None = None
+    """For the published write-up: its sections and action items."""
     override: Override | None = None
     created_at: AwareDatetime
 
-    @field_validator("next_update_by", "postmortem_by", "created_at")
+    @field_validator("next_update_by", "postmortem_by", "promised_by", "created_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else value.astimezone(UTC)
@@ -304,6 +393,29 @@ class Promise(_Model):
         return kept_or_now > self.due_at
 
 
+class Reminder(_Model):
+    """A promise that is broken or about to be, for the incident or for one channel.
+
+    ``channel`` is None when the incident as a whole owes the update; it names a
+    channel when the incident kept the promise but that channel never received the
+    update that kept it (its delivery failed, or is still owed past the time).
+    """
+
+    _label = "reminder"
+
+    incident_id: str
+    update_id: str
+    kind: PromiseKind
+    due_at: AwareDatetime
+    state: ReminderState
+    channel: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Names this reminder uniquely, so that only one watcher acts on it."""
+        return f"{self.incident_id}/{self.update_id}/{self.kind.value}/{self.channel or '*'}"
+
+
 class Organization(_Model):
     """Who is speaking, and where the status page lives."""
 
@@ -347,6 +459,8 @@ class Incident(_Model):
     version: int = Field(ge=1)
     updates: tuple[Update, ...] = ()
     deliveries: tuple[Delivery, ...] = ()
+    action_items: tuple[ActionItem, ...] = ()
+    closure: Closure | None = None
 
     @field_validator(
         "started_at", "created_at", "updated_at", "resolved_at", "next_update_by", "postmortem_by"
@@ -362,6 +476,11 @@ class Incident(_Model):
     @property
     def last_update(self) -> Update | None:
         return self.updates[-1] if self.updates else None
+
+    @property
+    def write_up(self) -> Update | None:
+        """The published write-up, if there is one."""
+        return next((u for u in self.updates if u.kind is UpdateKind.POSTMORTEM), None)
 
     def with_deliveries(self, deliveries: tuple[Delivery, ...]) -> Self:
         return self.model_copy(update={"deliveries": deliveries})
@@ -380,6 +499,16 @@ def check_transition(current: Status, target: Status, *, via: UpdateKind) -> Non
             raise TransitionError(
                 "new", target, "an incident is opened unresolved; open it, then resolve it"
             )
+        return
+    if via is UpdateKind.HOLDING:
+        if current is Status.RESOLVED or target is not current:
+            raise TransitionError(
+                current, target, "a holding update keeps an open incident's status as it is"
+            )
+        return
+    if via is UpdateKind.POSTMORTEM:
+        if current is not Status.RESOLVED or target is not Status.RESOLVED:
+            raise TransitionError(current, target, "the write-up follows the resolution")
         return
     if via is UpdateKind.REOPEN:
         if current is not Status.RESOLVED:

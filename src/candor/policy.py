@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from candor.errors import PolicyError
 from candor.model import Effect, Impact, Scope, Status, parse_duration
 
-__all__ = ["DEFAULT_CADENCE", "Policy"]
+__all__ = ["DEFAULT_CADENCE", "DEFAULT_WARN_BEFORE", "OnDue", "Policy"]
+
+DEFAULT_WARN_BEFORE = timedelta(minutes=5)
+
+
+class OnDue(StrEnum):
+    """What candor does when a promise is about to break (or has broken)."""
+
+    WARN = "warn"
+    """Log an event, make ``candor overdue`` exit non-zero, and tell the internal channels."""
+    HOLDING_UPDATE = "holding_update"
+    """Post an honest "nothing new yet" update on every channel, promising the next one."""
+
 
 DEFAULT_CADENCE: Mapping[Impact, timedelta] = {
     Impact.CRITICAL: timedelta(minutes=30),
@@ -26,12 +39,33 @@ class Policy(BaseModel):
     With ``partial_is_full`` (the default) a component that is down for some
     customers is down, for them: its impact is at least ``major`` whatever the
     fraction, because "for that 1% it is 100% true".
+
+    ``on_due`` says what happens when a promise is about to break: ``warn`` (the
+    default) or ``holding_update``; ``warn_before`` is how long before its time a
+    promise counts as about to break; ``warn_channels`` names the channels that
+    get the warnings (default: every channel whose audience is internal).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     cadence: dict[Impact, timedelta] = dict(DEFAULT_CADENCE)
     partial_is_full: bool = True
+    on_due: OnDue = OnDue.WARN
+    warn_before: timedelta = DEFAULT_WARN_BEFORE
+    warn_channels: tuple[str, ...] | None = None
+
+    @field_validator("on_due", mode="before")
+    @classmethod
+    def _on_due(cls, value: object) -> object:
+        known = [choice.value for choice in OnDue]
+        if isinstance(value, str) and value not in known:
+            raise ValueError(f"must be one of: {', '.join(known)}")
+        return value
+
+    @field_validator("warn_before", mode="before")
+    @classmethod
+    def _warn_before(cls, value: object) -> timedelta:
+        return parse_duration(value, field="policy.warn_before")
 
     @field_validator("cadence", mode="before")
     @classmethod

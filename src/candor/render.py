@@ -243,6 +243,10 @@ class Renderer:
 
     @staticmethod
     def _name(form: Form, update: Update) -> str:
+        # A holding update and the write-up have templates of their own; every other
+        # update is rendered by its status.
+        if update.kind in (UpdateKind.HOLDING, UpdateKind.POSTMORTEM):
+            return f"{form.value}/{update.kind.value}.j2"
         return f"{form.value}/{update.status.value}.j2"
 
     def _fit(self, name: str, incident: Incident, update: Update, limit: int, unit: str) -> str:
@@ -275,6 +279,8 @@ class Renderer:
             if update.kind is UpdateKind.REOPEN
             else update.status.value.capitalize(),
             "back_step": update.is_back_step,
+            "write_up": update.write_up,
+            "late": update.promised_by is not None and update.created_at > update.promised_by,
             "url": self.incident_url(incident.id),
             "status_page_url": self.organization.status_page_url,
         }

@@ -226,7 +226,8 @@ class TestTimeline:
         incident, update = Story().add(*FULL_STORY[0][:2], minutes=0)  # next update by 14:30
         deliver(adapter, incident, update, now=T0 + timedelta(minutes=45))
         index = read(tmp_path / "site", "index.html")
-        assert '<span class="late" data-late> (this update is late)</span>' in index
+        late = "(this update is late: we have missed the time we promised)"
+        assert f'<span class="late" data-late> {late}</span>' in index
 
     def test_pages_load_nothing_from_elsewhere(self, tmp_path: Path) -> None:
         adapter = make_adapter(tmp_path)

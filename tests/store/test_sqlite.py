@@ -949,3 +949,16 @@ class TestOpenStore:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
         )
         assert result.stdout.strip() == "False"
+
+
+class TestPromiseLedgerTables:
+    def test_a_reminder_is_claimed_by_one_holder_only(self, tmp_path: Path) -> None:
+        from datetime import UTC, datetime
+
+        from candor.store.sqlite import SQLiteStore
+
+        at = datetime(2026, 11, 22, tzinfo=UTC)
+        with SQLiteStore(tmp_path / "a.db") as one, SQLiteStore(tmp_path / "a.db") as two:
+            assert one.claim_reminder("inc-1/u1/next_update/*/due_soon", holder="a", at=at)
+            assert not two.claim_reminder("inc-1/u1/next_update/*/due_soon", holder="b", at=at)
+            assert two.claim_reminder("inc-1/u1/next_update/*/broken", holder="b", at=at)

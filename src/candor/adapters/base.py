@@ -36,6 +36,7 @@ __all__ = [
     "Markup",
     "Receipt",
     "Reconciling",
+    "Refreshing",
     "parse_settings",
 ]
 
@@ -170,6 +171,20 @@ class Reconciling(Protocol):
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
         """The receipt of the earlier post of ``message``, or None if the service has none."""
+        ...
+
+
+@runtime_checkable
+class Refreshing(Protocol):
+    """**Protocol:** an adapter that shows facts which change without a new update.
+
+    A write-up's action items change status long after the write-up was posted;
+    the communicator calls ``refresh`` with the incident as it now stands, so a
+    status page can show it. Chat rooms and social accounts do not implement it.
+    """
+
+    async def refresh(self, incident: Incident, organization: Organization) -> None:
+        """Show ``incident`` as it now stands, without posting anything new."""
         ...
 
 

@@ -47,7 +47,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
 from candor.errors import DeliveryError
-from candor.model import Effect, Impact, Organization, Scope, Status
+from candor.model import ActionItem, Effect, Impact, Incident, Organization, Scope, Status
 from candor.render import describe_scope
 
 if TYPE_CHECKING:
@@ -158,6 +158,9 @@ class _Entry(BaseModel):
     text: str
     created_at: AwareDatetime
     next_update_by: AwareDatetime | None = None
+    kind: str = "update"
+    promised_by: AwareDatetime | None = None
+    """The time this update was promised by (the previous update's next-update time)."""
 
 
 class _SiteIncident(BaseModel):
@@ -176,6 +179,7 @@ class _SiteIncident(BaseModel):
     next_update_by: AwareDatetime | None = None
     version: int
     updates: dict[str, _Entry]
+    action_items: tuple[ActionItem, ...] = ()
 
     def timeline(self) -> list[_Entry]:
         """Entries newest first."""
@@ -233,6 +237,31 @@ class StaticSiteAdapter:
 
     async def aclose(self) -> None:
         """Nothing to release: every write is finished before ``post`` returns."""
+
+    async def refresh(self, incident: Incident, organization: Organization) -> None:
+        """Show the incident's write-up action items as they now stand (see ``Refreshing``)."""
+        async with self._lock:
+            try:
+                await asyncio.to_thread(self._refresh, incident, organization)
+            except OSError as exc:
+                raise DeliveryError(
+                    self.channel.name, f"cannot write the site in {self.folder}: {exc}"
+                ) from exc
+
+    def _refresh(self, incident: Incident, organization: Organization) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.folder / _LOCK_FILE):
+            state = self._load()
+            old = state.incidents.get(incident.id)
+            if old is None or old.action_items == incident.action_items:
+                return
+            incidents = dict(state.incidents)
+            incidents[incident.id] = old.model_copy(update={"action_items": incident.action_items})
+            moments = [i.updated_at for i in incident.action_items]
+            generated = max([state.generated_at or incident.updated_at, *moments])
+            new = state.model_copy(update={"incidents": incidents, "generated_at": generated})
+            _write(self.folder / STATE_FILE, new.model_dump_json(indent=2).encode() + b"\n")
+            self._generate(new, organization)
 
     # -- the record -----------------------------------------------------------------
 
@@ -328,6 +357,8 @@ def _merge(
         text=message.text,
         created_at=update.created_at,
         next_update_by=update.next_update_by,
+        kind=update.kind.value,
+        promised_by=update.promised_by or _promised_before(incident, update.seq),
     )
     entries = dict(old.updates) if old else {}
     entries[entry.id] = entry
@@ -349,6 +380,7 @@ def _merge(
         next_update_by=None if latest.status is Status.RESOLVED else latest.next_update_by,
         version=max(incident.version, old.version if old else 0),
         updates=entries,
+        action_items=incident.action_items if newest_incident or old is None else old.action_items,
     )
     if old == merged and all(name in state.components for name in configured):
         return state
@@ -360,6 +392,16 @@ def _merge(
     return _SiteState(
         generated_at=context.now.astimezone(UTC), components=components, incidents=incidents
     )
+
+
+def _promised_before(incident: Incident, seq: int) -> datetime | None:
+    """The next-update time the update before ``seq`` promised, if it promised one."""
+    before = next((u for u in incident.updates if u.seq == seq - 1), None)
+    return before.next_update_by if before is not None else None
+
+
+_KIND_LABEL = {"holding": "No news yet", "postmortem": "Write-up"}
+_ACTION_LABEL = {"open": "Open", "in_progress": "In progress", "done": "Done", "dropped": "Dropped"}
 
 
 class _SiteView:
@@ -510,15 +552,34 @@ class _SiteView:
                 {
                     "id": entry.id,
                     "status": entry.status.value,
-                    "status_label": entry.status.value.capitalize(),
+                    "status_label": _KIND_LABEL.get(entry.kind, entry.status.value.capitalize()),
                     "at": self.stamp(entry.created_at),
                     "at_iso": _iso(entry.created_at),
                     "text": entry.text,
+                    "missed": self.missed(entry),
                 }
                 for entry in incident.timeline()
             ],
+            "action_items": [
+                {
+                    "number": item.number,
+                    "text": item.text,
+                    "status": item.status.value,
+                    "status_label": _ACTION_LABEL[item.status.value],
+                    "updated": self.stamp(item.updated_at),
+                }
+                for item in incident.action_items
+            ],
         }
         return view
+
+    def missed(self, entry: _Entry) -> str | None:
+        """A plain sentence when this update came after the time we had promised it by."""
+        promised = entry.promised_by
+        if entry.kind == "postmortem" or promised is None or entry.created_at <= promised:
+            return None
+        late = _duration(entry.created_at - promised)
+        return f"We promised this update by {self.clock(promised)} and posted it {late} late."
 
     # -- Atom -------------------------------------------------------------------------
 

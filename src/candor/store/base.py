@@ -24,7 +24,16 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 from candor.adapters.base import Receipt
-from candor.model import DeliveryState, Incident, Promise, PromiseKind, Update
+from candor.model import (
+    ActionItem,
+    ActionStatus,
+    Closure,
+    DeliveryState,
+    Incident,
+    Promise,
+    PromiseKind,
+    Update,
+)
 from candor.render import Message
 
 __all__ = [
@@ -222,6 +231,23 @@ class Store(Protocol):
 
     def receipts(self, incident_id: str, channel: str) -> builtins.list[Receipt]:
         """Receipts of the incident's delivered updates on a channel, oldest first."""
+        ...
+
+    def close_incident(self, incident_id: str, closure: Closure) -> None:
+        """Record the books closed on an incident; StoreError if they already are."""
+        ...
+
+    def set_action_item(
+        self, incident_id: str, number: int, status: ActionStatus, *, at: datetime
+    ) -> ActionItem:
+        """Change the status of a write-up's action item; InputError if there is no such item."""
+        ...
+
+    def claim_reminder(self, key: str, *, holder: str, at: datetime) -> bool:
+        """Record that ``holder`` acts on the reminder ``key``; True only for the first to do so.
+
+        This is how two watchers on two hosts elect the one that warns.
+        """
         ...
 
     def close(self) -> None: ...

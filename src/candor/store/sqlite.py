@@ -31,7 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 from candor.adapters.base import Receipt
 from candor.errors import ConflictError, IncidentNotFound, InputError, StoreError
-from candor.model import Delivery, DeliveryState, Incident, Promise, PromiseKind, Update
+from candor.model import (
+    ActionItem,
+    ActionStatus,
+    Closure,
+    Delivery,
+    DeliveryState,
+    Incident,
+    Promise,
+    PromiseKind,
+    Update,
+    UpdateKind,
+)
 from candor.render import Message
 from candor.store.base import (
     OutboxFailure,
@@ -163,6 +174,35 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE outbox_v2 RENAME TO outbox",
         "CREATE INDEX outbox_owed ON outbox (id) WHERE state IN ('pending', 'in_flight', 'retry')",
         "CREATE INDEX outbox_incident ON outbox (incident_id, channel)",
+    ),
+    # 3: the promise ledger. Closing the books on an incident, the write-up's action
+    # items with their status, and the reminders a watcher acted on (the first to
+    # insert a reminder's key acts; any other watcher sees it done).
+    (
+        """
+        CREATE TABLE closures (
+            incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
+            data TEXT NOT NULL,
+            closed_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE action_items (
+            incident_id TEXT NOT NULL REFERENCES incidents (id),
+            number INTEGER NOT NULL CHECK (number >= 1),
+            text TEXT NOT NULL,
+            status TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (incident_id, number)
+        )
+        """,
+        """
+        CREATE TABLE reminders (
+            key TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            acted_at TEXT NOT NULL
+        )
+        """,
     ),
 )
 
@@ -403,16 +443,31 @@ class SQLiteStore:
                 f"update {update.id} (seq {update.seq}) of incident {update.incident_id} "
                 f"cannot join the timeline: {exc}"
             ) from None
+        # An update keeps the next-update promise; the published write-up keeps the
+        # write-up promise instead.
+        kept = (
+            PromiseKind.POSTMORTEM
+            if update.kind is UpdateKind.POSTMORTEM
+            else PromiseKind.NEXT_UPDATE
+        )
         db.execute(
             "UPDATE promises SET kept_at = ?, kept_by = ?"
             " WHERE incident_id = ? AND kind = ? AND kept_at IS NULL",
-            (
-                _when(update.created_at),
-                update.id,
-                update.incident_id,
-                PromiseKind.NEXT_UPDATE.value,
-            ),
+            (_when(update.created_at), update.id, update.incident_id, kept.value),
         )
+        if update.write_up is not None:
+            for number, text in enumerate(update.write_up.action_items, start=1):
+                db.execute(
+                    "INSERT INTO action_items (incident_id, number, text, status, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        update.incident_id,
+                        number,
+                        text,
+                        ActionStatus.OPEN.value,
+                        _when(update.created_at),
+                    ),
+                )
         for promise in promises_made_by(update):
             db.execute(
                 "INSERT INTO promises (incident_id, update_id, kind, due_at, kept_at, kept_by)"
@@ -600,10 +655,23 @@ class SQLiteStore:
             " ORDER BY seq, channel",
             (incident_id,),
         ).fetchall()
+        items = db.execute(
+            "SELECT number, text, status, updated_at FROM action_items WHERE incident_id = ?"
+            " ORDER BY number",
+            (incident_id,),
+        ).fetchall()
+        closure = db.execute(
+            "SELECT data FROM closures WHERE incident_id = ?", (incident_id,)
+        ).fetchone()
         with self._reading("incident", incident_id):
             fields = json.loads(data)
             fields["updates"] = [self._update(row[0], row[1]) for row in updates]
             fields["deliveries"] = [self._delivery(row) for row in deliveries]
+            fields["action_items"] = [
+                {"number": row[0], "text": row[1], "status": row[2], "updated_at": row[3]}
+                for row in items
+            ]
+            fields["closure"] = json.loads(closure[0]) if closure is not None else None
             return Incident.model_validate(fields)
 
     def _update(self, update_id: str, data: str) -> dict[str, Any]:
@@ -710,6 +778,53 @@ class SQLiteStore:
             for row in rows
         ]
 
+    # -- the promise ledger ----------------------------------------------------
+
+    def close_incident(self, incident_id: str, closure: Closure) -> None:
+        """Record that the books are closed on an incident; StoreError if they already are."""
+        with self._transaction(write=True) as db:
+            if (
+                db.execute("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+                is None
+            ):
+                raise IncidentNotFound(incident_id)
+            try:
+                db.execute(
+                    "INSERT INTO closures (incident_id, data, closed_at) VALUES (?, ?, ?)",
+                    (incident_id, closure.model_dump_json(), _when(closure.closed_at)),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(f"incident {incident_id} is already closed") from None
+
+    def set_action_item(
+        self, incident_id: str, number: int, status: ActionStatus, *, at: datetime
+    ) -> ActionItem:
+        """Change one action item's status; InputError if the write-up has no such item."""
+        with self._transaction(write=True) as db:
+            changed = db.execute(
+                "UPDATE action_items SET status = ?, updated_at = ?"
+                " WHERE incident_id = ? AND number = ?",
+                (status.value, _when(at), incident_id, number),
+            ).rowcount
+            if not changed:
+                raise InputError(
+                    "number", number, f"incident {incident_id}'s write-up has no such action item"
+                )
+            row = db.execute(
+                "SELECT text FROM action_items WHERE incident_id = ? AND number = ?",
+                (incident_id, number),
+            ).fetchone()
+        return ActionItem(number=number, text=row[0], status=status, updated_at=at)
+
+    def claim_reminder(self, key: str, *, holder: str, at: datetime) -> bool:
+        """True for the one caller that records ``key`` first: it acts; every other sees it done."""
+        with self._transaction(write=True) as db:
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO reminders (key, holder, acted_at) VALUES (?, ?, ?)",
+                (key, holder, _when(at)),
+            ).rowcount
+        return bool(inserted)
+
     def close(self) -> None:
         """Close every connection the store holds, and refuse further use."""
         self._closed = True
@@ -755,4 +870,4 @@ def _outbox_change(transition: OutboxTransition) -> tuple[str, tuple[Any, ...]]:
 
 def _incident_json(incident: Incident) -> str:
     # The timeline and deliveries have tables of their own; the row holds the rest.
-    return incident.model_dump_json(exclude={"updates", "deliveries"})
+    return incident.model_dump_json(exclude={"updates", "deliveries", "action_items", "closure"})
