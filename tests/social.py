@@ -80,3 +80,15 @@ def live_through(comms: candor.Communicator, clock: Clock) -> candor.Incident:
         update(comms, incident.id, number, clock)
     resolve(comms, incident.id, clock)
     return comms.get(incident.id)
+
+
+def docs_channel(page: str, environ: dict[str, str], tmp_path: Path) -> candor.Channel:
+    """The channel of the first ``toml`` block of ``docs/<page>``, loaded as candor would."""
+    from candor.config import load_config
+
+    text = (Path(__file__).parents[1] / "docs" / page).read_text(encoding="utf-8")
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "candor.toml"
+    config.write_text(block, encoding="utf-8")
+    (channel,) = load_config(config, environ=environ).channels
+    return channel

@@ -150,3 +150,11 @@ class TestSettings:
         bad = candor.Channel(name="bluesky", adapter="bluesky", settings={"identifier": HANDLE})
         with pytest.raises(ConfigError, match="app_password"):
             BlueskyAdapter(bad, client=None, base_dir=tmp_path)  # type: ignore[arg-type]
+
+
+def test_the_docs_section_is_a_working_channel(tmp_path: Path) -> None:
+    from tests.social import docs_channel
+
+    loaded = docs_channel("bluesky.md", {"BLUESKY_APP_PASSWORD": PASSWORD}, tmp_path)
+    adapter = BlueskyAdapter(loaded, client=None, base_dir=tmp_path)  # type: ignore[arg-type]
+    assert adapter.settings.identifier == "status.example.com"

@@ -175,3 +175,11 @@ def _message(adapter: MastodonAdapter) -> tuple[candor.Message, candor.DeliveryC
     contract = AdapterContract()
     contract.channel = "mastodon"  # type: ignore[misc]
     return contract.message(adapter, contract.incident())
+
+
+def test_the_docs_section_is_a_working_channel(tmp_path: Path) -> None:
+    from tests.social import docs_channel
+
+    loaded = docs_channel("mastodon.md", {"MASTODON_TOKEN": TOKEN}, tmp_path)
+    adapter = MastodonAdapter(loaded, client=None, base_dir=tmp_path)  # type: ignore[arg-type]
+    assert adapter.settings.base_url == "https://hachyderm.io"

@@ -140,3 +140,12 @@ class TestSettings:
             open_incident(comms)
         assert fake.requests[0].bearer() == "x-oauth2-user-token"
         assert len(fake.tweets) == 1
+
+
+def test_the_docs_section_is_a_working_channel(tmp_path: Path) -> None:
+    from tests.social import docs_channel
+
+    environ = {f"X_{name.upper()}": value for name, value in zip(NAMES, KEYS, strict=True)}
+    loaded = docs_channel("x.md", environ, tmp_path)
+    adapter = XAdapter(loaded, client=None, base_dir=tmp_path)  # type: ignore[arg-type]
+    assert adapter.settings.api_key is not None
