@@ -113,6 +113,7 @@ class TestInstance:
         (delivery,) = incident.deliveries
         assert delivery.state == "failed"
         assert "over the service's limit of 100" in (delivery.last_error or "")
+        assert "set max_characters" in (delivery.last_error or "")
         assert fake.statuses == {}
 
     def test_a_fixed_max_characters_skips_the_instance(self, tmp_path: Path, clock: Clock) -> None:

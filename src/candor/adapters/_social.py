@@ -64,7 +64,9 @@ def parent_of(context: DeliveryContext) -> str | None:
     return None
 
 
-def refuse_if_too_long(channel: str, text: str, length: int, limit: int, unit: str) -> None:
+def refuse_if_too_long(
+    channel: str, text: str, length: int, limit: int, unit: str, *, hint: str = ""
+) -> None:
     """Raise a non-retryable DeliveryError when ``text`` is over the service's limit.
 
     candor fits every message before it is stored; a text still over the limit
@@ -74,7 +76,7 @@ def refuse_if_too_long(channel: str, text: str, length: int, limit: int, unit: s
         raise DeliveryError(
             channel,
             f"the text is {length} {unit}, over the service's limit of {limit}; "
-            "it is refused here rather than cut by the service",
+            "it is refused here rather than cut by the service" + (f" ({hint})" if hint else ""),
             retryable=False,
             maybe_delivered=False,
         )

@@ -191,7 +191,13 @@ class MastodonAdapter:
     def _check_length(self, channel: str, text: str) -> None:
         limit = self.capabilities.max_length or DEFAULT_MAX_CHARACTERS
         refuse_if_too_long(
-            channel, text, mastodon_length(text, self.reserved_per_url), limit, "characters"
+            channel,
+            text,
+            mastodon_length(text, self.reserved_per_url),
+            limit,
+            "characters",
+            # The first message of a process is fitted before the instance has been asked.
+            hint="for an instance under 500 characters, set max_characters",
         )
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
