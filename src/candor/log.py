@@ -35,7 +35,14 @@ def redact(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMappin
 
 
 _SECRETS: set[str] = set()
-_SCRUBBED_LOGGERS = ("httpx", "httpcore")
+_SCRUBBED_LOGGERS = (
+    "httpx",
+    "httpcore",
+    # oauthlib logs the OAuth 1.0a parameters it signs (the x adapter's keys) at DEBUG.
+    "oauthlib",
+    "oauthlib.oauth1.rfc5849",
+    "oauthlib.oauth1.rfc5849.signature",
+)
 _MASK = "**********"
 
 # Every registered secret in one pattern, longest first (so a secret that contains

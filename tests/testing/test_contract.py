@@ -11,12 +11,24 @@ import pytest
 
 import candor
 from candor.adapters.base import Adapter, Capabilities, Channel
+from candor.adapters.bluesky import BlueskyAdapter
 from candor.adapters.console import ConsoleAdapter
+from candor.adapters.mastodon import MastodonAdapter
 from candor.adapters.static_site import STATE_FILE, StaticSiteAdapter
 from candor.adapters.webhook import WebhookAdapter
+from candor.adapters.x import XAdapter
 from candor.testing import MemoryAdapter, capabilities_for
 from candor.testing.contract import AdapterContract, FailureKind
-from candor.testing.fakes import FakeCachet, FakeInstatus, FakeStatuspage, FakeWebhook
+from candor.testing.fakes import (
+    FakeBluesky,
+    FakeCachet,
+    FakeInstatus,
+    FakeMastodon,
+    FakeService,
+    FakeStatuspage,
+    FakeWebhook,
+    FakeX,
+)
 
 
 class TestConsoleContract(AdapterContract):
@@ -215,11 +227,94 @@ class TestInstatusContract(StatusPageContract):
         ]
 
 
+class _SocialContract(AdapterContract):
+    """A social adapter against its fake: what it holds, and failures on demand."""
+
+    fake: FakeService
+
+    def induce_failure(self, adapter: Adapter, kind: FailureKind) -> bool:
+        status = {"auth": 401, "validation": 400, "server": 503}
+        if kind == "timeout":
+            self.fake.timeout_next()
+        else:
+            self.fake.fail_next(status=status[kind])
+        return True
+
+
+class TestMastodonContract(_SocialContract):
+    secrets = ("mastodon-contract-token",)
+
+    def make_adapter(self, tmp_path: Path) -> Adapter:
+        self.fake = FakeMastodon(access_token=self.secrets[0])
+        channel = Channel(
+            name=self.channel,
+            adapter="mastodon",
+            settings={"base_url": FakeMastodon.base_url, "access_token": self.secrets[0]},
+        )
+        return MastodonAdapter(channel, client=self.fake.client(), base_dir=tmp_path)
+
+    def service_posts(self, adapter: Adapter) -> list[str]:
+        assert isinstance(self.fake, FakeMastodon)
+        return [status["text"] for status in self.fake.statuses.values()]
+
+
+class TestBlueskyContract(_SocialContract):
+    secrets = ("bsky-contract-app-password",)
+
+    def make_adapter(self, tmp_path: Path) -> Adapter:
+        self.fake = FakeBluesky(app_password=self.secrets[0])
+        channel = Channel(
+            name=self.channel,
+            adapter="bluesky",
+            settings={"identifier": "status.example.com", "app_password": self.secrets[0]},
+        )
+        return BlueskyAdapter(channel, client=self.fake.client(), base_dir=tmp_path)
+
+    def service_posts(self, adapter: Adapter) -> list[str]:
+        assert isinstance(self.fake, FakeBluesky)
+        return [record["value"]["text"] for record in self.fake.records.values()]
+
+
+class TestXContract(_SocialContract):
+    secrets = ("x-api-key-0001", "x-api-secret-0002", "x-token-0003", "x-token-secret-0004")
+
+    def make_adapter(self, tmp_path: Path) -> Adapter:
+        key, secret, token, token_secret = self.secrets
+        self.fake = FakeX(oauth1=(key, secret, token, token_secret))
+        channel = Channel(
+            name=self.channel,
+            adapter="x",
+            settings={
+                "api_key": key,
+                "api_secret": secret,
+                "access_token": token,
+                "access_token_secret": token_secret,
+            },
+        )
+        return XAdapter(channel, client=self.fake.client(), base_dir=tmp_path)
+
+    def service_posts(self, adapter: Adapter) -> list[str]:
+        assert isinstance(self.fake, FakeX)
+        return [tweet["text"] for tweet in self.fake.tweets.values()]
+
+
+class TestXWithAUserTokenContract(TestXContract):
+    secrets = ("x-oauth2-user-token-0005",)
+
+    def make_adapter(self, tmp_path: Path) -> Adapter:
+        self.fake = FakeX(access_token=self.secrets[0])
+        channel = Channel(name=self.channel, adapter="x", settings={"user_token": self.secrets[0]})
+        return XAdapter(channel, client=self.fake.client(), base_dir=tmp_path)
+
+
 def test_every_registered_built_in_adapter_has_a_contract_class() -> None:
     """Adding a built-in adapter without running it through the contract fails here."""
     from candor.adapters import registry
 
-    covered = {"console", "static_site", "memory", "webhook", "statuspage", "cachet", "instatus"}
+    covered = {
+        "console", "static_site", "memory", "webhook", "statuspage", "cachet", "instatus",
+        "mastodon", "bluesky", "x",
+    }  # fmt: skip
     assert set(registry.available()) <= covered
 
 

@@ -1,7 +1,9 @@
 """A fake of a Mastodon server's statuses API (``POST /api/v1/statuses`` and friends).
 
 Enforces: ``Authorization: Bearer <access token>``; a ``status`` text (or
-media); 500 characters as Mastodon counts them (every URL is 23); a reply to a
+media); ``max_characters`` (500) as Mastodon counts them (every URL is
+``characters_reserved_per_url``, 23), both published at ``GET /api/v2/instance``
+(no token needed); edits (``PUT /api/v1/statuses/:id``) kept in ``edits``; a reply to a
 status that exists; ``Idempotency-Key`` (the same key from the same account
 within an hour gives back the first status, not a second one); 300 requests
 per 5 minutes per token (429 with ``Retry-After`` and ``X-RateLimit-*``).
@@ -26,9 +28,9 @@ _STATUS = re.compile(r"^/api/v1/statuses/(?P<id>[^/]+)/?$")
 LIMIT = 500
 
 
-def mastodon_length(text: str) -> int:
-    """The length Mastodon counts: characters, with every link counted as 23."""
-    return len(_URL.sub("x" * URL_WEIGHT, text))
+def mastodon_length(text: str, reserved_per_url: int = URL_WEIGHT) -> int:
+    """The length Mastodon counts: characters, with every link counted as ``reserved_per_url``."""
+    return len(_URL.sub("x" * reserved_per_url, text))
 
 
 class FakeMastodon(FakeService):
@@ -40,12 +42,22 @@ class FakeMastodon(FakeService):
     spec_file = "mastodon/openapi.json"
 
     def __init__(
-        self, *, access_token: str = "mastodon-token", account: str = "status", **options: Any
+        self,
+        *,
+        access_token: str = "mastodon-token",
+        account: str = "status",
+        max_characters: int = LIMIT,
+        characters_reserved_per_url: int = URL_WEIGHT,
+        **options: Any,
     ) -> None:
         super().__init__(**options)
         self.access_token = access_token
         self.account = account
+        self.max_characters = max_characters
+        self.characters_reserved_per_url = characters_reserved_per_url
         self.statuses: dict[str, dict[str, Any]] = {}
+        self.edits: list[dict[str, Any]] = []
+        """Each edit as made: ``{"id": ..., "before": ..., "after": ...}``."""
         self._keys: dict[str, tuple[datetime, str]] = {}
 
     def _load_spec(self, specs: str | Path | Literal[False] | None) -> SpecStatus:
@@ -64,6 +76,8 @@ class FakeMastodon(FakeService):
         )
 
     def route(self, request: Request) -> Reply:
+        if request.path.rstrip("/") == "/api/v2/instance" and request.method == "GET":
+            return self._instance()
         if request.bearer() != self.access_token:
             return Reply.json(401, {"error": "The access token is invalid"})
         if request.path.rstrip("/") == "/api/v1/statuses" and request.method == "POST":
@@ -79,6 +93,23 @@ class FakeMastodon(FakeService):
         if request.method == "PUT":
             return self._edit(request, status)
         return Reply.json(405, {"error": "method not allowed"})
+
+    def _instance(self) -> Reply:
+        return Reply.json(
+            200,
+            {
+                "domain": self.base_url.split("://", 1)[1],
+                "title": "A fake Mastodon",
+                "version": "4.3.0",
+                "configuration": {
+                    "statuses": {
+                        "max_characters": self.max_characters,
+                        "max_media_attachments": 4,
+                        "characters_reserved_per_url": self.characters_reserved_per_url,
+                    }
+                },
+            },
+        )
 
     def _body(self, request: Request, method: str, template: str) -> dict[str, Any] | Reply:
         try:
@@ -96,9 +127,16 @@ class FakeMastodon(FakeService):
         text = data.get("status")
         if not data.get("media_ids") and (not isinstance(text, str) or not text.strip()):
             return Reply.json(422, {"error": "Validation failed: Text can't be blank"})
-        if isinstance(text, str) and mastodon_length(text) > LIMIT:
+        if (
+            isinstance(text, str)
+            and mastodon_length(text, self.characters_reserved_per_url) > self.max_characters
+        ):
             return Reply.json(
-                422, {"error": f"Validation failed: Text character limit of {LIMIT} exceeded"}
+                422,
+                {
+                    "error": "Validation failed: Text character limit of "
+                    f"{self.max_characters} exceeded"
+                },
             )
         return None
 
@@ -142,5 +180,6 @@ class FakeMastodon(FakeService):
         problem = self._text_problem(data)
         if problem is not None:
             return problem
+        self.edits.append({"id": status["id"], "before": status["text"], "after": data["status"]})
         status.update(content=data["status"], text=data["status"], edited_at=request.at.isoformat())
         return Reply.json(200, status)

@@ -1,6 +1,8 @@
 """A fake of X's API v2 for posting (``POST https://api.x.com/2/tweets``).
 
-Enforces: ``Authorization: Bearer <user access token>``; a ``text``; 280
+Enforces: ``Authorization: Bearer <user access token>``, or an OAuth 1.0a
+signature (HMAC-SHA1, checked with ``oauthlib``) by the keys given as
+``oauth1``; a ``text``; 280
 weighted characters (NFC; most Latin, Greek, Cyrillic and punctuation weigh 1,
 other code points 2, every URL 23); a reply to a post that exists; the same
 text twice is refused (403 duplicate content); 200 posts per 15 minutes per
@@ -10,6 +12,7 @@ idempotency key and no edits.
 
 from __future__ import annotations
 
+import hmac
 import unicodedata
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -35,13 +38,49 @@ class FakeX(FakeService):
     base_url = "https://api.x.com"
     default_rate_limit: ClassVar[tuple[int, timedelta] | None] = (200, timedelta(minutes=15))
 
-    def __init__(self, *, access_token: str = "x-user-token", **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        access_token: str = "x-user-token",
+        oauth1: tuple[str, str, str, str] | None = None,
+        **options: Any,
+    ) -> None:
+        """``oauth1``: (API key, API secret, access token, access token secret) it accepts."""
         super().__init__(**options)
         self.access_token = access_token
+        self.oauth1 = oauth1
         self.tweets: dict[str, dict[str, Any]] = {}
 
     def rate_key(self, request: Request) -> str | None:
-        return request.bearer() or "anonymous"
+        return request.bearer() or _oauth_params(request).get("oauth_token") or "anonymous"
+
+    def _authorised(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        if not header.startswith("OAuth "):
+            return request.bearer() == self.access_token
+        if self.oauth1 is None:
+            return False
+        from oauthlib.oauth1 import Client
+        from oauthlib.oauth1.rfc5849 import signature
+
+        key, secret, token, token_secret = self.oauth1
+        params = _oauth_params(request)
+        if params.get("oauth_consumer_key") != key or params.get("oauth_token") != token:
+            return False
+        if params.get("oauth_signature_method") != "HMAC-SHA1":
+            return False
+        given = params.pop("oauth_signature", "")
+        pairs = list(params.items()) + list(request.query.items())
+        base = signature.signature_base_string(
+            request.method,  # type: ignore[arg-type]
+            signature.base_string_uri(f"{self.base_url}{request.path}"),
+            signature.normalize_parameters(pairs),  # type: ignore[arg-type]
+        )
+        signer = Client(
+            key, client_secret=secret, resource_owner_key=token, resource_owner_secret=token_secret
+        )
+        expected = signature.sign_hmac_sha1_with_client(base, signer)
+        return hmac.compare_digest(expected.encode(), given.encode())
 
     def too_many(self, retry_after: int) -> Reply:
         reply = _problem(429, "Too Many Requests", "Too Many Requests")
@@ -56,7 +95,7 @@ class FakeX(FakeService):
         return reply
 
     def route(self, request: Request) -> Reply:
-        if request.bearer() != self.access_token:
+        if not self._authorised(request):
             return _problem(401, "Unauthorized", "Unauthorized")
         if request.path.rstrip("/") != "/2/tweets" or request.method != "POST":
             return _problem(404, "Not Found Error", f"no route {request.method} {request.path}")
@@ -92,3 +131,12 @@ class FakeX(FakeService):
         return Reply.json(
             201, {"data": {"id": tweet_id, "text": normal, "edit_history_tweet_ids": [tweet_id]}}
         )
+
+
+def _oauth_params(request: Request) -> dict[str, str]:
+    header = request.headers.get("authorization", "")
+    if not header.startswith("OAuth "):
+        return {}
+    from oauthlib.oauth1.rfc5849 import utils
+
+    return {key: utils.unescape(value) for key, value in utils.parse_authorization_header(header)}

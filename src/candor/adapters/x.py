@@ -1,0 +1,232 @@
+"""``x``: posts each incident as one thread on an X account (API v2, ``POST /2/tweets``).
+
+Credentials, one of two kinds, from the X developer portal
+(https://developer.x.com → Projects & Apps → your app):
+
+- OAuth 1.0a user context: under "User authentication settings" give the app
+  **Read and write** permission, then under "Keys and tokens" copy the API Key
+  and Secret (``api_key``, ``api_secret``) and generate the Access Token and
+  Secret for the account that posts (``access_token``, ``access_token_secret``).
+  Requests are signed with ``oauthlib`` (``pip install 'candor[x]'``).
+- OAuth 2.0 user token (``user_token``), with the scopes ``tweet.write`` and
+  ``tweet.read``, from the authorization-code flow of your app. It expires
+  (two hours, unless refreshed with ``offline.access``): for an unattended
+  runbook, prefer OAuth 1.0a.
+
+All of them are secrets: name them in ``candor.toml`` as ``"${X_API_KEY}"``
+and so on, and set them in the environment.
+
+The first update opens the thread, each later one replies to the incident's
+previous post (``reply.in_reply_to_tweet_id``). X counts 280 weighted
+characters (NFC; most Latin, Greek, Cyrillic and punctuation weigh 1, other
+characters 2, every link 23). X has no idempotency key; it refuses the same
+text twice from one account (403, duplicate content). After an attempt that may
+have reached X (a timeout, a 5xx, a crash), that refusal means the post was
+made: it is recorded as posted, with no id, and the next update replies to
+the latest post whose id is known.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from candor._crash import crash_point
+from candor._version import __version__
+from candor.adapters._social import (
+    answer,
+    neutralise_mentions,
+    parent_of,
+    refuse_if_too_long,
+    root_of,
+)
+from candor.adapters.base import Capabilities, Channel, Form, LengthUnit, Receipt, parse_settings
+from candor.errors import ConfigError, DeliveryError
+from candor.length import weighted_length
+from candor.log import get_logger, register_secret
+
+if TYPE_CHECKING:
+    import httpx
+
+    from candor.adapters.base import DeliveryContext
+    from candor.render import Message
+
+__all__ = ["XAdapter", "XSettings", "is_duplicate"]
+
+log = get_logger("candor.adapters.x")
+
+MAX_WEIGHT = 280
+GUARANTEE = (
+    "exactly once: X has no idempotency key but refuses the same text twice, and a retry "
+    "after an attempt that may have arrived takes that refusal as the post already made"
+)
+# ZERO WIDTH SPACE after an at sign: X no longer sees a mention there; it weighs 1.
+_ZWSP = "\u200b"
+_OAUTH1 = ("api_key", "api_secret", "access_token", "access_token_secret")
+
+
+class XSettings(BaseModel):
+    """The settings of an ``x`` channel in ``candor.toml``: OAuth 1.0a keys or a user token."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    access_token_secret: SecretStr | None = None
+    user_token: SecretStr | None = None
+    """An OAuth 2.0 user access token (scopes ``tweet.write tweet.read``), instead of the four."""
+    base_url: str = "https://api.x.com"
+    timeout: float = Field(default=10.0, gt=0)
+    rate_limit: float = Field(default=0.2, gt=0)
+    """X allows 200 posts per 15 minutes per user (less on the free tier)."""
+    burst: int = Field(default=5, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or len(value.split("/", 3)[2]) == 0:
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> XSettings:
+        given = [name for name in _OAUTH1 if getattr(self, name) is not None]
+        if self.user_token is not None and given:
+            raise ValueError("give either user_token or the four OAuth 1.0a keys, not both")
+        if self.user_token is None and len(given) != len(_OAUTH1):
+            missing = ", ".join(name for name in _OAUTH1 if name not in given)
+            raise ValueError(f"OAuth 1.0a needs {missing} too (or give user_token instead)")
+        return self
+
+
+def is_duplicate(response: httpx.Response) -> bool:
+    """Whether X refused a post because the account already posted the same text."""
+    if response.status_code != 403:
+        return False
+    said = json.dumps(answer(response)).lower()
+    return "duplicate" in said
+
+
+class XAdapter:
+    """Posts each incident as one thread on an X account; see the module docstring."""
+
+    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
+        self.channel = channel
+        self.settings = parse_settings(XSettings, channel)
+        for secret in self._secrets:
+            register_secret(secret)
+        self.client = client
+        self._signer: Any = None
+        if self.settings.user_token is None:
+            try:
+                from oauthlib.oauth1 import Client as OAuth1Client
+            except ImportError:
+                raise ConfigError(
+                    "OAuth 1.0a signing needs oauthlib: pip install 'candor[x]'",
+                    channel=channel.name,
+                    key="api_key",
+                ) from None
+            self._signer = OAuth1Client(
+                self._secret("api_key"),
+                client_secret=self._secret("api_secret"),
+                resource_owner_key=self._secret("access_token"),
+                resource_owner_secret=self._secret("access_token_secret"),
+            )
+        self.capabilities = Capabilities(
+            form=Form.SHORT,
+            max_length=MAX_WEIGHT,
+            length_unit=LengthUnit.WEIGHTED,
+            threading=True,
+            idempotency=False,
+            rate_limit=self.settings.rate_limit,
+            burst=self.settings.burst,
+            guarantee=GUARANTEE,
+        )
+
+    def __repr__(self) -> str:
+        return f"XAdapter({self.channel.name!r})"
+
+    def _secret(self, name: str) -> str:
+        value = getattr(self.settings, name)
+        return value.get_secret_value() if value is not None else ""
+
+    @property
+    def _secrets(self) -> list[str]:
+        return [self._secret(name) for name in (*_OAUTH1, "user_token") if self._secret(name)]
+
+    def _authorization(self, url: str) -> str:
+        if self._signer is None:
+            return f"Bearer {self._secret('user_token')}"
+        # A JSON body is not part of an OAuth 1.0a signature: only the method, URL and oauth_*.
+        _, headers, _ = self._signer.sign(url, http_method="POST")
+        return str(headers["Authorization"])
+
+    def text_for(self, message: Message) -> str:
+        """The post's text: would-be mentions made harmless, within 280 as X counts.
+
+        A zero-width space after the at sign weighs 1; where a fitted text has no
+        room for it, the at sign is left out instead (which weighs 1 less).
+        """
+        text = neutralise_mentions(message.text, lambda at: at + _ZWSP)
+        if weighted_length(text) > MAX_WEIGHT:
+            text = neutralise_mentions(message.text, lambda at: "")
+        return text
+
+    async def post(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Post, in reply to the incident's previous post when there is one."""
+        import httpx
+
+        from candor.adapters.http import check_response, transport_error
+
+        text = self.text_for(message)
+        refuse_if_too_long(context.channel, text, weighted_length(text), MAX_WEIGHT, "weighted")
+        body: dict[str, Any] = {"text": text}
+        parent = parent_of(context)
+        if parent is not None:
+            body["reply"] = {"in_reply_to_tweet_id": parent}
+        url = f"{self.settings.base_url}/2/tweets"
+        headers = {
+            "Authorization": self._authorization(url),
+            "Content-Type": "application/json",
+            "User-Agent": f"candor/{__version__}",
+        }
+        try:
+            response = await self.client.post(
+                url, content=json.dumps(body), headers=headers, timeout=self.settings.timeout
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(context.channel, exc, secrets=self._secrets) from None
+        crash_point("sent")
+        if is_duplicate(response) and context.attempt > 1:
+            # An earlier attempt of this very update may have reached X: this is that post.
+            log.warning(
+                "x_duplicate_taken_as_posted",
+                channel=context.channel,
+                incident_id=context.incident.id,
+                update_id=context.update.id,
+                attempt=context.attempt,
+            )
+            return Receipt(channel=context.channel, remote_id=None, thread_root=root_of(context))
+        check_response(context.channel, response, secrets=self._secrets, now=context.now)
+        data = answer(response).get("data")
+        post_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(post_id, str):
+            raise DeliveryError(
+                context.channel,
+                "X answered without the post's id",
+                retryable=False,
+                maybe_delivered=True,
+            )
+        return Receipt(
+            channel=context.channel,
+            remote_id=post_id,
+            url=f"https://x.com/i/status/{post_id}",
+            thread_root=root_of(context) or post_id,
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to release: the HTTP client is shared and closed by its owner."""
