@@ -116,14 +116,20 @@ class _Logger:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self._stdlib = logging.getLogger(name)
         self._fallback: Any = None
 
-    def _target(self) -> Any:
+    def _target(self, level: int) -> Any:
+        """Where an event at ``level`` goes; None when nobody would see it."""
         if structlog.is_configured():
             return structlog.get_logger(self.name)
+        if not self._stdlib.isEnabledFor(level):
+            # Checked first: the processors below (redaction, rendering) cost more than
+            # the event, and a fan-out logs one per attempt that nobody may be listening to.
+            return None
         if self._fallback is None:
             self._fallback = structlog.wrap_logger(
-                logging.getLogger(self.name),
+                self._stdlib,
                 processors=[
                     redact,
                     redact_registered,
@@ -133,17 +139,22 @@ class _Logger:
             )
         return self._fallback
 
+    def _log(self, level: int, method: str, event: str, values: dict[str, Any]) -> None:
+        target = self._target(level)
+        if target is not None:
+            getattr(target, method)(event, **values)
+
     def debug(self, event: str, **values: Any) -> None:
-        self._target().debug(event, **values)
+        self._log(logging.DEBUG, "debug", event, values)
 
     def info(self, event: str, **values: Any) -> None:
-        self._target().info(event, **values)
+        self._log(logging.INFO, "info", event, values)
 
     def warning(self, event: str, **values: Any) -> None:
-        self._target().warning(event, **values)
+        self._log(logging.WARNING, "warning", event, values)
 
     def error(self, event: str, **values: Any) -> None:
-        self._target().error(event, **values)
+        self._log(logging.ERROR, "error", event, values)
 
 
 def get_logger(name: str = "candor") -> _Logger:
