@@ -8,6 +8,7 @@ and its audience. Adapters are found through the entry-point group
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from candor.errors import ConfigError
 from candor.model import Incident, Organization, Update
@@ -37,7 +38,9 @@ __all__ = [
     "Receipt",
     "Reconciling",
     "Refreshing",
+    "http_url",
     "parse_settings",
+    "required_secret",
 ]
 
 
@@ -189,6 +192,22 @@ class Refreshing(Protocol):
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
+
+
+def http_url(value: str) -> str:
+    """A settings validator: an ``http://`` or ``https://`` address, without a trailing slash."""
+    if not _HTTP_URL.match(value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def required_secret(value: SecretStr) -> SecretStr:
+    """A settings validator: a credential that is not empty or blank."""
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be empty")
+    return value
 
 
 def parse_settings(model: type[SettingsT], channel: Channel) -> SettingsT:

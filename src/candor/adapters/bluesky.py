@@ -35,7 +35,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._social import answer, links, parent_of, refuse_if_too_long, root_of
-from candor.adapters.base import Capabilities, Channel, Form, LengthUnit, Receipt, parse_settings
+from candor.adapters.base import (
+    Capabilities,
+    Channel,
+    Form,
+    LengthUnit,
+    Receipt,
+    http_url,
+    parse_settings,
+)
 from candor.errors import DeliveryError
 from candor.length import graphemes
 from candor.log import get_logger, register_secret
@@ -78,12 +86,7 @@ class BlueskySettings(BaseModel):
     """Bluesky allows about 1,600 new posts an hour per account."""
     burst: int = Field(default=10, ge=1)
 
-    @field_validator("service")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")) or len(value.split("/", 3)[2]) == 0:
-            raise ValueError("must be the PDS's http:// or https:// URL")
-        return value.rstrip("/")
+    _service = field_validator("service")(http_url)
 
 
 def record_key(idempotency_key: str, created_at: datetime) -> str:

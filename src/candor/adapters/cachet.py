@@ -32,7 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
+from candor.adapters.base import (
+    Capabilities,
+    Channel,
+    Form,
+    Receipt,
+    http_url,
+    parse_settings,
+    required_secret,
+)
 from candor.errors import DeliveryError
 from candor.log import register_secret
 from candor.model import Status
@@ -87,16 +95,9 @@ class CachetSettings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/").removesuffix("/api")
+        return http_url(value).removesuffix("/api")
 
-    @field_validator("token")
-    @classmethod
-    def _not_blank(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("must not be empty")
-        return value
+    _token = field_validator("token")(required_secret)
 
 
 class CachetAdapter:

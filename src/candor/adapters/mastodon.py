@@ -20,7 +20,6 @@ says it is a correction; Mastodon keeps the edit history and shows "edited".
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,7 +34,15 @@ from candor.adapters._social import (
     refuse_if_too_long,
     root_of,
 )
-from candor.adapters.base import Capabilities, Channel, Form, LengthUnit, Receipt, parse_settings
+from candor.adapters.base import (
+    Capabilities,
+    Channel,
+    Form,
+    LengthUnit,
+    Receipt,
+    http_url,
+    parse_settings,
+)
 from candor.errors import DeliveryError
 from candor.length import URL
 from candor.log import get_logger, register_secret
@@ -81,12 +88,7 @@ class MastodonSettings(BaseModel):
     """Mastodon allows 300 posts per 5 minutes per account: one a second on average."""
     burst: int = Field(default=5, ge=1)
 
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be the instance's http:// or https:// URL")
-        return value.rstrip("/")
+    _base_url = field_validator("base_url")(http_url)
 
 
 class MastodonAdapter:

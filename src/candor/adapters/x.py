@@ -43,7 +43,15 @@ from candor.adapters._social import (
     refuse_if_too_long,
     root_of,
 )
-from candor.adapters.base import Capabilities, Channel, Form, LengthUnit, Receipt, parse_settings
+from candor.adapters.base import (
+    Capabilities,
+    Channel,
+    Form,
+    LengthUnit,
+    Receipt,
+    http_url,
+    parse_settings,
+)
 from candor.errors import ConfigError, DeliveryError
 from candor.length import weighted_length
 from candor.log import get_logger, register_secret
@@ -85,12 +93,7 @@ class XSettings(BaseModel):
     """X allows 200 posts per 15 minutes per user (less on the free tier)."""
     burst: int = Field(default=5, ge=1)
 
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")) or len(value.split("/", 3)[2]) == 0:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
+    _base_url = field_validator("base_url")(http_url)
 
     @model_validator(mode="after")
     def _one_way_to_sign_in(self) -> XSettings:
