@@ -89,18 +89,6 @@ class Interceptor(Protocol):
 interceptor: ContextVar[Interceptor | None] = ContextVar("candor_interceptor", default=None)
 
 
-def http_limits() -> httpx.Limits:
-    """Each pool shard's limits: up to 100 connections, 20 kept alive (x 16 shards).
-
-    With httpx's single default pool (100 connections) the 101st channel of a
-    fan-out waits for the first 100, and every request scans every connection;
-    see :class:`~candor.adapters.http.ShardedTransport` and benchmarks/fanout.py.
-    """
-    import httpx
-
-    return httpx.Limits(max_connections=100, max_keepalive_connections=20)
-
-
 def _system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -156,11 +144,9 @@ class AsyncCommunicator:
         if client is None:
             import httpx
 
-            from candor.adapters.http import ShardedTransport
+            from candor.adapters.transport import FanoutTransport
 
-            client = httpx.AsyncClient(
-                timeout=httpx.Timeout(10.0), transport=ShardedTransport(64, limits=http_limits())
-            )
+            client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), transport=FanoutTransport())
         self.client = client
         chosen = tuple(channels) if channels is not None else defaults.channels
         if hook is not None:

@@ -29,17 +29,15 @@ carries one, never reaches a log line, an exception or the store.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 import httpx
 
 from candor.errors import DeliveryError
 
 __all__ = [
-    "ShardedTransport",
     "check_response",
     "retry_after",
     "scrub",
@@ -187,50 +185,3 @@ def _json(response: httpx.Response) -> object:
         return response.json()
     except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
         return None
-
-
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Several connection pools behind one transport, for fanning out to many channels at once.
-
-    httpcore's pool looks at every connection it holds each time a request
-    starts or ends (encode/httpx#3215), so 200 concurrent requests through one
-    pool cost 200 x 200 checks, each a system call; split over ``shards`` pools,
-    each check sees a fraction of them. Requests go to the pool with the fewest
-    requests in flight, so keep-alive connections are still reused.
-    """
-
-    def __init__(self, shards: int = 16, **options: Any) -> None:
-        if "verify" not in options:
-            # One TLS context for every shard: each costs about a megabyte and milliseconds.
-            options["verify"] = httpx.create_ssl_context()
-        self._pools = [httpx.AsyncHTTPTransport(**options) for _ in range(shards)]
-        self._busy = [0] * shards
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        shard = min(range(len(self._pools)), key=self._busy.__getitem__)
-        self._busy[shard] += 1
-        try:
-            response = await self._pools[shard].handle_async_request(request)
-        except BaseException:
-            self._busy[shard] -= 1
-            raise
-        stream = response.stream
-        busy = self._busy
-
-        class _Release(httpx.AsyncByteStream):
-            async def __aiter__(self) -> AsyncIterator[bytes]:
-                async for chunk in stream:  # type: ignore[union-attr]
-                    yield chunk
-
-            async def aclose(self) -> None:
-                try:
-                    await stream.aclose()  # type: ignore[union-attr]
-                finally:
-                    busy[shard] -= 1
-
-        response.stream = _Release()
-        return response
-
-    async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
