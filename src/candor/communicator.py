@@ -910,7 +910,16 @@ class Communicator:
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         _refuse_inside_event_loop(coroutine)
-        return self._runner.run(coroutine)
+        # The runner's task must not hold the result: when the run ends, asyncio formats
+        # the task's repr (in checking its SIGINT handler), and an incident with a long
+        # timeline and hundreds of deliveries takes milliseconds to repr.
+        result: list[T] = []
+
+        async def run() -> None:
+            result.append(await coroutine)
+
+        self._runner.run(run())
+        return result[0]
 
     @property
     def store(self) -> Store:
