@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +89,41 @@ class TestRequest:
         assert [p["remote_id"] for p in second["previous"]] == [delivery.remote_id]
         assert second["previous"][0]["thread_root"] == delivery.remote_id
         assert first["idempotency_key"] != second["idempotency_key"]
+
+    def test_the_body_is_compact_json_in_the_documented_order_for_every_channel_and_update(
+        self, tmp_path: Path, clock: Clock, receiver: Receiver
+    ) -> None:
+        channels = [
+            candor.Channel(
+                name=name, adapter="webhook", settings={"url": receiver.url, "secret": SECRET}
+            )
+            for name in ("hook-a", "hook-b")
+        ]
+        with candor.Communicator(
+            channels, store=tmp_path / "candor.db", clock=clock, base_dir=tmp_path
+        ) as comms:
+            first = comms.open("Zahlungen schlagen fehl – API", api_outage(), "Requests fail.")
+            comms.update(first.id, message="We found the cause.", status="identified")
+            second = comms.open("Login down", api_outage(), "Sign-ins fail.")
+
+        seen = []
+        for request in receiver.requests:
+            body = request.json
+            assert list(body) == [
+                "version", "type", "idempotency_key", "channel", "attempt", "sent_at",
+                "organization", "incident", "update", "message", "previous",
+            ]  # fmt: skip
+            assert (
+                request.body == json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            )
+            assert body["message"]["channel"] == body["channel"]
+            seen.append((body["incident"]["id"], body["update"]["seq"], body["channel"]))
+        assert sorted(seen) == sorted(
+            (incident, seq, channel)
+            for incident, seq in ((first.id, 1), (first.id, 2), (second.id, 1))
+            for channel in ("hook-a", "hook-b")
+        )
+        assert "Zahlungen schlagen fehl – API" in receiver.requests[0].body.decode()
 
     def test_user_headers_are_sent_and_reserved_ones_refused(
         self, tmp_path: Path, receiver: Receiver
