@@ -25,6 +25,7 @@ import structlog
 import candor
 from candor.cli import main
 from candor.config import load_config
+from tests.receiver import Received, Receiver, ok, serving
 
 
 @dataclass(frozen=True)
@@ -439,6 +440,36 @@ class TestDeliver:
         assert [(o["channel"], o["state"]) for o in outcomes] == [("status", "sent")]
         assert (tmp_path / "site" / "index.html").is_file()
         assert run_json(capsys, "deliver") == []
+
+    def test_retry_failed_sends_again_what_a_channel_refused_for_good(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        refusing = [True]
+
+        def answer(request: Received) -> tuple[int, dict[str, str], bytes]:
+            if refusing[0]:
+                return 401, {"Content-Type": "application/json"}, b'{"error":"bad token"}'
+            return ok(request)
+
+        with serving(Receiver(answer=answer)) as (receiver,):
+            monkeypatch.setenv("CANDOR_TEST_HOOK", receiver.url)
+            (tmp_path / "candor.toml").write_text(
+                '[[channels]]\nname = "ops"\nadapter = "webhook"\nurl = "${CANDOR_TEST_HOOK}"\n'
+                'secret = "0123456789abcdef0123"\n',
+                encoding="utf-8",
+            )
+            opened = run(capsys, "open", "API down", "-c", "API", "-m", "Down.", code=4)
+            assert "refused for good by: ops" in opened.err
+            assert run_json(capsys, "deliver") == []  # failed for good is not retried unasked
+
+            usage = run(capsys, "deliver", "--channel", "ops", code=1)
+            assert "--retry-failed" in usage.err
+            assert "Traceback" not in usage.err
+            refusing[0] = False
+            outcomes = run_json(capsys, "deliver", "--retry-failed", "--channel", "ops")
+
+        assert [(o["channel"], o["seq"], o["state"]) for o in outcomes] == [("ops", 1, "sent")]
+        assert len(receiver.delivered) == 1
 
 
 def _config(tmp_path: Path, text: str) -> str:

@@ -8,6 +8,7 @@ moves, so no test waits for real time.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -22,7 +23,7 @@ import candor
 from candor.adapters.base import Capabilities, DeliveryContext, Receipt
 from candor.adapters.http import check_response, retry_after, transport_error
 from candor.delivery import DeliverySettings, TokenBucket
-from candor.errors import DeliveryError
+from candor.errors import ConfigError, DeliveryError, InputError
 from candor.render import Message
 from tests.conftest import START, Clock, Recorder, api_outage
 
@@ -137,6 +138,68 @@ class TestRefusals:
         clock.advance(hours=2)
         assert comms.deliver_pending(force=True) == []
         assert len(script.requests) == 1
+
+
+class TestRetryFailed:
+    def test_a_message_that_failed_for_good_goes_again_once_asked(
+        self, make: Callable[..., candor.Communicator]
+    ) -> None:
+        script = Script(reply(401, {"error": "bad token"}), reply(200, {"id": "7"}))
+        comms = make(script)
+        incident = open_incident(comms)
+        assert ops(incident).state == "failed"
+
+        outcomes = comms.deliver_pending(retry_failed=True)
+
+        assert [(o.channel, o.item.seq, o.state.value) for o in outcomes] == [("ops", 1, "sent")]
+        delivery = ops(comms.get(incident.id))
+        assert (delivery.state, delivery.remote_id, delivery.attempts) == ("sent", "7", 2)
+        first, second = script.requests
+        assert first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
+
+    def test_a_channel_catches_up_in_order_from_the_first_update_it_missed(
+        self, make: Callable[..., candor.Communicator]
+    ) -> None:
+        refused = reply(401, {"error": "bad token"})
+        script = Script(refused, refused, reply(200))
+        comms = make(script)
+        incident = open_incident(comms)
+        comms.update(incident.id, message="We found the cause.", status="identified")
+
+        outcomes = comms.deliver_pending(retry_failed=True)
+
+        assert [(o.item.seq, o.state.value) for o in outcomes] == [(1, "sent"), (2, "sent")]
+        sent = [json.loads(r.content)["update"]["seq"] for r in script.requests[2:]]
+        assert sent == [1, 2]
+
+    def test_a_failed_message_a_later_update_overtook_stays_failed(
+        self, make: Callable[..., candor.Communicator]
+    ) -> None:
+        script = Script(reply(401, {"error": "bad token"}), reply(200))
+        comms = make(script)
+        incident = open_incident(comms)
+        comms.update(incident.id, message="We found the cause.", status="identified")
+
+        assert comms.deliver_pending(retry_failed=True) == []
+
+        assert len(script.requests) == 2
+        states = [(d.seq, d.state) for d in comms.get(incident.id).deliveries]
+        assert states == [(1, "failed"), (2, "sent")]
+
+    def test_channels_limit_it_and_must_be_configured(
+        self, make: Callable[..., candor.Communicator]
+    ) -> None:
+        script = Script(reply(401, {"error": "bad token"}), reply(200))
+        comms = make(script)
+        open_incident(comms)
+
+        with pytest.raises(ConfigError, match="'nowhere'"):
+            comms.deliver_pending(retry_failed=True, channels=["nowhere"])
+        with pytest.raises(InputError, match="only limits retry_failed"):
+            comms.deliver_pending(channels=["ops"])
+        assert len(script.requests) == 1
+        (outcome,) = comms.deliver_pending(retry_failed=True, channels=["ops"])
+        assert outcome.sent
 
 
 class TestTransientFailures:

@@ -892,15 +892,38 @@ def report(state: State, incident_id: str, chart: str | None) -> None:
 @click.option(
     "--force", is_flag=True, help="Also try now what is waiting for its next attempt time."
 )
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Also send again what failed for good (after you fixed the channel).",
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    metavar="NAME",
+    help="With --retry-failed: only this channel (repeatable).",
+)
 @pass_state
-def deliver(state: State, force: bool) -> None:
+def deliver(state: State, force: bool, retry_failed: bool, channels: tuple[str, ...]) -> None:
     """Send whatever is still owed to any channel, in order per channel.
 
     A message waiting to retry goes once its time has come (the service's
     Retry-After, or the backoff), or now with --force.
+
+    A message that failed for good (a refused credential, say) stays failed
+    until --retry-failed: then each channel catches up in order from the first
+    update it missed. A failed message that a later update has since reached
+    the channel after stays failed, as it would arrive out of date.
     """
+    if channels and not retry_failed:
+        from candor.errors import InputError
+
+        raise InputError("--channel", channels[0], "only limits --retry-failed; add --retry-failed")
     with state.communicator() as comms:
-        outcomes = comms.deliver_pending(force=force)
+        outcomes = comms.deliver_pending(
+            force=force, retry_failed=retry_failed, channels=list(channels) or None
+        )
     rows = [
         {
             "incident_id": o.item.incident_id,

@@ -839,12 +839,47 @@ class AsyncCommunicator:
 
         return scorecard(incident, made, moment, public=public)
 
-    async def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
+    async def deliver_pending(
+        self,
+        *,
+        force: bool = False,
+        retry_failed: bool = False,
+        channels: Iterable[str] | None = None,
+    ) -> builtins.list[Outcome]:
         """Deliver every message still owed to any channel that may go now; returns the outcomes.
 
         A message waiting to retry goes when its time has come, or now with
         ``force``; one in flight in another live process is left to it.
+
+        ``retry_failed`` first owes again the messages that failed for good (a
+        refused credential, say, since fixed), each channel catching up in order
+        from the first update it missed; a failed message that a later update
+        has since reached its channel after stays failed, as it would arrive out
+        of date. ``channels`` limits that to the named channels.
         """
+        if retry_failed:
+            if isinstance(channels, str):
+                raise InputError("channels", channels, "give a list of channel names")
+            # A channel no longer configured could not take the message: leave its rows failed.
+            chosen = builtins.list(self.channels if channels is None else channels)
+            for name in chosen:
+                if name not in self.channels:
+                    raise ConfigError("no channel by this name is configured", channel=name)
+            requeued = await asyncio.to_thread(
+                self.store.requeue_failed, now=self.now(), channels=chosen
+            )
+            for item in requeued:
+                log.info(
+                    "delivery_requeued",
+                    channel=item.channel,
+                    incident_id=item.incident_id,
+                    seq=item.seq,
+                    attempts=item.attempts,
+                )
+        elif channels is not None:
+            raise InputError(
+                "channels", channels, "only limits retry_failed; pass retry_failed=True"
+            )
         return await self._deliver(None, force=force)
 
     async def import_incidents(self, channel: str) -> builtins.list[Incident]:
@@ -991,9 +1026,17 @@ class Communicator:
         """See :meth:`AsyncCommunicator.report`."""
         return self._run(self._async.report(incident_id, now))
 
-    def deliver_pending(self, *, force: bool = False) -> builtins.list[Outcome]:
+    def deliver_pending(
+        self,
+        *,
+        force: bool = False,
+        retry_failed: bool = False,
+        channels: Iterable[str] | None = None,
+    ) -> builtins.list[Outcome]:
         """See :meth:`AsyncCommunicator.deliver_pending`."""
-        return self._run(self._async.deliver_pending(force=force))
+        return self._run(
+            self._async.deliver_pending(force=force, retry_failed=retry_failed, channels=channels)
+        )
 
     def import_incidents(self, channel: str) -> builtins.list[Incident]:
         """See :meth:`AsyncCommunicator.import_incidents`."""

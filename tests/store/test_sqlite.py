@@ -871,6 +871,49 @@ class TestClaims:
         (delivery,) = store.get("inc-1").deliveries
         assert (delivery.state, delivery.remote_id) == (DeliveryState.SENT, "first")
 
+    def test_failed_rows_no_later_receipt_supersedes_are_owed_again_due_now(
+        self, store: SQLiteStore
+    ) -> None:
+        incident = open_incident(store, "inc-1", "slack", "email")
+        advance(store, incident, "slack", "email")
+        open_incident(store, "inc-2", "slack")
+
+        def settle(channel: str, *, sent: bool, incident_id: str = "inc-1") -> None:
+            (item,) = store.claim(
+                token="a", now=T0, lease=LEASE, incident_id=incident_id, channels=[channel]
+            )
+            assert item.id is not None
+            if sent:
+                store.record_sent(item.id, Receipt(channel=channel, remote_id="r"), at=T0)
+            else:
+                store.record_failure(item.id, "HTTP 401: bad token", final=True, at=T0)
+
+        settle("slack", sent=False)  # update 1 failed, then update 2 sent: 1 is out of date
+        settle("slack", sent=True)
+        settle("email", sent=False)  # both failed: email catches up from update 1
+        settle("email", sent=False)
+        settle("slack", sent=False, incident_id="inc-2")
+        later = T0 + timedelta(hours=1)
+
+        requeued = store.requeue_failed(now=later, incident_id="inc-1")
+
+        assert [(i.incident_id, i.seq, i.channel, i.state) for i in requeued] == [
+            ("inc-1", 1, "email", DeliveryState.RETRY),
+            ("inc-1", 2, "email", DeliveryState.RETRY),
+        ]
+        assert all(i.attempts == 1 and i.next_attempt_at == later for i in requeued)
+        assert [(d.seq, d.channel, d.state) for d in store.get("inc-1").deliveries] == [
+            (1, "email", DeliveryState.RETRY),
+            (1, "slack", DeliveryState.FAILED),
+            (2, "email", DeliveryState.RETRY),
+            (2, "slack", DeliveryState.SENT),
+        ]
+        (head,) = store.claim(token="a", now=later, lease=LEASE, incident_id="inc-1")
+        assert (head.seq, head.channel) == (1, "email")
+        assert store.requeue_failed(now=later, channels=["email"]) == []
+        (other,) = store.requeue_failed(now=later, channels=["slack"])
+        assert other.incident_id == "inc-2"
+
     def test_two_processes_claiming_at_once_never_take_the_same_row(self, path: Path) -> None:
         store = SQLiteStore(path)
         for number in range(20):

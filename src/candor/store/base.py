@@ -229,6 +229,23 @@ class Store(Protocol):
         """
         ...
 
+    def requeue_failed(
+        self,
+        *,
+        now: datetime,
+        incident_id: str | None = None,
+        channels: Collection[str] | None = None,
+    ) -> builtins.list[OutboxItem]:
+        """Owe again, in one transaction, the failed rows each channel has not moved past.
+
+        A ``failed`` row goes back to ``retry``, due at ``now`` (its attempts and
+        last error kept), when no later update of its incident was sent on its
+        channel: the channel then catches up, in order, from the first update it
+        missed. A failed row with a later update sent after it stays failed: it
+        would arrive out of date. Returns the rows owed again, oldest first.
+        """
+        ...
+
     def receipts(self, incident_id: str, channel: str) -> builtins.list[Receipt]:
         """Receipts of the incident's delivered updates on a channel, oldest first."""
         ...

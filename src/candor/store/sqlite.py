@@ -765,6 +765,40 @@ class SQLiteStore:
                 claim=row[13] if state is DeliveryState.IN_FLIGHT else None,
             )
 
+    def requeue_failed(
+        self,
+        *,
+        now: datetime,
+        incident_id: str | None = None,
+        channels: Collection[str] | None = None,
+    ) -> builtins.list[OutboxItem]:
+        """Owe again the failed rows no later sent update supersedes; see :class:`Store`."""
+        query = (
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox AS failed WHERE state = 'failed'"
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS later WHERE later.state = 'sent'"
+            " AND later.incident_id = failed.incident_id AND later.channel = failed.channel"
+            " AND later.seq > failed.seq)"
+        )
+        parameters: builtins.list[Any] = []
+        if incident_id is not None:
+            query += " AND incident_id = ?"
+            parameters.append(incident_id)
+        if channels is not None:
+            chosen = builtins.list(channels)
+            query += f" AND channel IN ({', '.join('?' * len(chosen))})"
+            parameters.extend(chosen)
+        with self._transaction(write=True) as db:
+            rows = db.execute(query + " ORDER BY id", parameters).fetchall()
+            db.executemany(
+                "UPDATE outbox SET state = 'retry', next_attempt_at = ?, failed_at = NULL"
+                " WHERE id = ? AND state = 'failed'",
+                [(_when(now), row[0]) for row in rows],
+            )
+        return [
+            self._outbox_item((*row[:7], "retry", *row[8:11], _when(now), *row[12:]))
+            for row in rows
+        ]
+
     def receipts(self, incident_id: str, channel: str) -> builtins.list[Receipt]:
         """Receipts of the incident's delivered updates on a channel, oldest first."""
         with self._transaction(write=False) as db:
