@@ -524,17 +524,11 @@ class SQLiteStore:
         due_only: bool = True,
     ) -> builtins.list[OutboxItem]:
         """Claim the head row of each (incident, channel) that may go now; see :class:`Store`."""
-        query = f"SELECT {_OUTBOX_COLUMNS}, lease_until FROM outbox" + (
-            " WHERE state IN ('pending', 'in_flight', 'retry')"
+        narrower, parameters = _narrowed(incident_id, channels)
+        query = (
+            f"SELECT {_OUTBOX_COLUMNS}, lease_until FROM outbox"
+            " WHERE state IN ('pending', 'in_flight', 'retry')" + narrower
         )
-        parameters: builtins.list[Any] = []
-        if incident_id is not None:
-            query += " AND incident_id = ?"
-            parameters.append(incident_id)
-        if channels is not None:
-            chosen = builtins.list(channels)
-            query += f" AND channel IN ({', '.join('?' * len(chosen))})"
-            parameters.extend(chosen)
         moment = _when(now)
         until = _when(now + lease)
         claimed = []
@@ -773,20 +767,13 @@ class SQLiteStore:
         channels: Collection[str] | None = None,
     ) -> builtins.list[OutboxItem]:
         """Owe again the failed rows no later sent update supersedes; see :class:`Store`."""
+        narrower, parameters = _narrowed(incident_id, channels)
         query = (
             f"SELECT {_OUTBOX_COLUMNS} FROM outbox AS failed WHERE state = 'failed'"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS later WHERE later.state = 'sent'"
             " AND later.incident_id = failed.incident_id AND later.channel = failed.channel"
-            " AND later.seq > failed.seq)"
+            " AND later.seq > failed.seq)" + narrower
         )
-        parameters: builtins.list[Any] = []
-        if incident_id is not None:
-            query += " AND incident_id = ?"
-            parameters.append(incident_id)
-        if channels is not None:
-            chosen = builtins.list(channels)
-            query += f" AND channel IN ({', '.join('?' * len(chosen))})"
-            parameters.extend(chosen)
         with self._transaction(write=True) as db:
             rows = db.execute(query + " ORDER BY id", parameters).fetchall()
             db.executemany(
@@ -866,6 +853,22 @@ class SQLiteStore:
             connections, self._connections = self._connections, []
         for connection in connections:
             connection.close()
+
+
+def _narrowed(
+    incident_id: str | None, channels: Collection[str] | None
+) -> tuple[str, builtins.list[Any]]:
+    """The ``AND`` clauses (and their values) limiting outbox rows to an incident, to channels."""
+    clauses = ""
+    parameters: builtins.list[Any] = []
+    if incident_id is not None:
+        clauses += " AND incident_id = ?"
+        parameters.append(incident_id)
+    if channels is not None:
+        chosen = builtins.list(channels)
+        clauses += f" AND channel IN ({', '.join('?' * len(chosen))})"
+        parameters.extend(chosen)
+    return clauses, parameters
 
 
 def _outbox_change(transition: OutboxTransition) -> tuple[str, tuple[Any, ...]]:
