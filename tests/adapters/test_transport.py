@@ -165,6 +165,8 @@ def test_no_more_than_max_connections_are_open_at_once() -> None:
             assert all(a.status_code == 200 for a in answers)
             assert server.most_open <= 3
             assert server.connections == 3
+            await asyncio.sleep(0.05)
+            assert server.closed_by_client == 0  # once the queue is gone, all three are kept
 
     run(scenario())
 

@@ -183,6 +183,8 @@ class FanoutTransport(httpx.AsyncBaseTransport):
             if not waiter.done():
                 waiter.set_result(connection)
                 return
+        while self._waiting and self._waiting[0].done():
+            self._waiting.popleft()  # served, timed out or cancelled already
         if self._closed or self._waiting:
             # Requests for other origins wait for a place (the pool is full and nothing is
             # idle): keeping this one idle would leave them waiting; close it, hand its place.
