@@ -514,6 +514,16 @@ def test_a_broken_answer_is_a_remote_protocol_error(answer: bytes, message: str)
     run(scenario())
 
 
+def test_a_header_http_cannot_carry_is_a_local_protocol_error() -> None:
+    async def scenario() -> None:
+        async with serving() as server, client() as http:
+            with pytest.raises(httpx.LocalProtocolError):
+                await http.get(f"{server.url}/", headers={"X-Bad": "one\ttwo\x00"})
+            assert (await http.get(f"{server.url}/")).status_code == 200
+
+    run(scenario())
+
+
 def test_other_schemes_are_refused() -> None:
     async def scenario() -> None:
         async with client() as http:

@@ -289,10 +289,10 @@ class FanoutTransport(httpx.AsyncBaseTransport):
         """Send the request and read the answer's head; the body is read by :class:`_Body`."""
         state = connection.h11
         writer = connection.writer
-        head = h11.Request(
-            method=request.method, target=request.url.raw_path, headers=request.headers.raw
-        )
         try:
+            head = h11.Request(
+                method=request.method, target=request.url.raw_path, headers=request.headers.raw
+            )
             try:
                 content: bytes | None = request.content
             except httpx.RequestNotRead:
