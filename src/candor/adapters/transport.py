@@ -9,7 +9,7 @@ one connection open as with five hundred. httpcore's pool instead looks at
 every connection it holds each time a request starts or ends, each look a
 system call (encode/httpx#3215): measured by ``benchmarks/fanout.py``, that
 made an update to 200 channels take four times the single-request latency;
-with this transport it takes under two.
+with this transport, about two and a half.
 
 What it does, in the terms of ``httpx``:
 
