@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from candor._crash import crash_point
+from candor._http import HTTPSettings
 from candor.adapters.base import Adapter, Channel
 from candor.errors import (
     AdapterError,
@@ -109,7 +110,9 @@ class AsyncCommunicator:
     ``sleep`` is how it waits (tests pass one that moves their clock);
     ``on_outcome`` is called with each row's :class:`~candor.delivery.Outcome` as it settles.
     ``client`` is the shared ``httpx.AsyncClient``; by default one is made with
-    a connection pool sized for fanning out to hundreds of channels at once.
+    a connection pool sized for fanning out to hundreds of channels at once,
+    honouring the environment's proxies, as ``http`` (``[http]`` in candor.toml,
+    :class:`~candor.config.HTTPSettings`) says.
     """
 
     def __init__(
@@ -126,6 +129,7 @@ class AsyncCommunicator:
         delivery: DeliverySettings | None = None,
         sleep: Sleep | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        http: HTTPSettings | None = None,
     ) -> None:
         from candor.config import default_config
         from candor.delivery import Courier
@@ -142,11 +146,9 @@ class AsyncCommunicator:
         self._clock = clock or _system_clock
         self._own_client = client is None
         if client is None:
-            import httpx
+            from candor._http.client import default_client  # loads httpx: only when needed
 
-            from candor.adapters.transport import FanoutTransport
-
-            client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), transport=FanoutTransport())
+            client = default_client(http)
         self.client = client
         chosen = tuple(channels) if channels is not None else defaults.channels
         if hook is not None:
@@ -193,6 +195,7 @@ class AsyncCommunicator:
                 organization=config.organization,
                 templates_dir=config.templates_dir,
                 base_dir=config.base_dir,
+                http=overrides.pop("http", config.http),
                 **overrides,
             )
         except ConfigError as exc:
