@@ -161,15 +161,10 @@ def _http(raw: dict[str, Any], where: str) -> HTTPSettings:
     for key in raw:
         if key != "transport":
             raise ConfigError("unknown key; known: transport", path=where, key=f"http.{key}")
-    transport = raw.get("transport", Transport.CANDOR.value)
-    if transport not in {t.value for t in Transport}:
-        raise ConfigError(
-            f"must be 'candor' (candor's fan-out transport, the default) or 'httpx'"
-            f" (httpx's own), not {transport!r}",
-            path=where,
-            key="http.transport",
-        )
-    return HTTPSettings(transport=Transport(transport))
+    try:
+        return HTTPSettings(transport=raw.get("transport", Transport.CANDOR))
+    except ConfigError as exc:
+        raise ConfigError(exc.reason, path=where, key=exc.key) from None
 
 
 def _channels(raw: object, where: str) -> tuple[Channel, ...]:

@@ -171,3 +171,12 @@ class TestTheDefaultClient:
         monkeypatch.setenv("ALL_PROXY", "socks5://proxy.test:1080")
         with pytest.raises(ConfigError, match=r"ALL_PROXY.*httpx\[socks\]"):
             default_client()
+
+    def test_an_unknown_transport_is_a_config_error_naming_the_key_and_the_choices(self) -> None:
+        with pytest.raises(ConfigError) as caught:
+            HTTPSettings(transport="h2")
+        assert caught.value.key == "http.transport"
+        assert "'candor'" in str(caught.value)
+        assert "'httpx'" in str(caught.value)
+        assert "'h2'" in str(caught.value)
+        assert HTTPSettings(transport="httpx").transport is Transport.HTTPX

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from candor.errors import ConfigError
+
 __all__ = ["HTTPSettings", "Transport"]
 
 
@@ -31,6 +33,21 @@ class Transport(StrEnum):
 
 @dataclass(frozen=True)
 class HTTPSettings:
-    """The ``[http]`` section of ``candor.toml``: how the default client is made."""
+    """The ``[http]`` section of ``candor.toml``: how the default client is made.
 
-    transport: Transport = Transport.CANDOR
+    ``transport`` is a :class:`Transport` or its name; any other value raises
+    :class:`~candor.errors.ConfigError` naming the key ``http.transport``.
+    """
+
+    transport: Transport | str = Transport.CANDOR
+
+    def __post_init__(self) -> None:
+        try:
+            chosen = Transport(self.transport)
+        except ValueError:
+            raise ConfigError(
+                "must be 'candor' (candor's fan-out transport, the default) or 'httpx'"
+                f" (httpx's own), not {self.transport!r}",
+                key="http.transport",
+            ) from None
+        object.__setattr__(self, "transport", chosen)

@@ -102,7 +102,7 @@ def default_client(settings: HTTPSettings | None = None) -> httpx.AsyncClient:
     settings = settings or HTTPSettings()
     mounts = {route.pattern: _proxy_transport(route) for route in proxy_routes()}
     direct: httpx.AsyncBaseTransport
-    if settings.transport is Transport.HTTPX:
+    if settings.transport == Transport.HTTPX:
         # What a plain httpx.AsyncClient makes for itself, with candor's limits.
         direct = httpx.AsyncHTTPTransport(limits=FANOUT_LIMITS)
     else:
