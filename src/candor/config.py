@@ -19,10 +19,10 @@ from typing import Any
 import pydantic
 
 from candor._http import HTTPSettings, Transport
-from candor.adapters.base import Audience, Channel
 from candor.errors import AdapterError, ConfigError, InputError
 from candor.model import Organization
 from candor.policy import Policy
+from candor.vocabulary import Audience, Channel
 
 __all__ = [
     "DEFAULT_PATH",
