@@ -50,7 +50,9 @@ class AsyncCommunicator(Facade):
     ``sleep`` is how it waits (tests pass one that moves their clock);
     ``on_outcome`` is called with each row's :class:`~candor.delivery.Outcome` as it settles.
     ``client`` is the shared ``httpx.AsyncClient``; by default one is made with
-    a connection pool sized for fanning out to hundreds of channels at once.
+    a connection pool sized for fanning out to hundreds of channels at once,
+    honouring the environment's proxies, as ``http`` (``[http]`` in candor.toml,
+    :class:`~candor.config.HTTPSettings`) says.
     """
 
     # -- the public API ------------------------------------------------------------------

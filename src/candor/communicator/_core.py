@@ -22,8 +22,9 @@ import httpx
 from candor import compose, lifecycle
 from candor import store as stores
 from candor._crash import crash_point
+from candor._http import HTTPSettings
+from candor._http.client import default_client
 from candor.adapters import registry
-from candor.adapters.transport import FanoutTransport
 from candor.config import default_config, load_config
 from candor.delivery import Courier, DeliverySettings, Outcome, Sleep
 from candor.errors import AdapterError, ConfigError, InputError
@@ -51,11 +52,6 @@ interceptor: ContextVar[Interceptor | None] = ContextVar("candor_interceptor", d
 
 def _system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def default_client() -> httpx.AsyncClient:
-    """The shared HTTP client a communicator makes when it is given none."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(10.0), transport=FanoutTransport())
 
 
 def build_adapter(channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> Adapter:
@@ -102,6 +98,7 @@ class Facade:
         delivery: DeliverySettings | None = None,
         sleep: Sleep | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        http: HTTPSettings | None = None,
     ) -> None:
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         defaults = default_config(self.base_dir)
@@ -114,7 +111,7 @@ class Facade:
             clock = hook.clock(clock)
         self._clock = clock or _system_clock
         self._own_client = client is None
-        self.client = client if client is not None else default_client()
+        self.client = client if client is not None else default_client(http)
         chosen = tuple(channels) if channels is not None else defaults.channels
         if hook is not None:
             chosen = hook.channels(chosen)
@@ -167,6 +164,7 @@ class Facade:
                 organization=config.organization,
                 templates_dir=config.templates_dir,
                 base_dir=config.base_dir,
+                http=overrides.pop("http", config.http),
                 **overrides,
             )
         except ConfigError as exc:

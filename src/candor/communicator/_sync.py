@@ -18,6 +18,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from candor._http import HTTPSettings
 from candor.communicator._async import AsyncCommunicator
 from candor.delivery import DeliverySettings, Outcome, Sleep
 from candor.errors import CandorError
@@ -62,6 +63,7 @@ class Communicator:
         delivery: DeliverySettings | None = None,
         sleep: Sleep | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        http: HTTPSettings | None = None,
     ) -> None:
         options: dict[str, Any] = {
             "store": store,
@@ -74,6 +76,7 @@ class Communicator:
             "delivery": delivery,
             "sleep": sleep,
             "on_outcome": on_outcome,
+            "http": http,
         }
         self._start(_build(channels, options))
 
