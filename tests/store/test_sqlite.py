@@ -388,14 +388,14 @@ class TestMigrations:
         assert f"version {SCHEMA_VERSION} " in message
 
     def test_a_version_1_file_is_migrated_and_keeps_its_outbox(self, path: Path) -> None:
-        from candor.store.sqlite import _MIGRATIONS
+        from candor.store._sqlite_migrations import MIGRATIONS
 
         path.parent.mkdir(parents=True)
         incident = make_incident("inc-1", (make_update("inc-1", 1),))
         update = incident.updates[0]
         rows = outbox_for(update, "never-tried", "tried-twice", "sent", "refused")
         connection = raw(path)
-        for statement in _MIGRATIONS[0]:
+        for statement in MIGRATIONS[0]:
             connection.execute(statement)
         connection.execute("PRAGMA user_version = 1")
         connection.execute(
