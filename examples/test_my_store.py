@@ -30,14 +30,9 @@ from candor.model import (
     PromiseKind,
     UpdateKind,
 )
-from candor.store.base import (
-    OutboxFailure,
-    OutboxItem,
-    OutboxSent,
-    OutboxTransition,
-    promises_made_by,
-)
+from candor.store.base import promises_made_by
 from candor.testing import StoreContract
+from candor.vocabulary import OutboxFailure, OutboxItem, OutboxSent, OutboxTransition
 
 OWED = (DeliveryState.PENDING, DeliveryState.IN_FLIGHT, DeliveryState.RETRY)
 

@@ -27,8 +27,8 @@ from candor.model import (
     Update,
     UpdateKind,
 )
-from candor.render import Message
-from candor.store.base import OutboxItem, OutboxSent, OutboxTransition, promises_made_by
+from candor.store.base import promises_made_by
+from candor.vocabulary import Message, OutboxItem, OutboxSent, OutboxTransition
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence

@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from candor.adapters.base import Receipt
 from candor.errors import ConflictError, IncidentNotFound, InputError, StoreError
 from candor.model import (
     ActionItem,
@@ -43,11 +42,12 @@ from candor.model import (
 )
 from candor.store import _sqlite_rows as rows
 from candor.store._sqlite_migrations import SCHEMA_VERSION, migrate
-from candor.store.base import (
+from candor.vocabulary import (
     OutboxFailure,
     OutboxItem,
     OutboxSent,
     OutboxTransition,
+    Receipt,
 )
 
 if TYPE_CHECKING:

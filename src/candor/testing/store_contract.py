@@ -53,7 +53,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-from candor.adapters.base import Form, Receipt
 from candor.errors import ConflictError, IncidentNotFound, InputError, StoreError
 from candor.model import (
     ActionStatus,
@@ -68,8 +67,8 @@ from candor.model import (
     UpdateKind,
     WriteUp,
 )
-from candor.render import Message
-from candor.store.base import OutboxFailure, OutboxItem, OutboxSent, Store
+from candor.typing import Store
+from candor.vocabulary import Form, Message, OutboxFailure, OutboxItem, OutboxSent, Receipt
 
 __all__ = ["StoreContract"]
 
