@@ -264,7 +264,7 @@ class Store(Protocol):
 
 @runtime_checkable
 class Interceptor(Protocol):
-    """**Protocol:** what :func:`candor.testing.capture` installs in :data:`interceptor`."""
+    """**Protocol:** what :func:`candor.testing.capture` installs for communicators to ask."""
 
     def clock(self, clock: Clock | None) -> Clock | None:
         """The clock a communicator uses instead of ``clock`` (the one it was given)."""
