@@ -15,12 +15,11 @@ import asyncio
 import builtins
 import secrets
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
-from candor._crash import crash_point
+from candor import _state
 from candor.adapters.base import Adapter, Channel
 from candor.errors import (
     AdapterError,
@@ -68,7 +67,10 @@ Clock = Callable[[], datetime]
 
 
 class Interceptor(Protocol):
-    """**Protocol:** what :func:`candor.testing.capture` installs in :data:`interceptor`."""
+    """**Protocol:** what :func:`candor.testing.capture` installs for communicators to ask.
+
+    It is held in ``candor._state.interceptor``, a context variable.
+    """
 
     def clock(self, clock: Clock | None) -> Clock | None:
         """The clock a communicator uses instead of ``clock`` (the one it was given)."""
@@ -81,12 +83,6 @@ class Interceptor(Protocol):
     def adapter(self, channel: Channel, adapter: Adapter) -> Adapter:
         """The adapter a communicator uses for ``channel`` instead of the one it built."""
         ...
-
-
-# A hook for tests: while it holds an Interceptor (candor.testing.capture() sets
-# it), every communicator constructed in this context asks it for its clock and
-# adapters. Unset, it costs one lookup per constructor and changes nothing.
-interceptor: ContextVar[Interceptor | None] = ContextVar("candor_interceptor", default=None)
 
 
 def _system_clock() -> datetime:
@@ -136,7 +132,9 @@ class AsyncCommunicator:
         self.policy = policy or Policy()
         self.renderer = Renderer(self.organization, templates_dir=templates_dir)
         self.renderer.load_all()
-        hook = interceptor.get()
+        # While candor.testing.capture() is active in this context, it picks the clock and
+        # adapters; unset, this is one lookup per constructor and changes nothing.
+        hook: Interceptor | None = _state.interceptor.get()
         if hook is not None:
             clock = hook.clock(clock)
         self._clock = clock or _system_clock
@@ -486,7 +484,6 @@ class AsyncCommunicator:
         await asyncio.to_thread(
             self.store.save, incident, expected_version=expected_version, outbox=outbox
         )
-        crash_point("committed")
         update = incident.updates[-1]
         log.info(
             "update_recorded",

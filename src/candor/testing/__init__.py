@@ -15,7 +15,10 @@ Importable without pytest::
   memory adapters and yields the :class:`Outbox`;
 - :func:`assert_posted`, :func:`assert_consistent`, :func:`assert_candid`
   fail with a readable diff;
-- :class:`Clock` is set and advanced by the test.
+- :class:`Clock` is set and advanced by the test;
+- :func:`reset` puts candor's process-wide state (adapter entry points read,
+  registered secrets, plugin check rules, active captures) back as a fresh
+  process has it.
 
 Also here, imported on their own: ``candor.testing.fakes`` (stand-ins for
 the services candor posts to), ``candor.testing.contract`` (``AdapterContract``,
@@ -29,6 +32,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from candor._state import reset
     from candor.testing._capture import Capture, capture, current_outbox
     from candor.testing._clock import Clock
     from candor.testing.assertions import assert_candid, assert_consistent, assert_posted
@@ -53,6 +57,7 @@ __all__ = [
     "capabilities_for",
     "capture",
     "current_outbox",
+    "reset",
 ]
 
 # Loaded on first use, so that the pytest plugin (a module of this package) costs
@@ -70,6 +75,7 @@ _LAZY = {
     "Outbox": "candor.testing.memory",
     "PostedMessage": "candor.testing.memory",
     "capabilities_for": "candor.testing.memory",
+    "reset": "candor._state",
 }
 
 
