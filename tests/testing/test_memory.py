@@ -12,8 +12,8 @@ import candor
 from candor.adapters import registry
 from candor.adapters.base import Capabilities, DeliveryContext, Form, LengthUnit
 from candor.render import Message
-from candor.testing import MemoryAdapter, Outbox, capabilities_for
-from tests.conftest import Clock, api_outage
+from candor.testing import Clock, MemoryAdapter, Outbox, capabilities_for
+from tests.conftest import api_outage
 
 
 def _post(adapter: MemoryAdapter, message: Message, context: DeliveryContext) -> candor.Receipt:
