@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import candor
-from candor.adapters.base import Capabilities, Form
 from candor.testing import Clock, MemoryAdapter
+from candor.vocabulary import Capabilities, Form
 
 START = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 """Where every test clock starts (candor.testing.Clock's own start)."""

@@ -17,10 +17,9 @@ import secrets
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from candor import _state
-from candor.adapters.base import Adapter, Channel
 from candor.errors import (
     AdapterError,
     CandorError,
@@ -45,7 +44,9 @@ from candor.model import (
     parse_when,
 )
 from candor.policy import Policy
-from candor.render import Message, Renderer
+from candor.render import Renderer
+from candor.typing import Adapter, Interceptor
+from candor.vocabulary import Channel, Message
 
 if TYPE_CHECKING:
     import threading
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
 
     from candor.delivery import DeliverySettings, Outcome, Sleep
     from candor.promises import PolicyAction, Scorecard
-    from candor.store.base import OutboxItem, Store
+    from candor.typing import Store
+    from candor.vocabulary import OutboxItem
 
 __all__ = ["AsyncCommunicator", "Communicator"]
 
@@ -64,25 +66,6 @@ log = get_logger("candor")
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
-
-
-class Interceptor(Protocol):
-    """**Protocol:** what :func:`candor.testing.capture` installs for communicators to ask.
-
-    It is held in ``candor._state.interceptor``, a context variable.
-    """
-
-    def clock(self, clock: Clock | None) -> Clock | None:
-        """The clock a communicator uses instead of ``clock`` (the one it was given)."""
-        ...
-
-    def channels(self, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
-        """The channels a communicator has instead of ``channels`` (the configured ones)."""
-        ...
-
-    def adapter(self, channel: Channel, adapter: Adapter) -> Adapter:
-        """The adapter a communicator uses for ``channel`` instead of the one it built."""
-        ...
 
 
 def _system_clock() -> datetime:
@@ -453,8 +436,7 @@ class AsyncCommunicator:
     def _outbox(
         self, incident: Incident, messages: builtins.list[Message]
     ) -> builtins.list[OutboxItem]:
-        from candor.delivery import idempotency_key
-        from candor.store.base import OutboxItem
+        from candor.vocabulary import OutboxItem, idempotency_key
 
         update = incident.updates[-1]
         return [
@@ -781,7 +763,7 @@ class AsyncCommunicator:
         self, incident_id: str, number: int, status: ActionStatus | str
     ) -> ActionItem:
         """Move a write-up's action item on (open, in_progress, done, dropped); pages show it."""
-        from candor.adapters.base import Refreshing
+        from candor.typing import Refreshing
 
         try:
             chosen = ActionStatus(status)
@@ -823,8 +805,8 @@ class AsyncCommunicator:
 
     async def report(self, incident_id: str, now: datetime | None = None) -> Scorecard:
         """The incident's comms scorecard (see :class:`candor.promises.Scorecard`)."""
-        from candor.adapters.base import Audience
         from candor.promises import scorecard
+        from candor.vocabulary import Audience
 
         moment = parse_when(now, "now") if now is not None else self.now()
         incident = await self._current(incident_id)

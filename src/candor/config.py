@@ -18,10 +18,10 @@ from typing import Any
 
 import pydantic
 
-from candor.adapters.base import Audience, Channel
 from candor.errors import AdapterError, ConfigError, InputError
 from candor.model import Organization
 from candor.policy import Policy
+from candor.vocabulary import Audience, Channel
 
 __all__ = ["DEFAULT_PATH", "Config", "default_config", "load_config", "starter_config"]
 

@@ -11,8 +11,8 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from candor.adapters.base import Audience, Channel
 from candor.model import Organization, Scope
+from candor.vocabulary import Audience, Channel
 
 __all__ = ["run_demo"]
 

@@ -351,8 +351,7 @@ def warning_text(reminder: Reminder, incident: Incident, now: datetime) -> str:
 
 
 async def _warn(comms: AsyncCommunicator, reminder: Reminder, now: datetime) -> None:
-    from candor.adapters.base import Audience, DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import Audience, DeliveryContext, Message
 
     event = "promise_broken" if reminder.state is ReminderState.BROKEN else "promise_due_soon"
     log.warning(

@@ -31,24 +31,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    Receipt,
-    http_url,
-    parse_settings,
-    required_secret,
-)
+from candor.adapters.base import http_url, parse_settings, required_secret
 from candor.errors import DeliveryError
 from candor.log import register_secret
 from candor.model import Status
+from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "INCIDENT_STATUS", "CachetAdapter", "CachetSettings"]
 

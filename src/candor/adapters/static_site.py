@@ -45,17 +45,17 @@ from zoneinfo import ZoneInfo
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
+from candor.adapters.base import parse_settings
 from candor.errors import DeliveryError
 from candor.model import ActionItem, Effect, Impact, Incident, Organization, Scope, Status
 from candor.render import describe_scope
+from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
     import jinja2
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["StaticSiteAdapter", "StaticSiteSettings"]
 

@@ -33,25 +33,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    Receipt,
-    http_url,
-    parse_settings,
-    required_secret,
-)
+from candor.adapters.base import http_url, parse_settings, required_secret
 from candor.errors import DeliveryError
 from candor.log import register_secret
 from candor.model import Effect, Impact, Status
+from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.importing import Imported
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Imported, Message
 
 __all__ = ["COMPONENT_STATUS", "StatuspageAdapter", "StatuspageSettings"]
 
@@ -203,7 +194,7 @@ class StatuspageAdapter:
         Scheduled maintenance is left out. Components map back to candor's names
         through ``components``; one the settings do not name keeps Statuspage's name.
         """
-        from candor.importing import Imported
+        from candor.vocabulary import Imported
 
         channel = self.channel.name
         response = await self._request(channel, "GET", f"{self._incidents}/unresolved")

@@ -42,24 +42,16 @@ from candor.adapters._social import (
     refuse_if_too_long,
     root_of,
 )
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    LengthUnit,
-    Receipt,
-    http_url,
-    parse_settings,
-)
+from candor.adapters.base import http_url, parse_settings
 from candor.errors import ConfigError, DeliveryError
 from candor.length import weighted_length
 from candor.log import get_logger, register_secret
+from candor.vocabulary import Capabilities, Channel, Form, LengthUnit, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["XAdapter", "XSettings", "is_duplicate"]
 

@@ -36,14 +36,8 @@ The modules: :mod:`._settings` (what delivery is told and reports),
 from __future__ import annotations
 
 from candor.delivery._courier import Courier, deliver
-from candor.delivery._settings import (
-    Clock,
-    DeliverySettings,
-    Outcome,
-    Sleep,
-    TokenBucket,
-    idempotency_key,
-)
+from candor.delivery._settings import Clock, DeliverySettings, Outcome, Sleep, TokenBucket
+from candor.vocabulary import idempotency_key  # where delivery's users have always found it
 
 __all__ = [
     "Clock",

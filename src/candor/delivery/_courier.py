@@ -25,18 +25,18 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from candor.adapters.base import DeliveryContext, Receipt, Reconciling
 from candor.delivery._settings import Clock, DeliverySettings, Outcome, Sleep, TokenBucket
 from candor.delivery._tries import Deadline, IncidentRead, as_delivery_error, failure_kind
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
-from candor.store.base import OutboxFailure, OutboxSent
+from candor.typing import Reconciling
+from candor.vocabulary import DeliveryContext, OutboxFailure, OutboxSent, Receipt
 
 if TYPE_CHECKING:
-    from candor.adapters.base import Adapter
     from candor.model import Organization
-    from candor.store.base import OutboxItem, OutboxTransition, Store
+    from candor.typing import Adapter, Store
+    from candor.vocabulary import OutboxItem, OutboxTransition
 
 __all__ = ["Courier", "deliver"]
 

@@ -1,8 +1,7 @@
-"""What delivery is told and what it reports: its settings, a row's outcome, rate limits, keys."""
+"""What delivery is told and what it reports: its settings, a row's outcome, rate limits."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -12,19 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from candor.model import DeliveryState
 
 if TYPE_CHECKING:
-    from candor.store.base import OutboxItem
+    from candor.vocabulary import OutboxItem
 
-__all__ = ["Clock", "DeliverySettings", "Outcome", "Sleep", "TokenBucket", "idempotency_key"]
+__all__ = ["Clock", "DeliverySettings", "Outcome", "Sleep", "TokenBucket"]
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
-
-_NAMESPACE = uuid.UUID("6f1c1c9e-64a4-4b55-9d8e-6b1d2f3c0a11")
-
-
-def idempotency_key(incident_id: str, update_id: str, channel: str) -> str:
-    """A key for (incident, update, channel), the same on every retry and after a restart."""
-    return str(uuid.uuid5(_NAMESPACE, f"{incident_id}\x1f{update_id}\x1f{channel}"))
 
 
 class DeliverySettings(BaseModel):

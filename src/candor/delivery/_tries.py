@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from tenacity import RetryCallState
 from tenacity.stop import stop_base
 
-from candor.adapters.base import Receipt
 from candor.errors import DeliveryError
 from candor.model import DeliveryState
+from candor.vocabulary import Receipt
 
 if TYPE_CHECKING:
     from candor.model import Incident

@@ -9,8 +9,9 @@ from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from candor import _state
-from candor.adapters.base import Adapter, Capabilities, Channel
 from candor.testing.memory import MemoryAdapter, Outbox, capabilities_for
+from candor.typing import Adapter
+from candor.vocabulary import Capabilities, Channel
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from candor.adapters.base import LengthUnit
+from candor.vocabulary import LengthUnit
 
 __all__ = ["URL_WEIGHT", "count", "graphemes", "links", "weighted_length", "with_links_as"]
 
