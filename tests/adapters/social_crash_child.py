@@ -16,7 +16,7 @@ import httpx
 from tests.crash_at import CrashAt
 
 import candor
-from candor.adapters.transport import FanoutTransport
+from candor._http.transport import FanoutTransport
 from candor.delivery import DeliverySettings
 
 

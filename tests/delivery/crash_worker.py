@@ -29,8 +29,8 @@ import httpx
 from tests.crash_at import CrashAt
 
 import candor
+from candor._http.transport import FanoutTransport
 from candor.adapters import registry
-from candor.adapters.transport import FanoutTransport
 from candor.delivery import DeliverySettings
 
 SETTINGS = DeliverySettings(

@@ -37,12 +37,12 @@ from candor.adapters.base import http_url, parse_settings, required_secret
 from candor.errors import DeliveryError
 from candor.log import register_secret
 from candor.model import Effect, Impact, Status
-from candor.vocabulary import Capabilities, Channel, Form, Receipt
+from candor.vocabulary import Capabilities, Channel, Form, Imported, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.vocabulary import DeliveryContext, Imported, Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "StatuspageAdapter", "StatuspageSettings"]
 
@@ -194,8 +194,6 @@ class StatuspageAdapter:
         Scheduled maintenance is left out. Components map back to candor's names
         through ``components``; one the settings do not name keeps Statuspage's name.
         """
-        from candor.vocabulary import Imported
-
         channel = self.channel.name
         response = await self._request(channel, "GET", f"{self._incidents}/unresolved")
         found = json_of(response)
