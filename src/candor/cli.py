@@ -84,6 +84,7 @@ def _configure_logging(verbose: int) -> None:
 
     import structlog
 
+    from candor._state import state
     from candor.log import redact, redact_registered
 
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
@@ -99,6 +100,7 @@ def _configure_logging(verbose: int) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+    state.configured_structlog = True  # candor.testing.reset() undoes it
 
 
 def scope_options(*, required: bool) -> Callable[[F], F]:

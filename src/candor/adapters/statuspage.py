@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
 from candor.adapters.base import http_url, parse_settings, required_secret
@@ -163,7 +162,6 @@ class StatuspageAdapter:
             url, method = f"{self._incidents}/{root}", "PATCH"
         body = self.body(message, context, create=root is None)
         response = await self._request(context.channel, method, url, body=body)
-        crash_point("sent")
         return _receipt(context.channel, _json_object(context.channel, response))
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
