@@ -84,7 +84,13 @@ class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):
     """Publishes updates as a static status page, an Atom feed and Statuspage-shaped JSON."""
 
     settings_model = StaticSiteSettings
-    capabilities = Capabilities(form=Form.LONG, threading=True, editing=True, idempotency=True)
+    capabilities = Capabilities(
+        form=Form.LONG,
+        threading=True,
+        editing=True,
+        idempotency=True,
+        guarantee="exactly once per update: the record keeps one entry per update id",
+    )
 
     def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
         super().__init__(channel, client=client, base_dir=base_dir)
