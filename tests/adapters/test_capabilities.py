@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.adapters.settings import SETTINGS
 
 from candor.adapters import Capabilities, Channel, LengthUnit, registry
 from candor.testing import SERVICE_CAPABILITIES, capabilities_for
@@ -20,7 +21,6 @@ from candor.testing.fakes.instatus import FakeInstatus
 from candor.testing.fakes.mastodon import FakeMastodon
 from candor.testing.fakes.statuspage import FakeStatuspage
 from candor.testing.fakes.x import FakeX
-from tests.adapters.settings import SETTINGS
 
 BUILT_IN = registry.built_in()
 
