@@ -357,6 +357,16 @@ def init(state: State, path: str, force: bool) -> None:
     _emit(state, {"path": str(target)}, lambda: click.echo(f"Wrote {target}"))
 
 
+@cli.command(name="config")
+@pass_state
+def config_(state: State) -> None:
+    """Show the configuration as loaded, every secret masked."""
+    from candor.config import load_config
+
+    dumped = load_config(state.config).dump()
+    _emit(state, dumped, lambda: click.echo(json.dumps(dumped, indent=2)))
+
+
 @cli.command(name="open")
 @click.argument("title")
 @scope_options(required=True)

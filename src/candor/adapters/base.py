@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from candor.adapters.masking import mask_settings, reveal
 from candor.errors import ConfigError
 from candor.model import Incident, Organization, Update
 
@@ -129,7 +130,12 @@ class DeliveryContext(BaseModel):
 
 
 class Channel(BaseModel):
-    """A configured adapter: a name, the adapter (a registered name or an instance), settings."""
+    """A configured adapter: a name, the adapter (a registered name or an instance), settings.
+
+    Secret settings are held masked (see :mod:`candor.adapters.masking`): a key
+    that names a credential, or a value already given as ``SecretStr``, prints
+    as ``**********`` in ``repr``, ``str`` and every dump of the channel.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -137,6 +143,11 @@ class Channel(BaseModel):
     adapter: Any
     audience: Audience = Audience.PUBLIC
     settings: Mapping[str, Any] = Field(default_factory=dict)
+
+    @pydantic.field_validator("settings")
+    @classmethod
+    def _mask_secrets(cls, value: Mapping[str, Any]) -> Mapping[str, Any]:
+        return mask_settings(value)
 
 
 @runtime_checkable
@@ -211,9 +222,13 @@ def required_secret(value: SecretStr) -> SecretStr:
 
 
 def parse_settings(model: type[SettingsT], channel: Channel) -> SettingsT:
-    """``channel.settings`` validated by ``model``; a ConfigError names the channel and key."""
+    """``channel.settings`` validated by ``model``; a ConfigError names the channel and key.
+
+    Masked settings are handed to ``model`` unmasked: declare a credential
+    ``SecretStr`` there, so that it stays masked in the adapter too.
+    """
     try:
-        return model.model_validate(dict(channel.settings))
+        return model.model_validate(reveal(dict(channel.settings)))
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or None

@@ -67,7 +67,8 @@ class WebhookSettings(BaseModel):
     url: SecretStr
     secret: SecretStr = Field(min_length=16)
     timeout: float = Field(default=10.0, gt=0)
-    headers: Mapping[str, str] = Field(default_factory=dict)
+    headers: Mapping[str, SecretStr] = Field(default_factory=dict)
+    """Extra headers, such as the receiver's own ``Authorization``; each value is a secret."""
     form: Form = Form.LONG
     rate_limit: float | None = Field(default=None, gt=0)
     burst: int | None = Field(default=None, ge=1)
@@ -90,7 +91,7 @@ class WebhookSettings(BaseModel):
 
     @field_validator("headers")
     @classmethod
-    def _no_reserved_headers(cls, value: Mapping[str, str]) -> Mapping[str, str]:
+    def _no_reserved_headers(cls, value: Mapping[str, SecretStr]) -> Mapping[str, SecretStr]:
         reserved = {"content-type", "idempotency-key", "x-candor-signature", "x-candor-timestamp"}
         for name in value:
             if name.lower() in reserved:
@@ -149,14 +150,15 @@ class WebhookAdapter(ServiceAdapter[WebhookSettings]):
 
     @cached_property
     def secrets(self) -> list[str]:
-        """The URL, the signing secret, every header value, and the URL's path and query.
+        """The URL, the signing secret, every header value (the settings' secrets), and the
+        URL's path and query.
 
         The path and the query are a credential on many services (a token in the
         URL), so an error that quotes either alone is masked too.
         """
         parts = urlsplit(self.settings.url.get_secret_value())
         pieces = [part for part in (parts.path, parts.query) if len(part) >= 6]
-        return [*super().secrets, *self.settings.headers.values(), *pieces]
+        return [*super().secrets, *pieces]
 
     def channel_capabilities(self) -> Capabilities:
         """As declared, with ``receiver_deduplicates`` saying whether a repeat is dropped."""
@@ -193,7 +195,7 @@ class WebhookAdapter(ServiceAdapter[WebhookSettings]):
         # is the real time of sending, not the communicator's (possibly simulated) clock.
         timestamp = str(int(time.time()))
         headers = {
-            **self.settings.headers,
+            **{name: value.get_secret_value() for name, value in self.settings.headers.items()},
             "Content-Type": "application/json",
             "User-Agent": f"candor/{__version__}",
             "Idempotency-Key": context.idempotency_key,
