@@ -17,6 +17,7 @@ from candor import (
     PolicyError,
     Status,
     TransitionError,
+    lifecycle,
 )
 from tests.conftest import START, Clock, Recorder, api_outage
 
@@ -170,8 +171,8 @@ class TestConflicts:
             incident = open_incident(first)
             stale = second.get(incident.id)
             first.update(incident.id, status="identified", message="Found it.")
-            planned = second._async._plan_change(
-                stale, kind=candor.UpdateKind.UPDATE, message="Mine."
+            planned = lifecycle.change(
+                stale, second._async.policy, clock(), kind=candor.UpdateKind.UPDATE, message="Mine."
             )
             with pytest.raises(ConflictError) as caught:
                 second._run(second._async._commit(planned, expected_version=stale.version))

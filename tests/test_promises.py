@@ -16,7 +16,7 @@ from candor.checks import check
 from candor.errors import DeliveryError, PromiseError
 from candor.model import ActionStatus, PromiseKind, ReminderState, Status, UpdateKind
 from candor.policy import OnDue, Policy
-from candor.promises import timeline_svg
+from candor.scorecard import timeline_svg
 from tests.conftest import START, Clock, Recorder, api_outage
 
 
@@ -189,7 +189,7 @@ class TestHoldingUpdates:
         async def stale(now: object = None) -> list[candor.Reminder]:
             return seen
 
-        monkeypatch.setattr(holding._async, "overdue", stale)
+        monkeypatch.setattr(holding._async.keeper, "overdue", stale)
         assert holding.keep_promises() == []
         kinds = [u.kind for u in holding.get(incident.id).updates]
         assert UpdateKind.HOLDING not in kinds

@@ -24,6 +24,7 @@ import candor
 from candor.adapters import registry
 from candor.config import Config, load_config, masked_url
 from candor.errors import ConfigError, DeliveryError
+from candor.masking import reveal
 from candor.testing.fakes import FakeService, Reply, Request, serve
 from tests.adapters.settings import SECRET_KEYS, SETTINGS, canaries, canary
 
@@ -146,9 +147,7 @@ def loaded(tmp_path: Path, plugins: Path) -> Config:
 
 class TestTheLoadedConfiguration:
     def test_every_canary_is_planted_and_reaches_the_settings(self, loaded: Config) -> None:
-        held = json.dumps(
-            [candor.adapters.masking.reveal(dict(c.settings)) for c in loaded.channels]
-        )
+        held = json.dumps([reveal(dict(c.settings)) for c in loaded.channels])
         assert leaks(held) == ALL_CANARIES
 
     def test_no_repr_or_str_shows_a_secret(self, loaded: Config) -> None:

@@ -36,8 +36,7 @@ from candor.adapters import (
 from candor.errors import DeliveryError
 
 if TYPE_CHECKING:
-    from candor.adapters import DeliveryContext
-    from candor.render import Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["PagerAdapter", "PagerSettings"]
 

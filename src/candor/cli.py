@@ -889,7 +889,7 @@ def close(state: State, incident_id: str, reason: str | None) -> None:
 @pass_state
 def report(state: State, incident_id: str, chart: str | None) -> None:
     """The comms scorecard of an incident: speed, silences, promises, endings, overrides."""
-    from candor.promises import timeline_svg
+    from candor.scorecard import timeline_svg
 
     with state.communicator() as comms:
         card = comms.report(incident_id)

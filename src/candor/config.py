@@ -25,15 +25,17 @@ from urllib.parse import urlsplit, urlunsplit
 import pydantic
 from pydantic import BaseModel
 
-from candor.adapters.base import Audience, Channel
-from candor.adapters.masking import mask_settings, secret_fields
+from candor._http import HTTPSettings, Transport
 from candor.errors import AdapterError, ConfigError, InputError
+from candor.masking import mask_settings, secret_fields
 from candor.model import Organization
 from candor.policy import Policy
+from candor.vocabulary import Audience, Channel
 
 __all__ = [
     "DEFAULT_PATH",
     "Config",
+    "HTTPSettings",
     "default_config",
     "load_config",
     "masked_url",
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "candor.toml"
-_SECTIONS = {"organization", "store", "policy", "channels", "templates"}
+_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http"}
 _CHANNEL_KEYS = {"name", "adapter", "audience"}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -57,6 +59,7 @@ class Config:
     channels: tuple[Channel, ...] = ()
     templates_dir: Path | None = None
     path: Path | None = None
+    http: HTTPSettings = field(default_factory=HTTPSettings)
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -69,6 +72,7 @@ class Config:
                 ("channels", self.channels),
                 ("templates_dir", self.templates_dir),
                 ("path", self.path),
+                ("http", self.http),
             )
         )
         return f"Config({fields})"
@@ -82,6 +86,7 @@ class Config:
             "store": {"url": masked_url(self.store_url)},
             "policy": self.policy.model_dump(mode="json"),
             "templates": {"path": str(self.templates_dir) if self.templates_dir else None},
+            "http": {"transport": str(self.http.transport)},
             "channels": [
                 {
                     "name": channel.name,
@@ -191,6 +196,8 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
             raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
 
+    http = _http(_section(raw, "http", where), where)
+
     channels = _channels(raw.get("channels", []), where)
     names = {channel.name for channel in channels}
     for name in policy.warn_channels or ():
@@ -206,6 +213,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         channels=channels,
         templates_dir=templates_dir,
         path=file,
+        http=http,
     )
 
 
@@ -214,6 +222,16 @@ def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError("must be a table", path=where, key=name)
     return value
+
+
+def _http(raw: dict[str, Any], where: str) -> HTTPSettings:
+    for key in raw:
+        if key != "transport":
+            raise ConfigError("unknown key; known: transport", path=where, key=f"http.{key}")
+    try:
+        return HTTPSettings(transport=raw.get("transport", Transport.CANDOR))
+    except ConfigError as exc:
+        raise ConfigError(exc.reason, path=where, key=exc.key) from None
 
 
 def _channels(raw: object, where: str) -> tuple[Channel, ...]:

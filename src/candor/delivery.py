@@ -51,16 +51,22 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from candor._crash import CRASH_STEPS, crash_point
-from candor.adapters.base import DeliveryContext, Receipt, Reconciling
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
-from candor.store.base import OutboxFailure, OutboxSent
+from candor.typing import Reconciling
+from candor.vocabulary import (
+    DeliveryContext,
+    OutboxFailure,
+    OutboxSent,
+    Receipt,
+    idempotency_key,
+)
 
 if TYPE_CHECKING:
-    from candor.adapters.base import Adapter
     from candor.model import Incident, Organization
-    from candor.store.base import OutboxItem, OutboxTransition, Store
+    from candor.typing import Adapter, Store
+    from candor.vocabulary import OutboxItem, OutboxTransition
 
 __all__ = [
     "CRASH_STEPS",
@@ -78,14 +84,6 @@ log = get_logger("candor.delivery")
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
-
-_NAMESPACE = uuid.UUID("6f1c1c9e-64a4-4b55-9d8e-6b1d2f3c0a11")
-
-
-def idempotency_key(incident_id: str, update_id: str, channel: str) -> str:
-    """A key for (incident, update, channel), the same on every retry and after a restart."""
-    return str(uuid.uuid5(_NAMESPACE, f"{incident_id}\x1f{update_id}\x1f{channel}"))
-
 
 # -- settings, outcomes, rate limits ---------------------------------------------------------
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from candor.adapters.base import LengthUnit
+from candor.vocabulary import LengthUnit
 
 __all__ = ["URL", "graphemes", "measure", "weighted_length"]
 

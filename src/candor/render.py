@@ -16,40 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
-
-from candor.adapters.base import Capabilities, Form
-from candor.checks import Finding
 from candor.errors import TemplateError
 from candor.length import URL, graphemes, measure
 from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
+from candor.vocabulary import Capabilities, Form, Message
 
 if TYPE_CHECKING:
     import jinja2
 
 __all__ = ["Message", "Renderer", "describe_scope", "format_fraction"]
-
-
-class Message(BaseModel):
-    """One rendered update for one channel: exactly what will be posted."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    channel: str
-    form: Form
-    title: str
-    text: str
-    incident_id: str
-    update_id: str
-    seq: int
-    status: Status
-    next_update_by: datetime | None = None
-    url: str | None = None
-    findings: tuple[Finding, ...] = ()
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.is_error)
 
 
 def format_fraction(fraction: float) -> str:

@@ -13,13 +13,14 @@ import candor.adapters
 
 ADAPTERS = Path(candor.adapters.__file__).parent
 # The kit's own modules; every other module (or package) here is one service.
-KIT = {"base", "exchange", "http", "masking", "pages", "registry", "service", "text", "threads"}
+KIT = {"base", "exchange", "http", "pages", "registry", "service", "text", "threads"}
 
 
 def test_the_kit_lists_every_public_name_and_each_resolves() -> None:
     assert set(candor.adapters.__all__) == {
         "Adapter", "AdapterInit", "Audience", "Capabilities", "Channel", "ComponentState",
-        "DeliveryContext", "Form", "LengthUnit", "Markup", "Receipt", "Reconciling", "Refreshing",
+        "DeliveryContext", "Form", "Imported", "LengthUnit", "Markup", "Message", "Receipt",
+        "Reconciling", "Refreshing",
         "STATUSPAGE_COMPONENT_STATUS", "ServiceAdapter", "answer", "available", "check_response",
         "component_state", "component_states", "fits", "graphemes", "http_url", "json_of",
         "links", "load", "measure", "neutralise_mentions", "parent_of", "parse_settings",

@@ -6,11 +6,11 @@ package) use only what is listed here, and so can yours::
 
     from candor.adapters import Capabilities, Form, Receipt, ServiceAdapter, send
 
-- the Protocols: :class:`Adapter`, :class:`Reconciling`, :class:`Refreshing`,
-  :class:`AdapterInit`;
-- the vocabulary: :class:`Capabilities`, :class:`Form`, :class:`LengthUnit`,
-  :class:`Markup`, :class:`Audience`, :class:`Channel`, :class:`DeliveryContext`,
-  :class:`Receipt`;
+- the Protocols (from :mod:`candor.typing`): :class:`Adapter`, :class:`Reconciling`,
+  :class:`Refreshing`, :class:`AdapterInit`;
+- the vocabulary (from :mod:`candor.vocabulary`): :class:`Capabilities`, :class:`Form`,
+  :class:`LengthUnit`, :class:`Markup`, :class:`Audience`, :class:`Channel`,
+  :class:`DeliveryContext`, :class:`Message`, :class:`Receipt`, :class:`Imported`;
 - the constructor every adapter shares: :class:`ServiceAdapter` (settings
   parsed, secrets registered, capabilities for the channel);
 - settings: :func:`parse_settings`, and the validators :func:`http_url` and
@@ -38,23 +38,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from candor.adapters.base import (
-        Adapter,
-        AdapterInit,
-        Audience,
-        Capabilities,
-        Channel,
-        DeliveryContext,
-        Form,
-        LengthUnit,
-        Markup,
-        Receipt,
-        Reconciling,
-        Refreshing,
-        http_url,
-        parse_settings,
-        required_secret,
-    )
+    from candor.adapters.base import http_url, parse_settings, required_secret
     from candor.adapters.exchange import answer, json_of, send
     from candor.adapters.http import (
         check_response,
@@ -82,28 +66,38 @@ if TYPE_CHECKING:
         weighted_length,
     )
     from candor.adapters.threads import parent_of, root_of
+    from candor.typing import Adapter, AdapterInit, Reconciling, Refreshing
+    from candor.vocabulary import (
+        Audience,
+        Capabilities,
+        Channel,
+        DeliveryContext,
+        Form,
+        Imported,
+        LengthUnit,
+        Markup,
+        Message,
+        Receipt,
+    )
 
 _LAZY = {
+    **dict.fromkeys(("Adapter", "AdapterInit", "Reconciling", "Refreshing"), "candor.typing"),
     **dict.fromkeys(
         (
-            "Adapter",
-            "AdapterInit",
             "Audience",
             "Capabilities",
             "Channel",
             "DeliveryContext",
             "Form",
+            "Imported",
             "LengthUnit",
             "Markup",
+            "Message",
             "Receipt",
-            "Reconciling",
-            "Refreshing",
-            "http_url",
-            "parse_settings",
-            "required_secret",
         ),
-        "candor.adapters.base",
+        "candor.vocabulary",
     ),
+    **dict.fromkeys(("http_url", "parse_settings", "required_secret"), "candor.adapters.base"),
     **dict.fromkeys(("answer", "json_of", "send"), "candor.adapters.exchange"),
     **dict.fromkeys(
         ("check_response", "retry_after", "scrub", "service_message", "transport_error"),
@@ -146,8 +140,10 @@ __all__ = [
     "ComponentState",
     "DeliveryContext",
     "Form",
+    "Imported",
     "LengthUnit",
     "Markup",
+    "Message",
     "Receipt",
     "Reconciling",
     "Refreshing",

@@ -59,8 +59,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from candor.adapters import Channel, DeliveryContext
-    from candor.render import Message
+    from candor.adapters import Channel, DeliveryContext, Message
 
 __all__ = ["BlueskyAdapter", "BlueskySettings", "facets", "record_key"]
 

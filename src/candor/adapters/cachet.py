@@ -47,8 +47,7 @@ from candor.errors import DeliveryError
 from candor.model import Status
 
 if TYPE_CHECKING:
-    from candor.adapters import DeliveryContext
-    from candor.render import Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "INCIDENT_STATUS", "CachetAdapter", "CachetSettings"]
 

@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from candor.adapters import Capabilities, Form, Receipt, ServiceAdapter
 
 if TYPE_CHECKING:
-    from candor.adapters import DeliveryContext
-    from candor.render import Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["ConsoleAdapter"]
 

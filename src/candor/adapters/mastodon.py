@@ -49,8 +49,7 @@ from candor.log import get_logger
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters import Channel, DeliveryContext
-    from candor.render import Message
+    from candor.adapters import Channel, DeliveryContext, Message
 
 __all__ = ["MastodonAdapter", "MastodonSettings", "mastodon_length"]
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from candor.model import Effect, Scope, Status
 
 if TYPE_CHECKING:
-    from candor.adapters.base import DeliveryContext
+    from candor.vocabulary import DeliveryContext
 
 __all__ = [
     "STATUSPAGE_COMPONENT_STATUS",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 from candor.errors import AdapterError
 
 if TYPE_CHECKING:
-    from candor.adapters.base import AdapterInit
+    from candor.typing import AdapterInit
 
 __all__ = ["GROUP", "available", "built_in", "load"]
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, Secret, SecretStr
 
-from candor.adapters.base import Capabilities, Channel, parse_settings
+from candor.adapters.base import parse_settings
 from candor.log import register_secret
+from candor.vocabulary import Capabilities, Channel
 
 if TYPE_CHECKING:
     import httpx

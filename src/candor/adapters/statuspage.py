@@ -37,6 +37,7 @@ from candor.adapters import (
     Capabilities,
     ComponentState,
     Form,
+    Imported,
     Receipt,
     ServiceAdapter,
     component_states,
@@ -52,9 +53,7 @@ from candor.model import Effect, Impact, Status
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters import DeliveryContext
-    from candor.importing import Imported
-    from candor.render import Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "StatuspageAdapter", "StatuspageSettings"]
 
@@ -193,8 +192,6 @@ class StatuspageAdapter(ServiceAdapter[StatuspageSettings]):
         Scheduled maintenance is left out. Components map back to candor's names
         through ``components``; one the settings do not name keeps Statuspage's name.
         """
-        from candor.importing import Imported
-
         channel = self.channel.name
         response = await self._request(channel, "GET", f"{self._incidents}/unresolved")
         found = json_of(response)

@@ -17,7 +17,7 @@ from candor.errors import DeliveryError
 from candor.length import URL, graphemes, measure, weighted_length
 
 if TYPE_CHECKING:
-    from candor.adapters.base import Capabilities
+    from candor.vocabulary import Capabilities
 
 __all__ = [
     "fits",

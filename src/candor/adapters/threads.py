@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from candor.adapters.base import DeliveryContext
+    from candor.vocabulary import DeliveryContext
 
 __all__ = ["parent_of", "root_of"]
 

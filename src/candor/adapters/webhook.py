@@ -45,8 +45,7 @@ from candor.errors import SignatureError
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters import DeliveryContext
-    from candor.render import Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["BODY_VERSION", "WebhookAdapter", "WebhookSettings", "sign", "verify_signature"]
 

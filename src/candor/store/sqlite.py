@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from candor.adapters.base import Receipt
 from candor.errors import ConflictError, IncidentNotFound, InputError, StoreError
 from candor.model import (
     ActionItem,
@@ -43,13 +42,14 @@ from candor.model import (
     Update,
     UpdateKind,
 )
-from candor.render import Message
-from candor.store.base import (
+from candor.store.base import promises_made_by
+from candor.vocabulary import (
+    Message,
     OutboxFailure,
     OutboxItem,
     OutboxSent,
     OutboxTransition,
-    promises_made_by,
+    Receipt,
 )
 
 if TYPE_CHECKING:

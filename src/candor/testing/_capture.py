@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from candor.adapters.base import Adapter, Capabilities, Channel
 from candor.testing.memory import MemoryAdapter, Outbox, capabilities_for
+from candor.typing import Adapter
+from candor.vocabulary import Capabilities, Channel
 
 if TYPE_CHECKING:
     from datetime import datetime
     from types import TracebackType
 
-    from candor.communicator import Interceptor
+    from candor.typing import Interceptor
 
 __all__ = ["Capture", "capture", "current_outbox"]
 

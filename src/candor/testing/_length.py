@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from candor.adapters.base import LengthUnit
+from candor.vocabulary import LengthUnit
 
 __all__ = ["count", "graphemes", "weighted_length"]
 

@@ -43,11 +43,12 @@ from typing import ClassVar, Literal
 
 import pytest
 
-from candor.adapters.base import Adapter, Capabilities, DeliveryContext, LengthUnit, Receipt
 from candor.errors import DeliveryError
 from candor.model import Impact, Incident, Organization, Scope, Status, Update, UpdateKind
-from candor.render import Message, Renderer
+from candor.render import Renderer
 from candor.testing._length import count
+from candor.typing import Adapter
+from candor.vocabulary import Capabilities, DeliveryContext, LengthUnit, Message, Receipt
 
 __all__ = ["AdapterContract", "FailureKind"]
 

@@ -16,24 +16,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from candor.adapters.base import (
-    Adapter,
+from candor.adapters.base import parse_settings
+from candor.errors import DeliveryError
+from candor.model import Status
+from candor.testing._length import count
+from candor.typing import Adapter
+from candor.vocabulary import (
     Capabilities,
     Channel,
     DeliveryContext,
     Form,
     Markup,
     Receipt,
-    parse_settings,
 )
-from candor.errors import DeliveryError
-from candor.model import Status
-from candor.testing._length import count
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.render import Message
+    from candor.vocabulary import Message
 
 __all__ = ["SERVICE_CAPABILITIES", "MemoryAdapter", "Outbox", "PostedMessage"]
 

@@ -46,8 +46,7 @@ from candor.model import Incident, Organization
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters import Channel, DeliveryContext
-    from candor.render import Message
+    from candor.adapters import Channel, DeliveryContext, Message
 
 __all__ = ["STATE_FILE", "StaticSiteAdapter", "StaticSiteSettings", "page_name", "slug"]
 

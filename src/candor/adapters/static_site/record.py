@@ -23,8 +23,7 @@ from candor.errors import DeliveryError
 from candor.model import ActionItem, Impact, Incident, Scope, Status
 
 if TYPE_CHECKING:
-    from candor.adapters import DeliveryContext
-    from candor.render import Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = [
     "LOCK_FILE",
@@ -151,7 +150,7 @@ def merge(
         created_at=update.created_at,
         next_update_by=update.next_update_by,
         kind=update.kind.value,
-        promised_by=update.promised_by or _promised_before(incident, update.seq),
+        promised_by=update.promised_by,
     )
     entries = dict(old.updates) if old else {}
     entries[entry.id] = entry
@@ -197,12 +196,6 @@ def refreshed(state: SiteState, incident: Incident) -> SiteState | None:
     moments = [i.updated_at for i in incident.action_items]
     generated = max([state.generated_at or incident.updated_at, *moments])
     return state.model_copy(update={"incidents": incidents, "generated_at": generated})
-
-
-def _promised_before(incident: Incident, seq: int) -> datetime | None:
-    """The next-update time the update before ``seq`` promised, if it promised one."""
-    before = next((u for u in incident.updates if u.seq == seq - 1), None)
-    return before.next_update_by if before is not None else None
 
 
 def write(path: Path, content: bytes) -> None:

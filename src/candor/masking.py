@@ -1,4 +1,4 @@
-"""Secret settings stay masked in a :class:`~candor.adapters.Channel`, whatever shows it.
+"""Secret settings stay masked in a :class:`~candor.vocabulary.Channel`, whatever shows it.
 
 A channel's settings are held with every secret value wrapped in
 ``pydantic.SecretStr`` (a string) or ``pydantic.Secret`` (anything else), so
