@@ -23,6 +23,8 @@ _LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037)
 
 def graphemes(text: str) -> list[str]:
     """``text`` split into extended grapheme clusters."""
+    # Here, not at the top: regex costs tens of milliseconds to import, and a process
+    # whose channels count characters (or weights) never needs it.
     import regex
 
     found: list[str] = regex.findall(r"\X", text)

@@ -17,10 +17,15 @@ Importable without pytest::
   fail with a readable diff;
 - :class:`Clock` is set and advanced by the test.
 
+For authors of adapters and stores, two suites to subclass in a pytest test
+class (they need pytest, and are loaded only when asked for):
+
+- :class:`AdapterContract`, the tests every adapter passes;
+- :class:`StoreContract`, the tests every :class:`~candor.Store` passes.
+
 Also here, imported on their own: ``candor.testing.fakes`` (stand-ins for
-the services candor posts to), ``candor.testing.contract`` (``AdapterContract``,
-the suite every adapter passes; needs pytest) and the pytest plugin, which
-pytest loads by itself (fixtures ``candor_outbox`` and ``candor_clock``).
+the services candor posts to) and the pytest plugin, which pytest loads by
+itself (fixtures ``candor_outbox`` and ``candor_clock``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
     from candor.testing._capture import Capture, capture, current_outbox
     from candor.testing._clock import Clock
     from candor.testing.assertions import assert_candid, assert_consistent, assert_posted
+    from candor.testing.contract import AdapterContract
     from candor.testing.memory import (
         SERVICE_CAPABILITIES,
         MemoryAdapter,
@@ -39,14 +45,17 @@ if TYPE_CHECKING:
         PostedMessage,
         capabilities_for,
     )
+    from candor.testing.store_contract import StoreContract
 
 __all__ = [
     "SERVICE_CAPABILITIES",
+    "AdapterContract",
     "Capture",
     "Clock",
     "MemoryAdapter",
     "Outbox",
     "PostedMessage",
+    "StoreContract",
     "assert_candid",
     "assert_consistent",
     "assert_posted",
@@ -70,14 +79,27 @@ _LAZY = {
     "Outbox": "candor.testing.memory",
     "PostedMessage": "candor.testing.memory",
     "capabilities_for": "candor.testing.memory",
+    "AdapterContract": "candor.testing.contract",
+    "StoreContract": "candor.testing.store_contract",
 }
+
+_NEED_PYTEST = {"AdapterContract", "StoreContract"}
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'candor.testing' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    try:
+        loaded = import_module(module)
+    except ImportError as exc:
+        if name in _NEED_PYTEST and exc.name == "pytest":
+            raise ImportError(
+                f"candor.testing.{name} is a pytest suite: install pytest to use it",
+                name="pytest",
+            ) from exc
+        raise
+    value = getattr(loaded, name)
     globals()[name] = value
     return value
 
