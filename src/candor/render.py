@@ -143,6 +143,8 @@ class Renderer:
         import jinja2
         from jinja2.sandbox import SandboxedEnvironment
 
+        from candor._template_cache import template_cache
+
         loaders: list[jinja2.BaseLoader] = []
         if self.templates_dir is not None:
             loaders.append(jinja2.FileSystemLoader(self.templates_dir))
@@ -160,6 +162,7 @@ class Renderer:
         env.filters["percent"] = format_fraction
         env.filters["day"] = self.day
         env.filters["sentence"] = _sentence
+        env.bytecode_cache = template_cache(env)  # a fresh process loads what another compiled
         return env
 
     def load_all(self) -> None:
