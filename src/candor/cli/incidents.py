@@ -90,9 +90,12 @@ def update(
     reason: str | None,
 ) -> None:
     """Post an update on an open incident."""
+    options = (components, regions, fraction, count, customers, degraded)
     with state.communicator() as comms:
-        current = comms.get(incident_id)
-        scope = scope_from(current, components, regions, fraction, count, customers, degraded)
+        # The current scope is read only to change it: an update without scope options
+        # keeps it, and is one read of the store fewer.
+        changed = any(option not in ((), None) for option in options)
+        scope = scope_from(comms.get(incident_id), *options) if changed else None
         incident = comms.update(
             incident_id,
             message=message,
