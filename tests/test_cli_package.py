@@ -6,6 +6,7 @@ runbook waits for; these tests pin that ``--help`` loads none of the library.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import os
@@ -15,6 +16,7 @@ import sys
 from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -128,3 +130,50 @@ class TestCommandTable:
 def test_the_entry_point_is_main() -> None:
     (script,) = entry_points(group="console_scripts", name="candor")
     assert script.load() is main
+
+
+class TestStartingQuickly:
+    """Cyclic collection waits while the library loads, and is back for the command."""
+
+    @pytest.fixture(autouse=True)
+    def folder(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir(tmp_path)
+
+    def test_collection_waits_while_loading_and_is_back_for_the_command(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from candor.communicator import AsyncCommunicator, Communicator
+
+        seen: dict[str, object] = {}
+        build = AsyncCommunicator.__init__
+        listing = Communicator.list
+
+        def building(self: AsyncCommunicator, *args: Any, **kwargs: Any) -> None:
+            seen["while loading"] = gc.isenabled()
+            build(self, *args, **kwargs)
+
+        def listing_with_check(self: Communicator, **kwargs: Any) -> Any:
+            seen["in the command"] = (gc.isenabled(), gc.get_freeze_count() > 0)
+            return listing(self, **kwargs)
+
+        monkeypatch.setattr(AsyncCommunicator, "__init__", building)
+        monkeypatch.setattr(Communicator, "list", listing_with_check)
+        main(["list"])
+        assert seen == {"while loading": False, "in the command": (True, True)}
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0
+        assert "No incidents." in capsys.readouterr().out
+
+    def test_a_command_that_fails_leaves_collection_as_it_was(self) -> None:
+        with pytest.raises(SystemExit):
+            main(["show", "inc-nothing"])
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0
+
+    def test_collection_switched_off_by_the_caller_stays_off(self) -> None:
+        gc.disable()
+        try:
+            main(["list"])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()

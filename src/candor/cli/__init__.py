@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import click
 
 from candor._version import __version__
-from candor.cli._shared import EXIT_ERROR, State
+from candor.cli._shared import EXIT_ERROR, State, starting
 from candor.errors import CandorError
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -172,7 +172,8 @@ def cli(ctx: click.Context, config: str | None, as_json: bool, verbose: int) -> 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a candor error is one line on standard error and exit status 1."""
     try:
-        cli.main(args=argv, prog_name="candor", standalone_mode=False)
+        with starting():
+            cli.main(args=argv, prog_name="candor", standalone_mode=False)
     except CandorError as exc:
         click.echo(f"candor: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
