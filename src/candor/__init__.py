@@ -30,18 +30,10 @@ from candor.errors import (
 )
 
 if TYPE_CHECKING:
-    from candor.adapters.base import (
-        Adapter,
-        Audience,
-        Capabilities,
-        Channel,
-        DeliveryContext,
-        Form,
-        Receipt,
-    )
-    from candor.checks import Finding, Rule, Severity, check
+    from candor.checks import Rule, check
     from candor.communicator import AsyncCommunicator, Communicator
     from candor.delivery import DeliverySettings, Outcome
+    from candor.keeper import PolicyAction
     from candor.model import (
         ActionItem,
         ActionStatus,
@@ -64,9 +56,20 @@ if TYPE_CHECKING:
         WriteUp,
     )
     from candor.policy import OnDue, Policy
-    from candor.promises import PolicyAction, Scorecard
-    from candor.render import Message, Renderer
-    from candor.store.base import Store
+    from candor.render import Renderer
+    from candor.scorecard import Scorecard
+    from candor.typing import Adapter, Store
+    from candor.vocabulary import (
+        Audience,
+        Capabilities,
+        Channel,
+        DeliveryContext,
+        Finding,
+        Form,
+        Message,
+        Receipt,
+        Severity,
+    )
 
 __all__ = [
     "ActionItem",
@@ -147,28 +150,28 @@ _LAZY = {
     "Update": "candor.model",
     "UpdateKind": "candor.model",
     "WriteUp": "candor.model",
-    "Adapter": "candor.adapters.base",
-    "Audience": "candor.adapters.base",
-    "Capabilities": "candor.adapters.base",
-    "Channel": "candor.adapters.base",
-    "DeliveryContext": "candor.adapters.base",
-    "Form": "candor.adapters.base",
-    "Receipt": "candor.adapters.base",
+    "Adapter": "candor.typing",
+    "Audience": "candor.vocabulary",
+    "Capabilities": "candor.vocabulary",
+    "Channel": "candor.vocabulary",
+    "DeliveryContext": "candor.vocabulary",
+    "Form": "candor.vocabulary",
+    "Receipt": "candor.vocabulary",
     "AsyncCommunicator": "candor.communicator",
-    "Finding": "candor.checks",
+    "Finding": "candor.vocabulary",
     "Rule": "candor.checks",
-    "Severity": "candor.checks",
+    "Severity": "candor.vocabulary",
     "check": "candor.checks",
     "Communicator": "candor.communicator",
     "DeliverySettings": "candor.delivery",
     "Outcome": "candor.delivery",
     "OnDue": "candor.policy",
     "Policy": "candor.policy",
-    "PolicyAction": "candor.promises",
-    "Scorecard": "candor.promises",
-    "Message": "candor.render",
+    "PolicyAction": "candor.keeper",
+    "Scorecard": "candor.scorecard",
+    "Message": "candor.vocabulary",
     "Renderer": "candor.render",
-    "Store": "candor.store.base",
+    "Store": "candor.typing",
 }
 
 

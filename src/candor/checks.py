@@ -16,14 +16,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
 from candor.errors import AdapterError, InputError
 from candor.model import Status
+from candor.vocabulary import Finding, Severity
 
 if TYPE_CHECKING:
     from candor.model import Incident
@@ -37,35 +35,6 @@ __all__ = [
     "register",
     "rules",
 ]
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-class Finding(BaseModel):
-    """One thing a message says that it should not, or fails to say."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    code: str
-    severity: Severity
-    start: int
-    end: int
-    excerpt: str
-    message: str
-    suggestion: str
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity is Severity.ERROR
-
-    def position(self, text: str) -> tuple[int, int]:
-        """1-based (line, column) of the finding's start in ``text``."""
-        line = text.count("\n", 0, self.start) + 1
-        column = self.start - (text.rfind("\n", 0, self.start) + 1) + 1
-        return line, column
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,7 @@ def configure_logging(verbose: int) -> None:
 
     import structlog
 
+    from candor._state import state as process_state
     from candor.log import redact, redact_registered
 
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
@@ -160,6 +161,7 @@ def configure_logging(verbose: int) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+    process_state.configured_structlog = True  # candor.testing.reset() undoes it
 
 
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:

@@ -174,7 +174,7 @@ def close(state: State, incident_id: str, reason: str | None) -> None:
 def report(state: State, incident_id: str, chart: str | None) -> None:
     """The comms scorecard of an incident: speed, silences, promises, endings, overrides."""
     # Imported here so that --help never loads the scorecard.
-    from candor.promises import timeline_svg
+    from candor.scorecard import timeline_svg
 
     with state.communicator() as comms:
         card = comms.report(incident_id)
