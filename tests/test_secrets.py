@@ -25,6 +25,7 @@ from candor.adapters import registry
 from candor.config import Config, load_config, masked_url
 from candor.errors import ConfigError, DeliveryError
 from candor.masking import reveal
+from candor.testing import reset
 from candor.testing.fakes import FakeService, Reply, Request, serve
 from tests.adapters.settings import SECRET_KEYS, SETTINGS, canaries, canary
 
@@ -117,9 +118,9 @@ def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     site = tmp_path / "site-packages"
     install_mystery(site)
     monkeypatch.syspath_prepend(str(site))
-    registry._entry_points.cache_clear()
+    reset()  # the entry points are read again, with the plugin's
     yield site
-    registry._entry_points.cache_clear()
+    reset()
 
 
 class Echo(FakeService):

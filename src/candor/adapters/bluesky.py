@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters import (
     Capabilities,
@@ -327,7 +326,6 @@ class BlueskyAdapter(ServiceAdapter[BlueskySettings]):
             "com.atproto.repo.createRecord",
             body={"repo": session["did"], "collection": POST, "rkey": rkey, "record": record},
         )
-        crash_point("sent")
         try:
             self._check(context.channel, response, context.now)
         except DeliveryError as refused:

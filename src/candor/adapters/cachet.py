@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters import (
     Capabilities,
@@ -164,7 +163,6 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
                 ],
             }
             answer = await self._request(context.channel, "POST", "/incidents", body=body)
-            crash_point("sent")
             incident_id = _data_id(context.channel, answer)
             return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
         answer = await self._request(
@@ -173,7 +171,6 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
             f"/incidents/{root}/updates",
             body={"message": message.text, "status": status},
         )
-        crash_point("sent")
         update_id = _data_id(context.channel, answer)
         await self._set_components(context)
         return Receipt(

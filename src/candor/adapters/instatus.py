@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters import (
     Capabilities,
@@ -143,13 +142,11 @@ class InstatusAdapter(ServiceAdapter[InstatusSettings]):
                 self._incidents,
                 body={"name": context.incident.title, **body},
             )
-            crash_point("sent")
             incident_id = _id(context.channel, answer)
             return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
         answer = await self._request(
             context.channel, "POST", f"{self._incidents}/{root}/incident-updates", body=body
         )
-        crash_point("sent")
         return Receipt(
             channel=context.channel, remote_id=_id(context.channel, answer), thread_root=root
         )

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters import (
     Capabilities,
@@ -34,7 +33,6 @@ from candor.adapters import (
     Receipt,
     ServiceAdapter,
     answer,
-    check_response,
     http_url,
     neutralise_mentions,
     parent_of,
@@ -148,11 +146,8 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
             headers=headers or self._headers(),
             secrets=self.secrets,
             timeout=self.settings.timeout,
-            check=False,
+            now=now,
         )
-        if method != "GET":
-            crash_point("sent")
-        check_response(channel, response, secrets=self.secrets, now=now)
         return response
 
     async def read_instance(self, channel: str | None = None) -> Capabilities:

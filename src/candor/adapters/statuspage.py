@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters import (
     STATUSPAGE_COMPONENT_STATUS,
@@ -159,7 +158,6 @@ class StatuspageAdapter(ServiceAdapter[StatuspageSettings]):
             url, method = f"{self._incidents}/{root}", "PATCH"
         body = self.body(message, context, create=root is None)
         response = await self._request(context.channel, method, url, body=body)
-        crash_point("sent")
         return _receipt(context.channel, _json_object(context.channel, response))
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:

@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters import (
     Capabilities,
@@ -37,7 +36,6 @@ from candor.adapters import (
     Form,
     Receipt,
     ServiceAdapter,
-    check_response,
     send,
 )
 from candor.errors import SignatureError
@@ -212,10 +210,8 @@ class WebhookAdapter(ServiceAdapter[WebhookSettings]):
             headers=headers,
             secrets=self.secrets,
             timeout=self.settings.timeout,
-            check=False,
+            now=context.now,
         )
-        crash_point("sent")
-        check_response(context.channel, response, secrets=self.secrets, now=context.now)
         remote_id, url = _identify(response)
         remote_id = remote_id or context.idempotency_key
         root = context.previous[0].remote_id if context.previous else remote_id
