@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from candor._crash import crash_point
 from candor._http import HTTPSettings
+from candor.checks import check, rules
 from candor.errors import (
     AdapterError,
     CandorError,
@@ -367,8 +368,6 @@ class AsyncCommunicator:
 
     def _messages(self, incident: Incident) -> builtins.list[Message]:
         """One message per channel for the incident's newest update, each with its findings."""
-        from candor.checks import check
-
         update = incident.updates[-1]
         messages = []
         # Channels that take the same form, limit and audience get the same text: render
@@ -406,8 +405,6 @@ class AsyncCommunicator:
         reason: str | None,
     ) -> Incident:
         """Raise CheckError on any error not allowed; record an override that was used."""
-        from candor.checks import rules
-
         allowed = tuple(dict.fromkeys(allow))
         if isinstance(allow, str):
             raise InputError("allow", allow, "give a list of check codes, such as ['fix-time']")
