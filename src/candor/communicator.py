@@ -127,6 +127,7 @@ class AsyncCommunicator:
         self.policy = policy or Policy()
         self.renderer = Renderer(self.organization, templates_dir=templates_dir)
         self.renderer.load_all()
+        rules()  # reads the check plugins' entry points now, like the adapters': not in an open()
         hook = interceptor.get()
         if hook is not None:
             clock = hook.clock(clock)
