@@ -14,9 +14,9 @@ raised                             connecting          sending           reading
 
 A ``TimeoutError`` while waiting for a free connection is ``PoolTimeout``;
 h11's ``LocalProtocolError`` and ``RemoteProtocolError`` become httpx's of the
-same names in every phase. Every piece of the transport that touches those layers runs inside
-:func:`mapped`, so there is no other ``except`` clause for them. (httpx does
-the same one level up, from httpcore's exceptions, in
+same names in every phase. Every piece of the transport that touches those
+layers runs inside :class:`mapped`, so there is no other ``except`` clause for
+them. (httpx does the same one level up, from httpcore's exceptions, in
 ``httpx._transports.default``.)
 
 A message names the host and port at most, never the request's path or query,
