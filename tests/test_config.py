@@ -109,7 +109,9 @@ class TestMistakesAreNamed:
              "NOT_SET"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "'candor' (candor's fan-out"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "or 'httpx'"),
-            ("[http]\nhttp2=true\n", None, "http.http2", "unknown key; known: transport"),
+            ("[http]\nversion=2\n", None, "http.version", "unknown key; known: http2, transport"),
+            ("[http]\nhttp2=true\n", None, "http.http2", "set transport = 'httpx'"),
+            ("[http]\ntransport='httpx'\nhttp2='yes'\n", None, "http.http2", "true or false"),
             ("http='httpx'\n", None, "http", "must be a table"),
         ],
     )  # fmt: skip

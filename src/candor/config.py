@@ -159,10 +159,12 @@ def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
 
 def _http(raw: dict[str, Any], where: str) -> HTTPSettings:
     for key in raw:
-        if key != "transport":
-            raise ConfigError("unknown key; known: transport", path=where, key=f"http.{key}")
+        if key not in {"transport", "http2"}:
+            raise ConfigError("unknown key; known: http2, transport", path=where, key=f"http.{key}")
     try:
-        return HTTPSettings(transport=raw.get("transport", Transport.CANDOR))
+        return HTTPSettings(
+            transport=raw.get("transport", Transport.CANDOR), http2=raw.get("http2", False)
+        )
     except ConfigError as exc:
         raise ConfigError(exc.reason, path=where, key=exc.key) from None
 

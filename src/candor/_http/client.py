@@ -18,6 +18,7 @@ limits, and httpx reads the environment itself.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import urllib.request
 from dataclasses import dataclass
@@ -100,24 +101,30 @@ def default_client(settings: HTTPSettings | None = None) -> httpx.AsyncClient:
     ``httpx[socks]``, a malformed address).
     """
     settings = settings or HTTPSettings()
-    mounts = {route.pattern: _proxy_transport(route) for route in proxy_routes()}
+    if settings.http2 and importlib.util.find_spec("h2") is None:
+        raise ConfigError(
+            "HTTP/2 needs the h2 package: pip install 'candor[http2]'", key="http.http2"
+        )
+    mounts = {route.pattern: _proxy_transport(route, settings) for route in proxy_routes()}
     direct: httpx.AsyncBaseTransport
     if settings.transport == Transport.HTTPX:
         # What a plain httpx.AsyncClient makes for itself, with candor's limits.
-        direct = httpx.AsyncHTTPTransport(limits=FANOUT_LIMITS)
+        direct = httpx.AsyncHTTPTransport(limits=FANOUT_LIMITS, http2=settings.http2)
     else:
         direct = FanoutTransport()
     return httpx.AsyncClient(timeout=TIMEOUT, transport=direct, mounts=mounts)
 
 
-def _proxy_transport(route: ProxyRoute) -> httpx.AsyncBaseTransport | None:
+def _proxy_transport(route: ProxyRoute, settings: HTTPSettings) -> httpx.AsyncBaseTransport | None:
     """httpx's transport through ``route.proxy`` (None for a direct route), checked now."""
     try:
         httpx.URL(route.pattern)  # as httpx will parse it when the client is made
         if route.proxy is None:
             return None
-        # The client's own limits, as httpx gives a proxy transport it mounts itself.
-        return httpx.AsyncHTTPTransport(proxy=route.proxy, limits=FANOUT_LIMITS)
+        # The client's own limits and HTTP versions, as httpx gives a proxy transport it mounts.
+        return httpx.AsyncHTTPTransport(
+            proxy=route.proxy, limits=FANOUT_LIMITS, http2=settings.http2
+        )
     except (ValueError, ImportError, httpx.InvalidURL) as exc:
         # httpx's messages show a proxy URL with its password masked ("[secure]").
         raise ConfigError(f"environment variable {route.variable}: {exc}") from None
