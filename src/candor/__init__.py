@@ -53,9 +53,10 @@ if TYPE_CHECKING:
     from candor.checks import Rule, check
     from candor.communicator import AsyncCommunicator, Communicator
     from candor.delivery import DeliverySettings, Outcome
+    from candor.keeper import PolicyAction
     from candor.policy import OnDue, Policy
-    from candor.promises import PolicyAction, Scorecard
     from candor.render import Renderer
+    from candor.scorecard import Scorecard
     from candor.typing import Adapter, Store
     from candor.vocabulary import (
         Audience,
@@ -146,8 +147,8 @@ _LAZY = {
     "Outcome": "candor.delivery",
     "OnDue": "candor.policy",
     "Policy": "candor.policy",
-    "PolicyAction": "candor.promises",
-    "Scorecard": "candor.promises",
+    "PolicyAction": "candor.keeper",
+    "Scorecard": "candor.scorecard",
     "Message": "candor.vocabulary",
     "Renderer": "candor.render",
     "Store": "candor.typing",

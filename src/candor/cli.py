@@ -84,6 +84,7 @@ def _configure_logging(verbose: int) -> None:
 
     import structlog
 
+    from candor._state import state
     from candor.log import redact, redact_registered
 
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
@@ -99,6 +100,7 @@ def _configure_logging(verbose: int) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
+    state.configured_structlog = True  # candor.testing.reset() undoes it
 
 
 def scope_options(*, required: bool) -> Callable[[F], F]:
@@ -879,7 +881,7 @@ def close(state: State, incident_id: str, reason: str | None) -> None:
 @pass_state
 def report(state: State, incident_id: str, chart: str | None) -> None:
     """The comms scorecard of an incident: speed, silences, promises, endings, overrides."""
-    from candor.promises import timeline_svg
+    from candor.scorecard import timeline_svg
 
     with state.communicator() as comms:
         card = comms.report(incident_id)

@@ -18,8 +18,9 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
+from candor import lifecycle
 from candor.errors import AdapterError, ConflictError
-from candor.model import DeliveryState, Incident, Scope, Update, UpdateKind
+from candor.model import DeliveryState, Incident
 from candor.policy import Policy
 from candor.typing import Adapter, Importing, Store
 from candor.vocabulary import Form, Imported, Message, OutboxItem, Receipt, idempotency_key
@@ -64,35 +65,8 @@ async def import_incidents(
         if remote.remote_id in roots or incident_id in ids:
             continue
         moment = now()
-        scope = Scope(components=remote.components, effect=remote.effect)
-        floor = policy.floor(scope)
-        impact = remote.impact if remote.impact.rank >= floor.rank else floor
-        started = min(remote.started_at, moment)
-        update = Update(
-            id=f"{incident_id}.1",
-            incident_id=incident_id,
-            seq=1,
-            kind=UpdateKind.OPEN,
-            status=remote.status,
-            impact=impact,
-            scope=scope,
-            message=remote.message,
-            next_update_by=policy.next_update_by(impact, remote.status, moment),
-            created_at=moment,
-        )
-        incident = Incident(
-            id=incident_id,
-            title=remote.title,
-            status=remote.status,
-            impact=impact,
-            scope=scope,
-            started_at=started,
-            created_at=moment,
-            updated_at=moment,
-            next_update_by=update.next_update_by,
-            version=1,
-            updates=(update,),
-        )
+        incident = lifecycle.import_remote(remote, incident_id, policy, moment)
+        update = incident.updates[0]
         receipt = Receipt(
             channel=channel,
             remote_id=remote.remote_update_id or remote.remote_id,

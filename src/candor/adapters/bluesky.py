@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._social import answer, links, parent_of, refuse_if_too_long, root_of
 from candor.adapters.base import http_url, parse_settings
@@ -319,7 +318,6 @@ class BlueskyAdapter:
             "com.atproto.repo.createRecord",
             body={"repo": session["did"], "collection": POST, "rkey": rkey, "record": record},
         )
-        crash_point("sent")
         try:
             self._check(context.channel, response, context.now)
         except DeliveryError as refused:

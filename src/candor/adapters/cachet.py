@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
 from candor.adapters.base import http_url, parse_settings, required_secret
@@ -164,7 +163,6 @@ class CachetAdapter:
                 ],
             }
             answer = await self._request(context.channel, "POST", "/incidents", body=body)
-            crash_point("sent")
             incident_id = _data_id(context.channel, answer)
             return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
         answer = await self._request(
@@ -173,7 +171,6 @@ class CachetAdapter:
             f"/incidents/{root}/updates",
             body={"message": message.text, "status": status},
         )
-        crash_point("sent")
         update_id = _data_id(context.channel, answer)
         await self._set_components(context)
         return Receipt(

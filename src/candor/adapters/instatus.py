@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
 from candor.adapters.base import http_url, parse_settings, required_secret
@@ -143,13 +142,11 @@ class InstatusAdapter:
                 self._incidents,
                 body={"name": context.incident.title, **body},
             )
-            crash_point("sent")
             incident_id = _id(context.channel, answer)
             return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
         answer = await self._request(
             context.channel, "POST", f"{self._incidents}/{root}/incident-updates", body=body
         )
-        crash_point("sent")
         return Receipt(
             channel=context.channel, remote_id=_id(context.channel, answer), thread_root=root
         )

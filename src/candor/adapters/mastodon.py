@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._social import (
     answer,
@@ -148,8 +147,6 @@ class MastodonAdapter:
             )
         except httpx.HTTPError as exc:
             raise transport_error(channel, exc, secrets=[self._token]) from None
-        if method != "GET":
-            crash_point("sent")
         check_response(channel, response, secrets=[self._token], now=now)
         return response
 

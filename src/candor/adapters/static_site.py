@@ -358,7 +358,7 @@ def _merge(
         created_at=update.created_at,
         next_update_by=update.next_update_by,
         kind=update.kind.value,
-        promised_by=update.promised_by or _promised_before(incident, update.seq),
+        promised_by=update.promised_by,
     )
     entries = dict(old.updates) if old else {}
     entries[entry.id] = entry
@@ -392,12 +392,6 @@ def _merge(
     return _SiteState(
         generated_at=context.now.astimezone(UTC), components=components, incidents=incidents
     )
-
-
-def _promised_before(incident: Incident, seq: int) -> datetime | None:
-    """The next-update time the update before ``seq`` promised, if it promised one."""
-    before = next((u for u in incident.updates if u.seq == seq - 1), None)
-    return before.next_update_by if before is not None else None
 
 
 _KIND_LABEL = {"holding": "No news yet", "postmortem": "Write-up"}

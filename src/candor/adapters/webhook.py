@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters.base import parse_settings
 from candor.errors import SignatureError
@@ -208,7 +207,6 @@ class WebhookAdapter:
             )
         except httpx.HTTPError as exc:
             raise transport_error(context.channel, exc, secrets=self._secrets) from None
-        crash_point("sent")
         check_response(context.channel, response, secrets=self._secrets, now=context.now)
         remote_id, url = _identify(response)
         remote_id = remote_id or context.idempotency_key

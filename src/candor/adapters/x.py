@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._social import (
     answer,
@@ -195,7 +194,6 @@ class XAdapter:
             )
         except httpx.HTTPError as exc:
             raise transport_error(context.channel, exc, secrets=self._secrets) from None
-        crash_point("sent")
         if is_duplicate(response) and context.attempt > 1:
             # An earlier attempt of this very update may have reached X: this is that post.
             log.warning(
