@@ -1,15 +1,18 @@
 """The shape of the code, as docs/architecture.md draws it.
 
-``lint-imports`` (run by CI) checks the contracts in pyproject.toml; these tests
-check what the contracts cannot say themselves: that every module is placed in
-a layer, that no import cycle exists anywhere in the module graph (the package
-roots included), and that the sync door repeats the async facade's signatures.
+The import contracts in pyproject.toml are checked here as ``lint-imports`` checks them in CI,
+so that the suite alone catches a breach; the other tests check what the contracts cannot say:
+that every module is placed in a layer, that no import cycle exists anywhere in the module
+graph (the package roots included), and that the sync door repeats the async facade's
+signatures.
 """
 
 from __future__ import annotations
 
 import inspect
 import pkgutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,22 @@ def _children(package: Any) -> set[str]:
 
 
 class TestLayers:
+    def test_the_import_contracts_are_kept(self) -> None:
+        """The same check as ``lint-imports`` in CI, so that the suite alone catches a breach."""
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from importlinter.cli import lint_imports_command; lint_imports_command()",
+                "--no-cache",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+
     def test_every_module_of_candor_is_placed_in_a_layer(self) -> None:
         """A new module must be given a layer, or nothing stops it importing upwards."""
         unplaced = _children(candor) - _layered("candor")

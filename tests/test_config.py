@@ -10,7 +10,7 @@ import pytest
 
 import candor
 from candor.config import default_config, load_config, starter_config
-from tests.conftest import Clock
+from candor.testing import Clock
 
 GOOD = """
 [organization]

@@ -13,16 +13,17 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from candor._template_cache import template_cache
 from candor.errors import TemplateError
 from candor.length import URL, graphemes, measure
 from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
 from candor.vocabulary import Capabilities, Form, Message
-
-if TYPE_CHECKING:
-    import jinja2
 
 __all__ = ["Message", "Renderer", "describe_scope", "format_fraction"]
 
@@ -115,9 +116,6 @@ class Renderer:
         return self._env
 
     def _make_env(self) -> jinja2.Environment:
-        import jinja2
-        from jinja2.sandbox import SandboxedEnvironment
-
         loaders: list[jinja2.BaseLoader] = []
         if self.templates_dir is not None:
             loaders.append(jinja2.FileSystemLoader(self.templates_dir))
@@ -135,6 +133,7 @@ class Renderer:
         env.filters["percent"] = format_fraction
         env.filters["day"] = self.day
         env.filters["sentence"] = _sentence
+        env.bytecode_cache = template_cache(env)  # a fresh process loads what another compiled
         return env
 
     def load_all(self) -> None:
@@ -144,8 +143,6 @@ class Renderer:
         is built, not in the middle of an incident; and no update pays for
         compiling its template.
         """
-        import jinja2
-
         for form in Form:
             for status in Status:
                 name = f"{form.value}/{status.value}.j2"
@@ -239,8 +236,6 @@ class Renderer:
         return best
 
     def _render(self, name: str, incident: Incident, update: Update, message: str) -> str:
-        import jinja2
-
         context: dict[str, Any] = {
             "organization": self.organization,
             "incident": incident,

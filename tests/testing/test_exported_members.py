@@ -15,7 +15,7 @@ def test_all_lists_every_public_name_and_each_resolves() -> None:
     assert set(candor.testing.__all__) == {
         "SERVICE_CAPABILITIES", "AdapterContract", "Capture", "Clock", "MemoryAdapter", "Outbox",
         "PostedMessage", "StoreContract", "assert_candid", "assert_consistent", "assert_posted",
-        "capabilities_for", "capture", "current_outbox",
+        "capabilities_for", "capture", "current_outbox", "reset",
     }  # fmt: skip
     for name in candor.testing.__all__:
         assert getattr(candor.testing, name) is not None

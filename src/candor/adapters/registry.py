@@ -7,28 +7,40 @@ skipped silently.
 
 from __future__ import annotations
 
-from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, cast
 
+from candor._state import state
 from candor.errors import AdapterError
 
 if TYPE_CHECKING:
     from candor.typing import AdapterInit
 
-__all__ = ["GROUP", "available", "load"]
+__all__ = ["GROUP", "available", "built_in", "load"]
 
 GROUP = "candor.adapters"
 
 
-@cache
 def _entry_points() -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
+    """The group's entry points by name, read once (``candor.testing.reset`` forgets them)."""
+    points = state.adapter_entry_points
+    if points is None:
+        points = {ep.name: ep for ep in entry_points(group=GROUP)}
+        state.adapter_entry_points = points
+    return points
 
 
 def available() -> list[str]:
     """The names of every adapter installed, candor's own and third parties'."""
     return sorted(_entry_points())
+
+
+def built_in() -> list[str]:
+    """The names of candor's own adapters (those this package registers), sorted."""
+    return sorted(name for name, point in _entry_points().items() if point.value.startswith(_OWN))
+
+
+_OWN = "candor.adapters."
 
 
 def load(name: str) -> AdapterInit:

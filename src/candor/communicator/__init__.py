@@ -19,7 +19,6 @@ here.
 from __future__ import annotations
 
 from candor.communicator._async import AsyncCommunicator
-from candor.communicator._core import interceptor
 from candor.communicator._sync import Communicator
 
-__all__ = ["AsyncCommunicator", "Communicator", "interceptor"]
+__all__ = ["AsyncCommunicator", "Communicator"]

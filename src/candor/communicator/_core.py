@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -19,9 +18,8 @@ from typing import Any, Self
 
 import httpx
 
-from candor import compose, lifecycle
+from candor import _state, compose, lifecycle
 from candor import store as stores
-from candor._crash import crash_point
 from candor._http import HTTPSettings
 from candor._http.client import default_client
 from candor.adapters import registry
@@ -40,14 +38,9 @@ from candor.render import Renderer
 from candor.typing import Adapter, Clock, Interceptor, Store
 from candor.vocabulary import Channel, Message
 
-__all__ = ["Facade", "interceptor"]
+__all__ = ["Facade"]
 
 log = get_logger("candor")
-
-# A hook for tests: while it holds an Interceptor (candor.testing.capture() sets
-# it), every communicator constructed in this context asks it for its clock and
-# adapters. Unset, it costs one lookup per constructor and changes nothing.
-interceptor: ContextVar[Interceptor | None] = ContextVar("candor_interceptor", default=None)
 
 
 def _system_clock() -> datetime:
@@ -106,7 +99,9 @@ class Facade:
         self.policy = policy or Policy()
         self.renderer = Renderer(self.organization, templates_dir=templates_dir)
         self.renderer.load_all()
-        hook = interceptor.get()
+        # While candor.testing.capture() is active in this context, it picks the clock and
+        # adapters; unset, this is one lookup per constructor and changes nothing.
+        hook: Interceptor | None = _state.interceptor.get()
         if hook is not None:
             clock = hook.clock(clock)
         self._clock = clock or _system_clock
@@ -201,7 +196,6 @@ class Facade:
         await asyncio.to_thread(
             self.store.save, incident, expected_version=expected_version, outbox=outbox
         )
-        crash_point("committed")
         update = incident.updates[-1]
         log.info(
             "update_recorded",

@@ -148,7 +148,9 @@ class Incident(_Model):
     def check_next(self, target: Status, *, via: UpdateKind) -> None:
         """Raise TransitionError unless ``via`` may move this incident to ``target``."""
         if via is UpdateKind.OPEN:
-            raise TransitionError(self.status, target, f"{self.id} is already open")
+            raise TransitionError(
+                self.status, target, f"{self.id} was opened already; an incident is opened once"
+            )
         check_transition(self.status, target, via=via)
 
     def append(self, update: Update) -> Self:

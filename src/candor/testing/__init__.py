@@ -15,7 +15,10 @@ Importable without pytest::
   memory adapters and yields the :class:`Outbox`;
 - :func:`assert_posted`, :func:`assert_consistent`, :func:`assert_candid`
   fail with a readable diff;
-- :class:`Clock` is set and advanced by the test.
+- :class:`Clock` is set and advanced by the test;
+- :func:`reset` puts candor's process-wide state (adapter entry points read,
+  registered secrets, plugin check rules, active captures) back as a fresh
+  process has it.
 
 For authors of adapters and stores, two suites to subclass in a pytest test
 class (they need pytest, and are loaded only when asked for):
@@ -34,6 +37,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from candor._state import reset
     from candor.testing._capture import Capture, capture, current_outbox
     from candor.testing._clock import Clock
     from candor.testing.assertions import assert_candid, assert_consistent, assert_posted
@@ -62,6 +66,7 @@ __all__ = [
     "capabilities_for",
     "capture",
     "current_outbox",
+    "reset",
 ]
 
 # Loaded on first use, so that the pytest plugin (a module of this package) costs
@@ -81,6 +86,7 @@ _LAZY = {
     "capabilities_for": "candor.testing.memory",
     "AdapterContract": "candor.testing.contract",
     "StoreContract": "candor.testing.store_contract",
+    "reset": "candor._state",
 }
 
 _NEED_PYTEST = {"AdapterContract", "StoreContract"}

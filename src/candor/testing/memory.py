@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +26,6 @@ from candor.vocabulary import (
     Channel,
     DeliveryContext,
     Form,
-    LengthUnit,
     Markup,
     Receipt,
 )
@@ -38,24 +37,59 @@ if TYPE_CHECKING:
 
 __all__ = ["SERVICE_CAPABILITIES", "MemoryAdapter", "Outbox", "PostedMessage"]
 
-#: What each service can take, for channels a test names without configuring them.
-SERVICE_CAPABILITIES: Mapping[str, Capabilities] = {
-    "static_site": Capabilities(form=Form.LONG, markup=Markup.HTML, idempotency=True),
-    "console": Capabilities(form=Form.LONG),
-    "statuspage": Capabilities(form=Form.LONG, max_length=None, threading=True, editing=True),
-    "mastodon": Capabilities(
-        form=Form.SHORT, max_length=500, threading=True, editing=True, idempotency=True
-    ),
-    "bluesky": Capabilities(
-        form=Form.SHORT,
-        max_length=300,
-        length_unit=LengthUnit.GRAPHEMES,
-        threading=True,
-        idempotency=True,
-    ),
-    "x": Capabilities(
-        form=Form.SHORT, max_length=280, length_unit=LengthUnit.WEIGHTED, threading=True
-    ),
+
+class _ServiceCapabilities(Mapping[str, Capabilities]):
+    """What each service can take, read from the adapters themselves on first use.
+
+    Each of candor's own adapters declares its capabilities once, as its class's
+    ``capabilities``; this mapping holds those, so it cannot drift from them.
+    Services candor has no adapter for yet are listed in :data:`_PLANNED`, until
+    their adapter lands and declares its own.
+    """
+
+    def __init__(self) -> None:
+        self._table: dict[str, Capabilities] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, Capabilities]:
+        table = self._table
+        if table is None:
+            with self._lock:
+                if self._table is None:
+                    self._table = _read_adapters()
+                table = self._table
+        return table
+
+    def __getitem__(self, name: str) -> Capabilities:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return f"SERVICE_CAPABILITIES({self._load()!r})"
+
+
+def _read_adapters() -> dict[str, Capabilities]:
+    # The registry and the adapter modules load here, on first use, so that
+    # importing candor.testing stays as light as importing candor.
+    from candor.adapters import registry
+
+    table = dict(_PLANNED)
+    for name in registry.built_in():
+        declared = getattr(registry.load(name), "capabilities", None)
+        if not isinstance(declared, Capabilities):
+            raise TypeError(f"adapter {name!r} declares no capabilities")
+        table[name] = declared
+    return table
+
+
+# Services candor has no adapter for yet; each entry moves to its adapter's class
+# when the adapter lands (the test of agreement then covers it).
+_PLANNED: Mapping[str, Capabilities] = {
     "slack": Capabilities(
         form=Form.SHORT, max_length=40000, markup=Markup.MARKDOWN, threading=True, editing=True
     ),
@@ -63,8 +97,11 @@ SERVICE_CAPABILITIES: Mapping[str, Capabilities] = {
     "teams": Capabilities(form=Form.LONG),
     "matrix": Capabilities(form=Form.LONG, threading=True, editing=True, idempotency=True),
     "email": Capabilities(form=Form.LONG, threading=True),
-    "webhook": Capabilities(form=Form.LONG, idempotency=True),
 }
+
+#: What each service can take, for channels a test names without configuring them:
+#: candor's own adapters' declared capabilities (read lazily), and the planned services'.
+SERVICE_CAPABILITIES: Mapping[str, Capabilities] = _ServiceCapabilities()
 _ALIASES = {"status": "static_site", "twitter": "x", "mail": "email"}
 _DEFAULT = Capabilities(form=Form.LONG, threading=True, idempotency=True)
 
@@ -94,6 +131,8 @@ class PostedMessage:
     posted_at: datetime
     length: int
     """The text's length as the channel counts it (characters, graphemes or weighted)."""
+    context: DeliveryContext = field(repr=False, compare=False)
+    """What delivery told the adapter: the update, the idempotency key, earlier receipts..."""
 
     @property
     def incident_id(self) -> str:
@@ -226,7 +265,7 @@ class MemoryAdapter:
         self.outbox._register(self.name, self.capabilities)
         self.replaces = replaces
         self._seen: dict[str, Receipt] = {}
-        self._failures: list[DeliveryError] = []
+        self._failures: list[Exception] = []
         self.closed = False
 
     def __repr__(self) -> str:
@@ -242,13 +281,23 @@ class MemoryAdapter:
         return [m.text for m in self.posted]
 
     def fail_next(
-        self, times: int = 1, *, status_code: int | None = 503, reason: str | None = None
+        self,
+        times: int = 1,
+        *,
+        status_code: int | None = 503,
+        reason: str | None = None,
+        error: Exception | None = None,
     ) -> None:
         """Fail the next ``times`` posts as a service would answer ``status_code``.
 
         ``status_code=None`` is a timeout. 5xx, 429 and timeouts are retryable;
-        other 4xx are not, as candor's adapters classify them.
+        other 4xx are not, as candor's adapters classify them. ``error`` is raised
+        instead, as it is: a ``DeliveryError`` of your own, or any exception to play
+        an adapter with a bug.
         """
+        if error is not None:
+            self._failures.extend([error] * times)
+            return
         retryable = status_code is None or status_code >= 500 or status_code in (408, 429)
         said = reason or ("timed out" if status_code is None else f"HTTP {status_code}")
         for _ in range(times):
@@ -288,6 +337,7 @@ class MemoryAdapter:
                 in_reply_to=parent,
                 posted_at=context.now,
                 length=length,
+                context=context,
             )
         )
         receipt = Receipt(
