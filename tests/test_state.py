@@ -59,9 +59,9 @@ class TestReset:
                 assert not isinstance(c.adapters["page"], MemoryAdapter)
 
     def test_it_undoes_the_structlog_configuration_of_candors_cli(self) -> None:
-        from candor.cli import _configure_logging
+        from candor.cli._shared import configure_logging
 
-        _configure_logging(0)
+        configure_logging(0)
         assert structlog.is_configured()
         reset()
         assert not structlog.is_configured()

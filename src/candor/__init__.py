@@ -1,8 +1,9 @@
 """candor: tell customers the truth during an incident, on every channel, and never go quiet.
 
-The public API is everything in ``__all__``. The domain (incidents, scopes,
-statuses, errors) loads with ``import candor``; the facade, the renderer, the
-store and the adapters load when first used, so importing candor stays cheap.
+The public API is everything in ``__all__``. The errors load with ``import
+candor``; the domain model (pydantic), the facade, the renderer, the store and
+the adapters load when a name of theirs is first used, so importing candor (and
+so running ``candor --help``) stays cheap.
 """
 
 from __future__ import annotations
@@ -27,33 +28,33 @@ from candor.errors import (
     TemplateError,
     TransitionError,
 )
-from candor.model import (
-    ActionItem,
-    ActionStatus,
-    Closure,
-    Delivery,
-    DeliveryState,
-    Effect,
-    Impact,
-    Incident,
-    Organization,
-    Override,
-    Promise,
-    PromiseKind,
-    Reminder,
-    ReminderState,
-    Scope,
-    Status,
-    Update,
-    UpdateKind,
-    WriteUp,
-)
 
 if TYPE_CHECKING:
     from candor.checks import Rule, check
     from candor.communicator import AsyncCommunicator, Communicator
     from candor.delivery import DeliverySettings, Outcome
     from candor.keeper import PolicyAction
+    from candor.model import (
+        ActionItem,
+        ActionStatus,
+        Closure,
+        Delivery,
+        DeliveryState,
+        Effect,
+        Impact,
+        Incident,
+        Organization,
+        Override,
+        Promise,
+        PromiseKind,
+        Reminder,
+        ReminderState,
+        Scope,
+        Status,
+        Update,
+        UpdateKind,
+        WriteUp,
+    )
     from candor.policy import OnDue, Policy
     from candor.render import Renderer
     from candor.scorecard import Scorecard
@@ -130,6 +131,25 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ActionItem": "candor.model",
+    "ActionStatus": "candor.model",
+    "Closure": "candor.model",
+    "Delivery": "candor.model",
+    "DeliveryState": "candor.model",
+    "Effect": "candor.model",
+    "Impact": "candor.model",
+    "Incident": "candor.model",
+    "Organization": "candor.model",
+    "Override": "candor.model",
+    "Promise": "candor.model",
+    "PromiseKind": "candor.model",
+    "Reminder": "candor.model",
+    "ReminderState": "candor.model",
+    "Scope": "candor.model",
+    "Status": "candor.model",
+    "Update": "candor.model",
+    "UpdateKind": "candor.model",
+    "WriteUp": "candor.model",
     "Adapter": "candor.typing",
     "Audience": "candor.vocabulary",
     "Capabilities": "candor.vocabulary",

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from candor._template_cache import template_cache
 from candor.errors import TemplateError
 from candor.length import URL, graphemes, measure
 from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
@@ -132,6 +133,7 @@ class Renderer:
         env.filters["percent"] = format_fraction
         env.filters["day"] = self.day
         env.filters["sentence"] = _sentence
+        env.bytecode_cache = template_cache(env)  # a fresh process loads what another compiled
         return env
 
     def load_all(self) -> None:
