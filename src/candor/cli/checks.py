@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from candor.cli._shared import EXIT_ERROR, State, emit, pass_state
+from candor.cli._shared import EXIT_ERROR, State, echo, emit, pass_state
 
 __all__ = ["check"]
 
@@ -40,12 +40,12 @@ def check(
         name = getattr(source, "name", "-")
         for finding in findings:
             line, column = finding.position(text)
-            click.echo(
+            echo(
                 f"{name}:{line}:{column}: {finding.severity.value} {finding.code}: "
                 f"{finding.message}\n    suggestion: {finding.suggestion}"
             )
         errors = sum(f.is_error for f in findings)
-        click.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+        echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
 
     emit(
         state,

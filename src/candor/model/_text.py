@@ -15,7 +15,8 @@ becomes U+FFFD, and text past the limit is cut with an ellipsis.
 
 For text already recorded (by an older candor that let these through), the
 showing side escapes: :func:`terminal_safe` before anything is printed, and
-:func:`xml_safe` before anything is written into XML.
+:func:`xml_safe` before anything is written into XML (both from
+:mod:`candor._escape`, which the CLI can load without the domain).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from candor._escape import terminal_safe, xml_safe
 from candor.errors import InputError
 
 __all__ = [
@@ -70,15 +72,6 @@ ONE_LINE = frozenset({"title", "component", "region", "customers", "by"})
 # noncharacters XML 1.0 forbids: none of them is text a reader should receive.
 _REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _REFUSED_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# What a terminal must not receive raw: every control character (newline and tab kept
-# where the text may have lines), lone surrogates, and the bidirectional controls that
-# reorder what is shown.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{_BIDI}]")
-_UNPRINTABLE_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BIDI}]")
-# What XML 1.0 cannot hold at all (its Char production), so an XML writer must not see it.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
 _NAMES = {
     0x00: "NUL",
     0x07: "BEL",
@@ -192,24 +185,3 @@ def clean_text(value: str, field: str, *, fallback: str = "(no text)") -> str:
     if most is not None and len(cleaned) > most:
         cleaned = cleaned[: most - 1].rstrip() + "…"
     return cleaned or fallback
-
-
-def terminal_safe(text: str, *, lines: bool = True) -> str:
-    """``text`` with everything a terminal would act on shown as an escape instead.
-
-    ESC, BEL, NUL and every other control character, lone surrogates and the
-    bidirectional controls become ``\\x1b``, ``\\u202e`` and the like; newline
-    and tab stay when ``lines`` (and are escaped too when not).
-    """
-    pattern = _UNPRINTABLE if lines else _UNPRINTABLE_ONE_LINE
-    return pattern.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    point = ord(match.group())
-    return f"\\x{point:02x}" if point <= 0xFF else f"\\u{point:04x}"
-
-
-def xml_safe(text: str) -> str:
-    """``text`` with every character XML 1.0 cannot hold replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
