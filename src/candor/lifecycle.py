@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from candor.errors import InputError, PromiseError
@@ -83,7 +83,12 @@ def open_incident(
     decided = policy.resolve_impact(scope, impact)
     started = parse_when(started_at, "started_at") if started_at is not None else now
     if started > now:
-        raise InputError("started_at", started_at, "is in the future")
+        raise InputError(
+            "started_at",
+            started_at,
+            f"is in the future: {started:%Y-%m-%d %H:%M:%S} UTC is after now, "
+            f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        )
     chosen = incident_id or new_incident_id()
     first = Update(
         id=f"{chosen}.1",
