@@ -182,6 +182,16 @@ class TestControlCharacters:
         assert refused.value.field == "reason"
 
 
+class TestOrganization:
+    def test_the_organization_name_is_one_line_of_bounded_text(self) -> None:
+        with pytest.raises(InputError) as refused:
+            candor.Organization(name="Acme\x1b[2J")
+        assert refused.value.field == "organization.name"
+        assert "U+001B (ESC)" in str(refused.value)
+        with pytest.raises(InputError, match="limit is 200"):
+            candor.Organization(name="A" * 201)
+
+
 class TestTextAlreadyRecorded:
     def test_a_holding_update_carries_an_old_cause_as_it_is(self) -> None:
         policy = Policy()

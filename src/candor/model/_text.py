@@ -56,6 +56,7 @@ TEXT_LIMITS: Mapping[str, int] = MappingProxyType(
         "write_up.action_item": 500,
         "reason": 1_000,
         "by": 200,
+        "organization.name": 200,
     }
 )
 """The most characters each kind of field may hold (docs/model.md has the same table)."""
@@ -65,7 +66,7 @@ ITEM_LIMITS: Mapping[str, int] = MappingProxyType(
 )
 """The most entries each list field may hold."""
 
-ONE_LINE = frozenset({"title", "component", "region", "customers", "by"})
+ONE_LINE = frozenset({"title", "component", "region", "customers", "by", "organization.name"})
 """The kinds of field that are one line: newline and tab are refused there too."""
 
 # C0 controls but tab and newline, DEL, C1 controls, lone surrogates, and the two
