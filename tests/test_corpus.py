@@ -1,9 +1,12 @@
-"""The checks agree with careful readers on real published updates (shared/corpus)."""
+"""The checks agree with careful readers on real published updates (shared/corpus).
+
+The corpus is read at test time from beside the repository; nothing of it is copied here.
+These are the whole-corpus targets; the held-out figures are the benchmark's to print.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 from types import ModuleType
 
@@ -21,16 +24,35 @@ def load_benchmark() -> ModuleType:
     return module
 
 
-def test_the_checks_meet_the_targets_on_the_labelled_corpus(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    benchmark = load_benchmark()
-    corpus: Path = benchmark.CORPUS
-    if not corpus.is_file():
-        pytest.skip(f"the labelled corpus is not beside the repository ({corpus.name})")
-    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
-    shares = benchmark.evaluate(records)
-    print(capsys.readouterr().out)
-    for label, (_, target) in benchmark.LABELS.items():
-        assert shares[label] >= target, label
-    assert shares["candid_with_error"] <= 0.10
+benchmark = load_benchmark()
+pytestmark = pytest.mark.skipif(
+    not all((benchmark.CORPUS_DIR / name).is_file() for name in benchmark.FILES),
+    reason="the labelled corpus is not beside the repository",
+)
+
+
+@pytest.mark.parametrize("name", benchmark.FILES)
+class TestTheWholeCorpus:
+    def test_every_label_is_found_in_at_least_nine_records_of_ten(self, name: str) -> None:
+        tally = benchmark.evaluate(benchmark.load(name))
+        for label, n in tally.records.items():
+            assert tally.any_hit[label] / n >= benchmark.ANY_TARGET, (label, tally.any_hit, n)
+
+    def test_every_label_gets_an_error_in_at_least_eight_records_of_ten(self, name: str) -> None:
+        tally = benchmark.evaluate(benchmark.load(name))
+        for label, n in tally.records.items():
+            assert tally.error_hit[label] / n >= benchmark.ERROR_TARGET, (label, tally.error_hit, n)
+
+    def test_candid_records_rarely_get_an_error(self, name: str) -> None:
+        tally = benchmark.evaluate(benchmark.load(name))
+        assert tally.candid_errors / tally.candid <= benchmark.CANDID_ERROR_TARGET, (
+            tally.candid_errors,
+            tally.candid,
+        )
+
+
+def test_the_folds_are_stable_and_keep_a_company_together() -> None:
+    """The split is a pure function of the company name, so it cannot drift between runs."""
+    assert benchmark.fold("Example Corp") == benchmark.fold("  example corp ")
+    assert {benchmark.fold(f"company {i}") for i in range(50)} == set(range(benchmark.FOLDS))
+    assert benchmark.DEVELOPMENT_FOLDS.isdisjoint(benchmark.HELD_OUT_FOLDS)
