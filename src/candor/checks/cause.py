@@ -80,22 +80,24 @@ _CONNECTIVE = (
 )
 _VAGUE_AFTER_CONNECTIVE = re.compile(
     r"\b" + _CONNECTIVE + r"\s+(?P<np>" + _VAGUE_NP + r")(?=\s*(?:[.,;:!?)\n]|$|and\b|which\b|"
-    r"that\b|on\b|at\b|in\b|between\b|from\b|during\b|for\b|<))",
+    r"that\b|on\b|at\b|in\b|between\b|from\b|during\b|for\b|with\b|<))",
     re.IGNORECASE,
 )
 # The trouble as the subject of a causal verb: "an issue that impacted", "issues which
 # caused", "scaling issues, which delayed". Read from the head noun: what follows it is the
 # verb, what precedes it the rest of the noun phrase.
 _CAUSAL_AFTER_HEAD = re.compile(
-    _VAGUE_TAIL + r"\s*,?\s+(?:that\s+|which\s+)?(?:(?:has|have|had)\s+)?"
+    _VAGUE_TAIL + r"\s*,?\s+(?:that\s+|which\s+)?(?:(?:also|potentially|possibly|likely)\s+)*"
+    r"(?:(?:may|might|could|would)\s+)?(?:(?:has|have|had)\s+)?(?:(?:also|potentially)\s+)?"
     r"(?P<verb>caused|led\s+to|resulted\s+in|impacted|affected|triggered|prevented|disrupted|"
     r"delayed|degraded|causing|impacting|affecting)\b",
     re.IGNORECASE,
 )
 _ISSUE_HEAD = re.compile(r"\b" + _ISSUE_HEADS + r"\b", re.IGNORECASE)
 _EVENT_HEAD = re.compile(r"\b" + _EVENT_HEADS + r"\b", re.IGNORECASE)
-_BEFORE_ISSUE = re.compile(r"(?:" + _DETERMINER + _MODIFIERS + r")$", re.IGNORECASE)
-_BEFORE_EVENT = re.compile(r"(?:" + _DETERMINER + r"(?:" + _GENERIC + r"\s+){0,3})$", re.I)
+_LEAD = r"\b(?:an?|the|some|this|these|those|our|its|their|several|multiple|all\s+known)\s+"
+_BEFORE_ISSUE = re.compile(_LEAD + r"(?:[\w’'/&.-]+\s+){0,3}$", re.IGNORECASE)
+_BEFORE_EVENT = re.compile(r"(?:" + _LEAD + r")?(?:" + _GENERIC + r"\s+){0,3}$", re.IGNORECASE)
 
 
 def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[int, int, str]]:
@@ -110,7 +112,7 @@ def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[i
                                                               head.start()) is None:  # fmt: skip
                 continue
             lead = before.search(text, max(0, head.start() - 60), head.start())
-            start = lead.start() if lead else head.start()
+            start = lead.start() if lead and lead.group() else head.start()
             if head_pattern is _EVENT_HEAD and lead is not None and lead.group() == "":
                 # an event noun with nothing generic before it may be specific ("power outage")
                 word_before = re.search(
@@ -124,7 +126,8 @@ def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[i
 # The trouble as what was found: "we identified an internal systems issue".
 _VAGUE_FOUND = re.compile(
     r"\b(?:identified|found|determined|confirmed|isolated|had|encountered|experienced|"
-    r"traced)\s+(?P<np>(?:(?:an?|some|several|multiple)\s+|(?=[\w-]+\s+(?:issues?|problems?)))"
+    r"traced)\s+(?P<np>(?:(?:an?|some|several|multiple)\s+|(?=(?!(?:the|this|that|these|those|"
+    r"our|its|their)\b)[\w-]+\s+(?:issues?|problems?)))"
     + _MODIFIERS
     + _ISSUE_HEADS
     + r"\b"
@@ -134,6 +137,13 @@ _VAGUE_FOUND = re.compile(
     r"|(?P<np2>(?:an?|some)\s+" + _MODIFIERS + _ISSUE_HEADS + r")\s+(?:has|have|was|were)\s+"
     r"(?:been\s+)?(?:identified|found|fixed|resolved|addressed|corrected|detected)"
     r"|(?P<np3>\b(?:an?|the|some)\s+(?:[\w-]+\s+)?glitch(?:es)?)\b"
+    r"|\bexperiencing\s+(?P<np5>(?:an?\s+|some\s+)?(?:"
+    + _GENERIC
+    + r"\s+){1,3}(?:"
+    + _ISSUE_HEADS
+    + r"|"
+    + _EVENT_HEADS
+    + r"))\b(?!\s+(?:with|in|on|at|of|affecting)\s)"
     r"|(?P<np4>(?:increased|elevated|heavy|high|higher[- ]than[- ](?:usual|expected|normal)|"
     r"unusual|unexpected)\s+(?:load|traffic|demand|volume))\s+(?:caused|led\s+to|resulted\s+in)",
     re.IGNORECASE,
@@ -276,11 +286,9 @@ def _vague_spans_in(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[i
     for start, end, verb in _vague_subjects(subject, pos, endpos):
         if verb.endswith("ing") and not subject.final:
             continue  # "investigating an issue affecting the dashboard" names the symptom
-        if re.match(r"(?:the|this|these|those)\s", text[start:end], re.I) and not subject.final:
-            continue
         yield start, end, Severity.ERROR
     for match in _VAGUE_FOUND.finditer(text, pos, endpos):
-        name = next(n for n in ("np", "np2", "np3", "np4") if match.group(n) is not None)
+        name = next(n for n in ("np", "np2", "np3", "np4", "np5") if match.group(n) is not None)
         start, end = match.span(name)
         yield start, end, Severity.WARNING if name == "np4" else Severity.ERROR
 
@@ -358,7 +366,8 @@ _CONDITION = re.compile(
 )
 # Undoing a change names the change as the cause.
 _UNDONE_CHANGE = re.compile(
-    r"\b(?:roll(?:ed|ing)?\s+back|revert(?:ed|ing)?|undo(?:ing)?|undid)\s+(?:[\w'’-]+\s+){0,4}?"
+    r"\b(?:roll(?:ed|ing)?\s+back|rollback\s+of|revert(?:ed|ing)?|undo(?:ing)?|undid)\s+"
+    r"(?:[\w'’-]+\s+){0,4}?"
     r"(?:change|changes|deploy\w*|release|update|configuration|config|version|code|upgrade|"
     r"migration|commit)\b",
     re.IGNORECASE,
@@ -374,7 +383,8 @@ _MAYBE_CAUSAL = re.compile(
 # A resolution sentence that only reports status, impact or courtesy cannot hold a cause;
 # one that narrates anything else might, in words the rule does not read.
 _STATUS_OR_COURTESY = re.compile(
-    r"\b(?:resolved|restored|recovered|operational|normal(?:ly)?|fixed|mitigated|monitor\w*|"
+    r"\b(?:resolved|solved|restored|recovered|operational|normal(?:ly)?|fixed|mitigated|monitor\w*|"
+    r"dropped|lost|missing|stale|"
     r"working\s+(?:again|as\s+expected)|back\s+(?:up|online|to)|closed|stable|healthy|"
     r"apologi\w+|sorry|regret|thank\w*|patience|support|ticket|contact|questions|"
     r"experienc\w*|affected|impacted|unavailable|unable|degraded|delay\w*|errors?|errored|"

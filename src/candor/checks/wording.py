@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from candor.checks._engine import Rule, rule
 from candor.checks._finding import Finding, Severity
 from candor.checks._subject import Subject
-from candor.checks._words import AFFECTED, CLOCK, DURATION, MACHINERY
+from candor.checks._words import AFFECTED, CLOCK, DURATION, MACHINERY, OFFERED
 from candor.model import Status
 
 # -- minimising -----------------------------------------------------------------------------
@@ -63,6 +63,12 @@ _HARM = frozenset(
         "spike",
         "loss",
         "time",
+        "capacity",
+        "functionality",
+        "availability",
+        "extent",
+        "fashion",
+        "way",
     ]
 )
 # "Some" in front of these describes the kind of trouble without saying how bad it is.
@@ -110,7 +116,8 @@ _ONLY = re.compile(r"\b(?:only|merely|just)\b", re.IGNORECASE)
 # The harm said to be small after the fact: "the impact was minimal", "delays were brief".
 _SMALL_PREDICATE = re.compile(
     r"\b(?:impact|disruption|outage|interruption|delays?|errors?|downtime|scope|effect|"
-    r"degradation|slowdown|exposure)\s+(?:was|were|is|are|has\s+been|remained|remains)\s+"
+    r"degradation|slowdown|exposure)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
+    r"has\s+been|remained|remains|should\s+be|will\s+be|would\s+be|appears\s+to\s+be|seems)\s+"
     r"(?:(?:very|relatively|fairly|quite|extremely)\s+)?"
     r"(?:minor|minimal|negligible|small|low|slight|brief|short|limited"
     r"(?!\s+to\s+(?:[A-Z0-9]|the\s+|our\s+|customers\s+(?:in|on|of|using)\b)))\b",
@@ -147,6 +154,16 @@ _NARROWED = re.compile(
     r"\s+(?:(?:in|on|of|using|with|from)\s+(?:the\s+|our\s+)?(?:[A-Z][\w.-]*|[a-z]{2}-[a-z]+-?\d*)"
     r"|who\s+(?:use|used|are\s+on|were\s+on|signed|have))",
 )
+# The quantified thing is what suffers: "some services may be intermittently impacted",
+# "affecting certain workflows".
+_SUFFERS = re.compile(
+    r"\s+(?:(?:may|might|could|will|can)\s+)?(?:(?:still|also|currently|now|intermittently|"
+    r"temporarily)\s+)*(?:be|are|were|is|was|have\s+been|has\s+been)\s+(?:(?:still|also|currently|"
+    r"now|intermittently|temporarily)\s+)*(?:impacted|affected|unavailable|degraded|down|failing|"
+    r"slow|delayed|stale|missing|lost|broken|disrupted|interrupted)\b",
+    re.IGNORECASE,
+)
+_AFFECTING = re.compile(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
 _STOP = frozenset(
     [
@@ -221,7 +238,13 @@ def _head(text: str, start: int) -> tuple[str | None, int]:
             break
         word = token.group().lower()
         end = token.end()
-        if word in AFFECTED or word in MACHINERY or word in _HARM or _TIME_UNIT.match(word):
+        if (
+            word in AFFECTED
+            or word in MACHINERY
+            or word in OFFERED
+            or word in _HARM
+            or _TIME_UNIT.match(word)
+        ):
             return word, end
         if word in _STOP and count > 0:
             break
@@ -293,8 +316,16 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
             r"\s+(?:remain|are|were|is|was)\s+(?:unaffected|not\s+affected|working)", text[end:]
         ):
             continue
+        suffers = bool(_SUFFERS.match(text, end)) or bool(
+            _AFFECTING.search(text, max(0, match.start() - 12), match.start())
+        )
+        if head in OFFERED and not suffers:
+            continue  # "we lost some transport capacity", "some VCS resources failed to ingest"
         if _TIME_UNIT.match(head):
-            if "few" in phrase and re.match(r"\s*(?:only|just)", text[match.start() - 6 :]):
+            number, _ = subject.sentence_at(match.start())
+            if ("few" in phrase or "some" in phrase) and _IMPACT.search(
+                subject.sentences[number][1]
+            ):
                 yield report(match.start(), end, "how long it lasted", Severity.WARNING)
             continue
         if phrase.startswith("some") and head in _HARM and head not in _SOME_HARM:
@@ -306,7 +337,7 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
         # to a named one ("some customers on the Enterprise plan"): otherwise a warning.
         narrowed = head in AFFECTED and _NARROWED.match(text, end) is not None
         figured = head in AFFECTED and _FIGURE.search(text) is not None
-        if unsure or (not explicit and (narrowed or figured)):
+        if not suffers and (unsure or (not explicit and (narrowed or figured))):
             yield report(match.start(), end, what, Severity.WARNING)
         else:
             yield report(match.start(), end, what, Severity.ERROR)
@@ -367,7 +398,7 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
 
 _MODALS = frozenset(
     {"may", "might", "could", "possibly", "potentially", "possible", "perhaps", "likely",
-     "believe", "chance", "possibility"}
+     "believe", "chance", "possibility", "should"}
 )  # fmt: skip
 # A modal, then the ways English stacks aspect and negation ("may still not have been able
 # to"), then a verb of suffering or noticing, or an inability.
@@ -389,7 +420,8 @@ _DOUBT = re.compile(
     r"\b(?:it\s+is\s+possible\s+that|it['’]s\s+possible\s+that|there\s+is\s+a\s+(?:small\s+)?"
     r"(?:chance|possibility)\s+that|perhaps|we\s+believe\s+(?:that\s+)?(?:some|a\s+few|a\s+"
     r"small)|(?:were|was|have|has)\s+likely\s+(?:been\s+)?(?:affected|impacted|experienc\w+|"
-    r"delayed|lost))\b",
+    r"delayed|lost)|should\s+(?:now\s+|still\s+)?be\s+(?:minimal|limited|negligible|minor|small|"
+    r"unaffected))\b",
     re.IGNORECASE,
 )
 _POTENTIALLY = re.compile(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
@@ -470,7 +502,8 @@ _ROTE_OBJECT = re.compile(
     r"(" + _GENERIC_HARM + r")\b"
     r"(?!\s+(?:to|of|in|on|with|during|at|for)\s+(?!you\b|our\s+(?:customers|users|community)\b|"
     r"all\b|everyone\b|anyone\b|any\b|this\b))"
-    r"(?!\s+(?:this|it|that)\s+(?:\w+\s+){0,3}?caused\s+(?:to\s+)?(?!you\b)(?:your|our|the)\s)",
+    r"(?!\s+(?:this|it|that)\s+(?:\w+\s+){0,3}?caused\s+(?:to\s+)?"
+    r"(?!you\b|our\s+(?:customers|users|community|clients)\b)(?:your|our|the)\s)",
     re.IGNORECASE,
 )
 _ROTE_TO = re.compile(
