@@ -79,18 +79,91 @@ AFFECTED = frozenset(
 )
 # What the service is made of: a minimiser in front of these describes the mechanism.
 MACHINERY = frozenset(
-    """server servers host hosts node nodes machine machines pod pods container containers
-    worker workers replica replicas shard shards cluster clusters disk disks switch switches
-    router routers cache caches partition partitions queue queues process processes thread
-    threads change changes fix fixes patch patches rollout release releases version versions
-    configuration configurations tests test metrics files records keys indexes""".split()
+    [
+        "server",
+        "servers",
+        "host",
+        "hosts",
+        "node",
+        "nodes",
+        "machine",
+        "machines",
+        "pod",
+        "pods",
+        "container",
+        "containers",
+        "worker",
+        "workers",
+        "replica",
+        "replicas",
+        "shard",
+        "shards",
+        "cluster",
+        "clusters",
+        "disk",
+        "disks",
+        "switch",
+        "switches",
+        "router",
+        "routers",
+        "cache",
+        "caches",
+        "partition",
+        "partitions",
+        "queue",
+        "queues",
+        "process",
+        "processes",
+        "thread",
+        "threads",
+        "change",
+        "changes",
+        "fix",
+        "fixes",
+        "patch",
+        "patches",
+        "rollout",
+        "release",
+        "releases",
+        "version",
+        "versions",
+        "configuration",
+        "configurations",
+        "tests",
+        "test",
+        "metrics",
+        "files",
+        "records",
+        "keys",
+        "indexes",
+    ]
 )
 # What the service offers: a minimiser in front of these shrinks the impact only when they
 # are what suffers ("some services may be impacted"), not when they are acted on.
 OFFERED = frozenset(
-    """service services feature features component components endpoint endpoints resource
-    resources data workflows workflow operations functionality products tools pages regions
-    integrations apis""".split()
+    [
+        "service",
+        "services",
+        "feature",
+        "features",
+        "component",
+        "components",
+        "endpoint",
+        "endpoints",
+        "resource",
+        "resources",
+        "data",
+        "workflows",
+        "workflow",
+        "operations",
+        "functionality",
+        "products",
+        "tools",
+        "pages",
+        "regions",
+        "integrations",
+        "apis",
+    ]
 )
 PEOPLE_PATTERN = alternatives(
     "users?", "customers?", r"end[- ]users", "visitors", "accounts", "tenants", "merchants",
