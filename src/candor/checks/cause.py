@@ -137,6 +137,8 @@ _VAGUE_FOUND = re.compile(
     r"|(?P<np2>(?:an?|some)\s+" + _MODIFIERS + _ISSUE_HEADS + r")\s+(?:has|have|was|were)\s+"
     r"(?:been\s+)?(?:identified|found|fixed|resolved|addressed|corrected|detected)"
     r"|(?P<np3>\b(?:an?|the|some)\s+(?:[\w-]+\s+)?glitch(?:es)?)\b"
+    r"|\b(?:resolved|fixed|addressed|mitigated|detected|observed)\s+(?P<np6>(?:the\s+|an?\s+|some\s+)?"
+    r"(?:[\w-]+\s+){0,3}?" + _ISSUE_HEADS + r")\b"
     r"|\bexperiencing\s+(?P<np5>(?:an?\s+|some\s+)?(?:"
     + _GENERIC
     + r"\s+){1,3}(?:"
@@ -269,10 +271,21 @@ def _windows(subject: Subject) -> list[tuple[int, int]]:
     return spans
 
 
+# "An issue with a recent deploy" names the deploy: the tail holds the cause.
+_CAUSE_IN_TAIL = re.compile(
+    r"\s+(?:with|in|from|caused\s+by)\s+(?:(?:an?|the|our|this|that|one|last|yesterday['’]s)\s+)?"
+    r"(?:[\w'’-]+\s+){0,2}?(?:deploy\w*|change|changes|release|configuration|config|certificate|"
+    r"update|migration|upgrade|bug|code|rollout|patch|commit)\b",
+    re.IGNORECASE,
+)
+
+
 def _vague_spans(subject: Subject) -> Iterator[tuple[int, int, Severity]]:
     """Where a vague noun phrase stands in a cause's place, and how sure that is."""
     for start, end in _windows(subject):
-        yield from _vague_spans_in(subject, start, end)
+        for found in _vague_spans_in(subject, start, end):
+            if not _CAUSE_IN_TAIL.match(subject.text, found[1]):
+                yield found
 
 
 def _vague_spans_in(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[int, int, Severity]]:
@@ -288,7 +301,11 @@ def _vague_spans_in(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[i
             continue  # "investigating an issue affecting the dashboard" names the symptom
         yield start, end, Severity.ERROR
     for match in _VAGUE_FOUND.finditer(text, pos, endpos):
-        name = next(n for n in ("np", "np2", "np3", "np4", "np5") if match.group(n) is not None)
+        name = next(
+            n for n in ("np", "np2", "np3", "np4", "np5", "np6") if match.group(n) is not None
+        )
+        if name == "np6" and not subject.final:
+            continue  # "we have fixed the issue" mid-incident refers back to the symptom
         start, end = match.span(name)
         yield start, end, Severity.WARNING if name == "np4" else Severity.ERROR
 
@@ -359,7 +376,9 @@ _CAUSE_CONNECTIVE = re.compile(
 )
 # A condition that is itself a cause when it is stated: "a bug", "the certificate expired".
 _CONDITION = re.compile(
-    r"\b(?:bug|regression|misconfigur\w+|expired|deadlock\w*|memory\s+leak|corrupt\w+|"
+    r"\b(?:(?:issue|problem|error|fault)s?\s+(?:with|in)\s+(?:an?|the|our|this)\s+(?:[\w'’-]+\s+){0,2}?"
+    r"(?:deploy\w*|change|release|configuration|config|certificate|update|migration|upgrade|"
+    r"rollout|patch)|bug|regression|misconfigur\w+|expired|deadlock\w*|memory\s+leak|corrupt\w+|"
     r"crash(?:ed|es)?|exhaustion|overload\w*|ddos|fib(?:er|re)\s+cut|power\s+(?:loss|failure|"
     r"outage)|ran\s+out\s+of|full\s+disk|disk\s+(?:was\s+)?full)\b",
     re.IGNORECASE,
@@ -397,13 +416,94 @@ _STATUS_OR_COURTESY = re.compile(
 )
 
 
-def _narrating(subject: Subject) -> list[tuple[int, int]]:
-    """The spans of sentences that report neither status, impact nor courtesy."""
-    return [
-        (offset, offset + len(sentence.rstrip()))
-        for offset, sentence in subject.sentences
-        if len(sentence.split()) > 3 and not _STATUS_OR_COURTESY.search(sentence)
+# What a cause is usually made of: a sentence naming one of these may be telling the cause
+# in words the rule cannot read, so the rule is not sure there is none.
+_MECHANISM = frozenset(
+    [
+        "database",
+        "databases",
+        "db",
+        "server",
+        "servers",
+        "host",
+        "hosts",
+        "node",
+        "nodes",
+        "cluster",
+        "clusters",
+        "cache",
+        "caches",
+        "queue",
+        "queues",
+        "disk",
+        "disks",
+        "memory",
+        "cpu",
+        "router",
+        "routers",
+        "switch",
+        "switches",
+        "certificate",
+        "certificates",
+        "tls",
+        "ssl",
+        "config",
+        "configuration",
+        "deploy",
+        "deployed",
+        "deployment",
+        "deploys",
+        "release",
+        "code",
+        "migration",
+        "upgrade",
+        "dependency",
+        "dependencies",
+        "job",
+        "jobs",
+        "process",
+        "worker",
+        "workers",
+        "replica",
+        "replicas",
+        "index",
+        "indexes",
+        "balancer",
+        "balancers",
+        "storage",
+        "backup",
+        "backups",
+        "bug",
+        "script",
+        "pipeline",
+        "scheduler",
+        "partition",
+        "shard",
+        "quota",
+        "credentials",
+        "key",
+        "keys",
+        "token",
+        "tokens",
+        "permission",
+        "permissions",
+        "firewall",
+        "fiber",
+        "power",
+        "hardware",
     ]
+)
+
+
+def _narrating(subject: Subject) -> list[tuple[int, int]]:
+    """The spans of sentences that narrate more than status, impact or courtesy."""
+    spans = []
+    for offset, sentence in subject.sentences:
+        # Lowercase words only: "Managed Databases" is a product's name, not a mechanism.
+        words = set(re.findall(r"\b[a-z]+\b", sentence))
+        if len(words) > 3 and (not _STATUS_OR_COURTESY.search(sentence) or words & _MECHANISM):
+            spans.append((offset, offset + len(sentence.rstrip())))
+    return spans
 
 
 _ONLY_VAGUE = re.compile(r"^\s*" + _VAGUE_NP + r"\s*$", re.IGNORECASE)

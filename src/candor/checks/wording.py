@@ -163,6 +163,8 @@ _SUFFERS = re.compile(
     r"slow|delayed|stale|missing|lost|broken|disrupted|interrupted)\b",
     re.IGNORECASE,
 )
+# Where the news came from, not how many were hit: "some customers reported errors".
+_REPORTED = re.compile(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
 _AFFECTING = re.compile(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
 _STOP = frozenset(
@@ -316,6 +318,7 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
             r"\s+(?:remain|are|were|is|was)\s+(?:unaffected|not\s+affected|working)", text[end:]
         ):
             continue
+        reported = _REPORTED.match(text, end) is not None
         suffers = bool(_SUFFERS.match(text, end)) or bool(
             _AFFECTING.search(text, max(0, match.start() - 12), match.start())
         )
@@ -337,7 +340,7 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
         # to a named one ("some customers on the Enterprise plan"): otherwise a warning.
         narrowed = head in AFFECTED and _NARROWED.match(text, end) is not None
         figured = head in AFFECTED and _FIGURE.search(text) is not None
-        if not suffers and (unsure or (not explicit and (narrowed or figured))):
+        if not suffers and (unsure or reported or (not explicit and (narrowed or figured))):
             yield report(match.start(), end, what, Severity.WARNING)
         else:
             yield report(match.start(), end, what, Severity.ERROR)
