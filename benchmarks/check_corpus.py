@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,7 @@ class Tally:
     records: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
     candid: int = 0
     candid_errors: int = 0
+    candid_errors_by_rule: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Tally) -> None:
         for label in LABELS:
@@ -91,6 +93,7 @@ class Tally:
             self.records[label] += other.records[label]
         self.candid += other.candid
         self.candid_errors += other.candid_errors
+        self.candid_errors_by_rule.update(other.candid_errors_by_rule)
 
     def misses(self) -> list[str]:
         """Which targets this slice misses, in words."""
@@ -131,6 +134,7 @@ def evaluate(records: Iterable[Record], *, verbose: bool = False) -> Tally:
             tally.candid += 1
             erred = bool(error_codes)
             tally.candid_errors += erred
+            tally.candid_errors_by_rule.update(error_codes)
             if show and erred:
                 errors = [f"{f.code} {f.excerpt[:50]!r}" for f in findings if f.is_error]
                 print(f"  candid with error: {record['id']}: {'; '.join(errors)}")
@@ -149,6 +153,11 @@ def table(title: str, tally: Tally) -> None:
         found, erred = share(tally.any_hit[label], n), share(tally.error_hit[label], n)
         print(f"  {label:<21}{found:>16}{erred:>16}")
     print(f"  {'candid with an error':<21}{share(tally.candid_errors, tally.candid):>16}")
+    if tally.candid_errors_by_rule:
+        by_rule = ", ".join(
+            f"{code} {k}/{tally.candid}" for code, k in sorted(tally.candid_errors_by_rule.items())
+        )
+        print(f"    of which, by rule: {by_rule}")
 
 
 @dataclass

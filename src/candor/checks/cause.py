@@ -26,7 +26,8 @@ from candor.model import Status
 # unexpected service outage"), not when it names a thing ("a power outage").
 _ISSUE_HEADS = (
     r"(?:issues?|problems?|glitch(?:es)?|degradation|instability|difficult(?:y|ies)|hiccups?|"
-    r"anomal(?:y|ies)|faults?|malfunctions?|irregularit(?:y|ies)|abnormalit(?:y|ies))"
+    r"anomal(?:y|ies)|faults?|malfunctions?|irregularit(?:y|ies)|abnormalit(?:y|ies)|"
+    r"challenges|circumstances|factors)"
 )
 _EVENT_HEADS = (
     r"(?:errors?|failures?|outages?|incidents?|disruptions?|events?|situation|conditions?|"
@@ -42,8 +43,8 @@ _GENERIC = (
 # A tail that points at nothing in particular keeps the noun phrase vague.
 _VAGUE_TAIL = (
     r"(?:\s+(?:with|in|on|at|of|from|affecting|within)\s+(?:(?:an?|the|our|one\s+of\s+our|some)\s+)?"
-    r"(?:(?:internal|underlying|upstream|third[- ]party|external|backend|core|cloud|"
-    r"specific|certain)\s+)*"
+    r"(?:(?:internal|underlying|upstream|downstream|third[- ]party|external|backend|core|cloud|"
+    r"specific|certain|one\s+of\s+our)\s+)*"
     r"(?:services?|systems?|platform|infrastructure|provider|vendor|network|components?|"
     r"dependenc(?:y|ies)|backend|partner|side|end))?"
 )
@@ -70,6 +71,11 @@ _VAGUE_NP = (
     + r")\b"
     + _VAGUE_TAIL
     + r"(?!\s+(?:at|in|of|on|with|from)\s))"
+)
+# Load named as a cause without its source.
+_LOAD = (
+    r"(?:an?\s+)?(?:large\s+|sudden\s+|unexpected\s+|significant\s+)?(?:spike|surge|increase|jump)\s+"
+    r"(?:in|of)\s+(?:traffic|load|requests|demand|usage)"
 )
 _CONNECTIVE = (
     r"(?:due\s+to|caused\s+by|because\s+of|(?:the\s+)?results?\s+of|resulted\s+from|related\s+"
@@ -147,10 +153,12 @@ _VAGUE_FOUND = re.compile(
     + _EVENT_HEADS
     + r"))\b(?!\s+(?:with|in|on|at|of|affecting)\s)"
     r"|(?P<np4>(?:increased|elevated|heavy|high|higher[- ]than[- ](?:usual|expected|normal)|"
-    r"unusual|unexpected)\s+(?:load|traffic|demand|volume))\s+(?:caused|led\s+to|resulted\s+in)",
+    r"unusual|unexpected)\s+(?:load|traffic|demand|volume)|" + _LOAD + r")\s+(?:caused|led\s+to|"
+    r"resulted\s+in)",
     re.IGNORECASE,
 )
-_VAGUE_TRIGGERS = frozenset(
+_VAGUE_TRIGGERS_EXTRA = frozenset(["challenges", "circumstances", "factors"])
+_VAGUE_TRIGGERS = _VAGUE_TRIGGERS_EXTRA | frozenset(
     [
         "degradation",
         "difficulties",
@@ -199,7 +207,7 @@ _HEAD = re.compile(
 )
 
 
-_HEAD_WORDS = frozenset(
+_HEAD_WORDS = _VAGUE_TRIGGERS_EXTRA | frozenset(
     [
         "issue",
         "issues",
@@ -506,12 +514,29 @@ def _narrating(subject: Subject) -> list[tuple[int, int]]:
     return spans
 
 
-_ONLY_VAGUE = re.compile(r"^\s*" + _VAGUE_NP + r"\s*$", re.IGNORECASE)
+# A cause's place holding only a noun of trouble: an issue, whatever it is "with", or an
+# event qualified by nothing but generic words.
+_ONLY_VAGUE = re.compile(
+    r"^\s*(?:" + _DETERMINER + _MODIFIERS + _ISSUE_HEADS + r"\b(?:\s+(?:with|in|on|at|of|affecting|"
+    r"from)\s+.{1,60})?|" + _VAGUE_NP + r"|" + _LOAD + r")\s*$",
+    re.IGNORECASE,
+)
 _RELATIVE = re.compile(
     r",?\s+(?:that|which)\s+(?:(?:may|might|could|has|have|had|would)\s+)*$", re.I
 )
 _ENDS_VAGUE = re.compile(
     r"(?:" + _ISSUE_HEADS + r")\b(?:\s+(?:with|in|on|at|of|affecting)\s+[\w.\s-]{1,40})?\s*$", re.I
+)
+_ENDS_IN_TROUBLE = re.compile(
+    r"(?:\b(?:"
+    + _ISSUE_HEADS
+    + r"|"
+    + _EVENT_HEADS
+    + r")\b|"
+    + _LOAD
+    + r")(?:\s+(?:with|in|on|at|of|affecting)\s+"
+    r"[\w.\s-]{1,40})?\s*,?\s*(?:(?:that|which)\s+)?(?:(?:may|might|could|has|have|had|also)\s+)*$",
+    re.IGNORECASE,
 )
 _ANAPHOR = re.compile(r"(?:^|\W)(?:this|that|which|it|these)\s*$", re.IGNORECASE)
 # Having repaired something, without saying what caused it, may still imply it.
@@ -557,6 +582,8 @@ def cause_statement(subject: Subject) -> str | None:
                 continue
             return "named"
         for match in _CAUSAL_VERB.finditer(sentence):
+            if re.match(r"\s+by\b", sentence[match.end() :]):
+                continue  # passive: the cause follows "by", read as a connective above
             before = _subject_before(sentence, match.start())
             if re.search(r"\b(?:not|no|never)\s*$", before) or _NO_EFFECT.match(
                 sentence[match.end() :]
@@ -569,6 +596,9 @@ def cause_statement(subject: Subject) -> str | None:
                     attempted = True
                     continue
                 return "named"
+            if _ENDS_IN_TROUBLE.search(before[-90:]):
+                attempted = True  # "connectivity issues with an internal service causing ..."
+                continue
             if _ANAPHOR.search(sentence[: match.start()]) or (
                 before.strip() and not _ONLY_VAGUE.match(before)
             ):

@@ -25,9 +25,16 @@ _UPDATE_PROMISE = re.compile(
     re.IGNORECASE,
 )
 _UPDATE_TIME = re.compile(
-    r"\b(?:by|at|before|around)\s+" + CLOCK + r"(?=\W|$)"
+    r"(?:\b(?:by|at|before|around|until|no\s+later\s+than)|:|—|–)\s+(?:approximately\s+|about\s+)?"
+    + CLOCK
+    + r"(?=\W|$)"
     r"|\b(?:in|within|every)\s+(?:the\s+next\s+)?(?:approximately\s+|about\s+|around\s+)?"
-    + DURATION,
+    + DURATION
+    + r"|\b(?:in|within|every)\s+(?:the\s+next\s+|the\s+|an?\s+)?(?:half\s+(?:an\s+)?)?hour\b"
+    r"|\bin\s+\d+\s*(?:h|m|min|hr)\b|\b(?:at|on)\s+the\s+(?:top|half)\s+of\s+the\s+hour"
+    r"|\b(?:by|at|before)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?day|noon|midnight)"
+    r"|\b(?:by|on|before)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"tomorrow)\b",
     re.IGNORECASE,
 )
 

@@ -123,11 +123,19 @@ _SMALL_PREDICATE = re.compile(
     r"(?!\s+to\s+(?:[A-Z0-9]|the\s+|our\s+|customers\s+(?:in|on|of|using)\b)))\b",
     re.IGNORECASE,
 )
-# Framing by who was spared: "most customers were not affected".
+# Framing by who was spared: "most customers were not affected", "requests largely succeeded".
 _SPARED = re.compile(
-    r"\b(?:the\s+(?:vast\s+|overwhelming\s+)?majority\s+of|most(?:\s+of)?)\s+(?:our\s+|the\s+)?"
-    r"(?:\w+\s+)?(?:" + "|".join(sorted(AFFECTED)) + r")\s+(?:were|was|are|is|remained|"
-    r"remain)\s+(?:not\s+affected|unaffected|not\s+impacted|unimpacted|working\s+normally)\b",
+    r"\b(?:(?:the\s+(?:vast\s+|overwhelming\s+)?majority\s+of|most(?:\s+of)?)\s+(?:our\s+|the\s+)?"
+    r"(?:\w+\s+)?(?:" + "|".join(sorted(AFFECTED)) + r")\s+(?:(?:were|was|are|is|remained|"
+    r"remain)\s+(?:not\s+affected|unaffected|not\s+impacted|unimpacted|working\s+normally|"
+    r"successful|fine)|continued\s+to\s+(?:work|succeed))\b"
+    r"|\b(?:largely|mostly|generally)\s+(?:unaffected|unimpacted|working|functional|available|"
+    r"operational)\b"
+    r"|\bin\s+(?:some|rare|a\s+few|certain|isolated|limited|edge)\s+cases\b"
+    r"|\b(?:somewhat|a\s+bit|a\s+little|marginally)\s+(?:slow\w*|delayed|degraded|elevated|"
+    r"higher|longer|increased)\b"
+    r"|\b(?:localized|localised|isolated|small|brief|minor)\s+(?:pockets?|blips?|hiccups?)\b"
+    r"|\bfor\s+a\s+(?:brief\s+|short\s+)?(?:moment|while|bit)\b)",
     re.IGNORECASE,
 )
 _DIMINISHED_HARM = re.compile(
@@ -228,6 +236,20 @@ _MINIMISING_TRIGGERS = frozenset(
         "momentary",
         "majority",
         "most",
+        "largely",
+        "mostly",
+        "generally",
+        "cases",
+        "somewhat",
+        "bit",
+        "little",
+        "localized",
+        "localised",
+        "pockets",
+        "blips",
+        "hiccups",
+        "moment",
+        "while",
     ]
 )
 
