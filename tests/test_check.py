@@ -39,6 +39,8 @@ class TestEveryRuleOnItsOwnExamples:
         for rule in found:
             assert rule.summary
             assert rule.rationale
+            assert rule.why, rule.code
+            assert rule.policy, rule.code
             assert rule.bad != rule.good
 
 
@@ -473,6 +475,7 @@ def test_the_rules_page_documents_every_rule() -> None:
     for rule in rules():
         assert f"### `{rule.code}` ({rule.severity.value})" in page
         assert rule.bad in page
+        assert f"- Severity: {rule.policy}" in page
 
 
 class TestHoldingUpdatesAreCandid:
