@@ -379,7 +379,7 @@ _CAUSE_CONNECTIVE = re.compile(
     r"(?:root\s+)?cause(?:\s+of\s+(?:the|this)\s+\w+)?\s*(?:was|is|:|has\s+been\s+identified\s+as"
     r"|turned\s+out\s+to\s+be)|identified\s+(?:the\s+(?:root\s+)?cause|it)\s+as|"
     r"(?:was|were)\s+found\s+to\s+(?:be|contain|have)|turned\s+out\s+to\s+be|"
-    r"(?:occurred|happened|began|started)\s+when)\s+(?P<rest>[^.;!?\n]{3,})",
+    r"(?:occurred|happened|began|started)\s+when)\s*(?P<rest>[^.;!?\n]+)",
     re.IGNORECASE,
 )
 # A condition that is itself a cause when it is stated: "a bug", "the certificate expired".
