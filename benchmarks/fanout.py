@@ -4,15 +4,18 @@ A local HTTP server on 127.0.0.1 (a process of its own) answers every POST
 after 100 ms. In the same run this script times:
 
 - one plain request (httpx, a fresh connection): the single-request latency;
-- candor: ``Communicator.update`` to N ``webhook`` channels (render, record in
-  SQLite, deliver, record receipts), after the ``open`` that precedes it in the
-  same fresh process (whose cold time, imports and new connections included, is
-  printed too), with the process's peak memory (maximum resident set size);
+- candor, in a fresh process per run: the first ``Communicator.open`` to N
+  ``webhook`` channels (render, record in SQLite, deliver, record receipts), its
+  imports and new connections included, then the ``update`` that follows it on
+  the connections kept alive, with the process's peak memory (maximum resident
+  set size);
 - Apprise: ``Apprise.notify`` to the same N targets (``json://`` URLs), run in a
   virtual environment of its own (``benchmarks/.venv-apprise``, made on first
   use with ``python -m venv`` and ``pip install apprise``; never in tests or CI).
 
-Targets (issue 4): 20 channels within 1.3 x the single request, 200 within 3 x.
+Targets (issues 4 and 13): the first open to 20 channels within 1.3 x the
+single request, to 200 within 3 x. Proxy settings are removed from the
+environment first, so that every request goes straight to the server.
 
     python benchmarks/fanout.py [--no-apprise] [--runs 3]
 """
@@ -117,9 +120,10 @@ def candor_once(port: int, count: int) -> dict[str, float]:
         start = time.perf_counter()
         incident = comms.update(incident.id, message="We found the cause.", status="identified")
         elapsed = time.perf_counter() - start
+    opened = sum(d.state == "sent" for d in incident.deliveries if d.seq == 1)
     sent = sum(d.state == "sent" for d in incident.deliveries if d.seq == 2)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"seconds": elapsed, "cold": cold, "sent": sent, "peak_mib": peak}
+    return {"seconds": elapsed, "cold": cold, "opened": opened, "sent": sent, "peak_mib": peak}
 
 
 def run_candor(port: int, count: int, runs: int) -> dict[str, float]:
@@ -132,11 +136,11 @@ def run_candor(port: int, count: int, runs: int) -> dict[str, float]:
             check=True,
         ).stdout
         results.append(json.loads(output.splitlines()[-1]))
-    best = min(results, key=lambda r: r["seconds"])
     return {
         "seconds": statistics.median(r["seconds"] for r in results),
         "cold": statistics.median(r["cold"] for r in results),
-        "sent": best["sent"],
+        "opened": min(r["opened"] for r in results),  # the worst run's
+        "sent": min(r["sent"] for r in results),
         "peak_mib": max(r["peak_mib"] for r in results),
     }
 
@@ -215,13 +219,17 @@ def main() -> None:
         python = None if arguments.no_apprise else apprise_python()
         for count in COUNTS:
             result = run_candor(port, count, arguments.runs)
-            ratio = result["seconds"] / single
+            ratio = result["cold"] / single
             verdict = "ok" if ratio <= targets[count] else "MISSED"
             print(
-                f"{'candor':24}{count:>9}{result['seconds'] * 1000:>8.0f}ms{ratio:>7.2f}x"
+                f"{'candor, first open':24}{count:>9}{result['cold'] * 1000:>8.0f}ms{ratio:>7.2f}x"
                 f"{targets[count]:>7.1f}x{result['peak_mib']:>8.1f} MiB  {verdict}"
-                f" ({int(result['sent'])}/{count} sent; the process's first post, cold:"
-                f" {result['cold'] * 1000:.0f} ms)"
+                f" ({int(result['opened'])}/{count} sent)"
+            )
+            print(
+                f"{'candor, then an update':24}{count:>9}{result['seconds'] * 1000:>8.0f}ms"
+                f"{result['seconds'] / single:>7.2f}x{'':>8}{'':>11}"
+                f"  ({int(result['sent'])}/{count} sent)"
             )
             if python is not None:
                 anchor = run_apprise(python, port, count, arguments.runs)
@@ -240,4 +248,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     os.environ.pop("CANDOR_CRASH_AT", None)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        os.environ.pop(name, None)
+        os.environ.pop(name.lower(), None)
     main()

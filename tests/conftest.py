@@ -1,80 +1,48 @@
-"""Shared fixtures: a clock tests set by hand, and an adapter that records what it is given."""
+"""Shared fixtures, made of candor.testing's own parts: its clock and its memory adapter."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import candor
-from candor.adapters.base import Capabilities, DeliveryContext, Form, Receipt
-from candor.errors import DeliveryError
-from candor.render import Message
+from candor.testing import Clock, MemoryAdapter
+from candor.vocabulary import Capabilities, Form
 
 START = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
+"""Where every test clock starts (candor.testing.Clock's own start)."""
 
 
-class Clock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-class Recorder:
-    """An adapter that keeps every message and context it is given, and fails on demand."""
-
-    def __init__(self, *, form: Form = Form.LONG, max_length: int | None = None) -> None:
-        self.capabilities = Capabilities(form=form, max_length=max_length, threading=True)
-        self.posted: list[tuple[Message, DeliveryContext]] = []
-        self.fail_next: list[DeliveryError | Exception] = []
-        self.closed = False
-
-    async def post(self, message: Message, context: DeliveryContext) -> Receipt:
-        if self.fail_next:
-            raise self.fail_next.pop(0)
-        self.posted.append((message, context))
-        root = context.previous[0].remote_id if context.previous else None
-        return Receipt(
-            channel=context.channel,
-            remote_id=f"post-{len(self.posted)}",
-            thread_root=root or f"post-{len(self.posted)}",
-        )
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-    @property
-    def texts(self) -> list[str]:
-        return [message.text for message, _ in self.posted]
+def memory_adapter(
+    name: str, *, form: Form = Form.LONG, max_length: int | None = None
+) -> MemoryAdapter:
+    """A memory adapter for channel ``name``, threading, of ``form`` (and ``max_length``)."""
+    return MemoryAdapter(
+        name, capabilities=Capabilities(form=form, max_length=max_length, threading=True)
+    )
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
-def long_channel() -> Recorder:
-    return Recorder()
+def long_channel() -> MemoryAdapter:
+    return memory_adapter("page")
 
 
 @pytest.fixture
-def short_channel() -> Recorder:
-    return Recorder(form=Form.SHORT, max_length=500)
+def short_channel() -> MemoryAdapter:
+    return memory_adapter("social", form=Form.SHORT, max_length=500)
 
 
 @pytest.fixture
 def comms(
-    tmp_path: Path, clock: Clock, long_channel: Recorder, short_channel: Recorder
+    tmp_path: Path, clock: Clock, long_channel: MemoryAdapter, short_channel: MemoryAdapter
 ) -> Iterator[candor.Communicator]:
     channels = [
         candor.Channel(name="page", adapter=long_channel),

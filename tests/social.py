@@ -8,8 +8,9 @@ import httpx
 
 import candor
 from candor.delivery import DeliverySettings
+from candor.testing import Clock
 from candor.testing.fakes import FakeService
-from tests.conftest import Clock, api_outage
+from tests.conftest import api_outage
 
 DELIVERY = DeliverySettings(max_attempts=3, backoff=0.01, backoff_max=0.05, retry_later=60)
 

@@ -12,7 +12,8 @@ from candor.adapters.base import Capabilities, Form, LengthUnit
 from candor.checks import Finding, Rule, Severity, Subject, check, register, reset_rules, rules
 from candor.model import Impact, Status, UpdateKind
 from candor.render import Renderer
-from tests.conftest import START, Recorder, api_outage
+from candor.testing import MemoryAdapter
+from tests.conftest import START, api_outage, memory_adapter
 from tests.test_render import make
 
 
@@ -344,6 +345,16 @@ class TestRegistry:
             reset_rules()
         assert "test-no-exclamation" not in {r.code for r in rules()}
 
+    def test_the_process_reset_forgets_added_rules_and_keeps_candors_own(self) -> None:
+        import candor.testing
+
+        own = [r.code for r in rules()]
+        register(Rule(code="test-added", severity=Severity.WARNING, summary="s", rationale="r",
+                      bad="b", good="g", find=lambda subject: []))  # fmt: skip
+        assert "test-added" in {r.code for r in rules()}
+        candor.testing.reset()
+        assert [r.code for r in rules()] == own
+
 
 STATUSES = list(Status)
 FRACTIONS = [0.001, 0.0123, 0.05, 0.5, 0.999, 1.0]
@@ -391,7 +402,7 @@ class TestTheDefaultPackIsCandid:
 
 class TestChecksGuardDelivery:
     def test_an_error_blocks_the_update_and_nothing_is_stored(
-        self, comms: candor.Communicator, long_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter
     ) -> None:
         with pytest.raises(candor.CheckError) as caught:
             comms.open("API failing", api_outage(), "We apologize for any inconvenience.")
@@ -449,7 +460,7 @@ class TestChecksGuardDelivery:
         )
         with (
             candor.Communicator(
-                [candor.Channel(name="page", adapter=Recorder())],
+                [candor.Channel(name="page", adapter=memory_adapter("page"))],
                 store=Path(str(tmp_path)) / "c.db",
                 templates_dir=folder.parent,
                 base_dir=Path(str(tmp_path)),
@@ -462,7 +473,7 @@ class TestChecksGuardDelivery:
         from pathlib import Path
 
         base = Path(str(tmp_path))
-        channels = [candor.Channel(name="ops", adapter=Recorder(), audience="internal")]
+        channels = [candor.Channel(name="ops", adapter=memory_adapter("ops"), audience="internal")]
         with candor.Communicator(channels, store=base / "c.db", base_dir=base) as comms:
             incident = comms.open("API failing", api_outage(), "db-prod-7.internal is down.")
         assert incident.updates[0].override is None

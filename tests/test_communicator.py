@@ -11,14 +11,15 @@ import pytest
 import candor
 from candor import (
     ConflictError,
-    DeliveryError,
     IncidentNotFound,
     InputError,
     PolicyError,
     Status,
     TransitionError,
+    lifecycle,
 )
-from tests.conftest import START, Clock, Recorder, api_outage
+from candor.testing import Clock, MemoryAdapter
+from tests.conftest import START, api_outage
 
 
 def open_incident(comms: candor.Communicator) -> candor.Incident:
@@ -29,7 +30,7 @@ def open_incident(comms: candor.Communicator) -> candor.Incident:
 
 class TestOpen:
     def test_open_records_delivers_everywhere_and_promises_the_next_update(
-        self, comms: candor.Communicator, long_channel: Recorder, short_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter, short_channel: MemoryAdapter
     ) -> None:
         incident = open_incident(comms)
         assert incident.status is Status.INVESTIGATING
@@ -42,14 +43,14 @@ class TestOpen:
         assert comms.get(incident.id) == incident
 
     def test_every_channel_gets_the_same_facts(
-        self, comms: candor.Communicator, long_channel: Recorder, short_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter, short_channel: MemoryAdapter
     ) -> None:
         incident = open_incident(comms)
-        (long, long_ctx), (short, short_ctx) = long_channel.posted[0], short_channel.posted[0]
+        long, short = long_channel.posted[0], short_channel.posted[0]
         assert long.status == short.status
         assert long.next_update_by == short.next_update_by == incident.next_update_by
-        assert long_ctx.update == short_ctx.update
-        assert long_ctx.idempotency_key != short_ctx.idempotency_key
+        assert long.context.update == short.context.update
+        assert long.idempotency_key != short.idempotency_key
 
     def test_a_scope_may_be_a_mapping(self, comms: candor.Communicator) -> None:
         incident = comms.open("API down", {"components": ["API"]}, "It fails.")
@@ -90,7 +91,7 @@ class TestOpen:
 
 class TestLifecycleThroughTheFacade:
     def test_open_identify_monitor_resolve_keeps_the_whole_timeline(
-        self, comms: candor.Communicator, clock: Clock, long_channel: Recorder
+        self, comms: candor.Communicator, clock: Clock, long_channel: MemoryAdapter
     ) -> None:
         incident = open_incident(comms)
         clock.advance(minutes=20)
@@ -109,7 +110,7 @@ class TestLifecycleThroughTheFacade:
         assert all(d.state == "sent" for d in done.deliveries)
 
     def test_a_back_step_is_allowed_and_recorded(
-        self, comms: candor.Communicator, long_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter
     ) -> None:
         incident = open_incident(comms)
         comms.update(incident.id, status="monitoring", message="Fix applied.")
@@ -170,8 +171,8 @@ class TestConflicts:
             incident = open_incident(first)
             stale = second.get(incident.id)
             first.update(incident.id, status="identified", message="Found it.")
-            planned = second._async._plan_change(
-                stale, kind=candor.UpdateKind.UPDATE, message="Mine."
+            planned = lifecycle.change(
+                stale, second._async.policy, clock(), kind=candor.UpdateKind.UPDATE, message="Mine."
             )
             with pytest.raises(ConflictError) as caught:
                 second._run(second._async._commit(planned, expected_version=stale.version))
@@ -188,9 +189,9 @@ class TestConflicts:
 
 class TestDeliveryFailures:
     def test_a_failed_channel_is_recorded_and_the_others_still_get_it(
-        self, comms: candor.Communicator, long_channel: Recorder, short_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter, short_channel: MemoryAdapter
     ) -> None:
-        short_channel.fail_next.append(DeliveryError("social", "HTTP 502", status_code=502))
+        short_channel.fail_next(status_code=502)
         incident = open_incident(comms)
         states = {d.channel: d for d in incident.deliveries}
         assert states["page"].state == "sent"
@@ -200,10 +201,10 @@ class TestDeliveryFailures:
         assert len(long_channel.posted) == 1
 
     def test_deliver_pending_finishes_the_job_in_order(
-        self, comms: candor.Communicator, short_channel: Recorder, clock: Clock
+        self, comms: candor.Communicator, short_channel: MemoryAdapter, clock: Clock
     ) -> None:
         for _ in range(2):
-            short_channel.fail_next.append(DeliveryError("social", "HTTP 502", status_code=502))
+            short_channel.fail_next(status_code=502)
         incident = open_incident(comms)
         comms.update(incident.id, status="identified", message="Found it.")
         assert short_channel.posted == []  # update 1 waits to retry, so update 2 waits behind it
@@ -215,51 +216,49 @@ class TestDeliveryFailures:
         clock.advance(hours=1)
         outcomes = comms.deliver_pending()
         assert [o.sent for o in outcomes] == [True, True]
-        assert [m.seq for m, _ in short_channel.posted] == [1, 2]
+        assert [m.seq for m in short_channel.posted] == [1, 2]
         assert all(d.state == "sent" for d in comms.get(incident.id).deliveries)
         assert comms.deliver_pending() == []
 
     def test_a_permanent_refusal_fails_for_good(
-        self, comms: candor.Communicator, short_channel: Recorder
+        self, comms: candor.Communicator, short_channel: MemoryAdapter
     ) -> None:
-        short_channel.fail_next.append(
-            DeliveryError("social", "401 bad token", status_code=401, retryable=False)
-        )
+        short_channel.fail_next(status_code=401, reason="401 bad token")
         incident = open_incident(comms)
         social = next(d for d in incident.deliveries if d.channel == "social")
         assert social.state == "failed"
         assert comms.deliver_pending() == []
 
     def test_a_crashing_adapter_is_recorded_not_raised(
-        self, comms: candor.Communicator, short_channel: Recorder
+        self, comms: candor.Communicator, short_channel: MemoryAdapter
     ) -> None:
-        short_channel.fail_next.append(RuntimeError("boom"))
+        short_channel.fail_next(error=RuntimeError("boom"))
         incident = open_incident(comms)
         social = next(d for d in incident.deliveries if d.channel == "social")
         assert social.state == "retry"
         assert "RuntimeError: boom" in (social.last_error or "")
 
     def test_the_next_update_retries_what_is_still_owed_first(
-        self, comms: candor.Communicator, short_channel: Recorder, clock: Clock
+        self, comms: candor.Communicator, short_channel: MemoryAdapter, clock: Clock
     ) -> None:
-        short_channel.fail_next.append(DeliveryError("social", "HTTP 502", status_code=502))
+        short_channel.fail_next(status_code=502)
         incident = open_incident(comms)
         clock.advance(hours=1)
         comms.update(incident.id, status="identified", message="Found it.")
-        assert [m.seq for m, _ in short_channel.posted] == [1, 2]
+        assert [m.seq for m in short_channel.posted] == [1, 2]
 
     def test_follow_ups_see_the_receipts_of_earlier_posts(
-        self, comms: candor.Communicator, long_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter
     ) -> None:
         incident = open_incident(comms)
         comms.update(incident.id, message="More.")
-        _, context = long_channel.posted[-1]
-        assert [r.remote_id for r in context.previous] == ["post-1"]
+        context = long_channel.posted[-1].context
+        assert [r.remote_id for r in context.previous] == ["page/1"]
 
 
 class TestPreviewAndOverdue:
     def test_preview_renders_for_every_channel_and_stores_nothing(
-        self, comms: candor.Communicator, long_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter
     ) -> None:
         messages = comms.preview(title="API failing", scope=api_outage(), message="It fails.")
         assert [m.channel for m in messages] == ["page", "social"]
@@ -352,7 +351,7 @@ class TestConstruction:
 
 class TestAsyncCommunicator:
     def test_the_async_facade_has_the_same_behaviour(
-        self, tmp_path: Path, clock: Clock, long_channel: Recorder
+        self, tmp_path: Path, clock: Clock, long_channel: MemoryAdapter
     ) -> None:
         async def runbook() -> candor.Incident:
             async with candor.AsyncCommunicator(

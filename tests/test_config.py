@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 import candor
 from candor.config import default_config, load_config, starter_config
-from tests.conftest import Clock
+from candor.testing import Clock
 
 GOOD = """
 [organization]
@@ -106,6 +107,10 @@ class TestMistakesAreNamed:
              "adapter='console'\n", "a", "name", "two channels"),
             ("[[channels]]\nname='a'\nadapter='console'\ntoken='${NOT_SET}'\n", "a", "token",
              "NOT_SET"),
+            ("[http]\ntransport='h2'\n", None, "http.transport", "'candor' (candor's fan-out"),
+            ("[http]\ntransport='h2'\n", None, "http.transport", "or 'httpx'"),
+            ("[http]\nhttp2=true\n", None, "http.http2", "unknown key; known: transport"),
+            ("http='httpx'\n", None, "http", "must be a table"),
         ],
     )  # fmt: skip
     def test_the_error_names_file_channel_and_key(
@@ -143,6 +148,21 @@ class TestMistakesAreNamed:
 
 
 class TestFromConfig:
+    @pytest.mark.parametrize(
+        ("section", "transport"),
+        [("", "FanoutTransport"), ("[http]\ntransport = 'candor'\n", "FanoutTransport"),
+         ("[http]\ntransport = 'httpx'\n", "AsyncHTTPTransport")],
+    )  # fmt: skip
+    def test_http_transport_chooses_the_default_clients_transport(
+        self, tmp_path: Path, section: str, transport: str
+    ) -> None:
+        path = write(tmp_path, section)
+        comms = candor.AsyncCommunicator.from_config(path)
+        try:
+            assert type(comms.client._transport).__name__ == transport
+        finally:
+            asyncio.run(comms.aclose())
+
     def test_relative_paths_are_relative_to_the_file(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock
     ) -> None:

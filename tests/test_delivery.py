@@ -25,7 +25,8 @@ from candor.adapters.http import check_response, retry_after, transport_error
 from candor.delivery import DeliverySettings, TokenBucket
 from candor.errors import ConfigError, DeliveryError, InputError
 from candor.render import Message
-from tests.conftest import START, Clock, Recorder, api_outage
+from candor.testing import Clock, MemoryAdapter
+from tests.conftest import START, api_outage
 
 SECRET = "whsec-0123456789abcdef"
 URL = "https://hooks.example/candor"
@@ -276,13 +277,14 @@ class TestTransientFailures:
         assert 1 < len(script.requests) < 50  # the deadline stopped it, not max_attempts
 
     def test_cancellation_is_never_retried(self, tmp_path: Path, clock: Clock) -> None:
-        class Cancelling(Recorder):
+        class Cancelling(MemoryAdapter):
+            calls = 0
+
             async def post(self, message: Message, context: DeliveryContext) -> Receipt:
-                self.posted.append((message, context))
+                self.calls += 1
                 raise asyncio.CancelledError
 
-        adapter = Cancelling()
-        adapter.capabilities = Capabilities(idempotency=True)
+        adapter = Cancelling("x", capabilities=Capabilities(idempotency=True))
 
         async def scenario() -> None:
             async with candor.AsyncCommunicator(
@@ -295,7 +297,7 @@ class TestTransientFailures:
                     await comms.open("API down", api_outage(), "It fails.")
 
         asyncio.run(scenario())
-        assert len(adapter.posted) == 1
+        assert adapter.calls == 1
 
 
 class TestRetryAfter:
@@ -387,14 +389,14 @@ class TestReconcile:
     def test_a_maybe_sent_row_is_reconciled_before_posting_again(
         self, tmp_path: Path, clock: Clock
     ) -> None:
-        class Reconciler(Recorder):
+        class Reconciler(MemoryAdapter):
             found: Receipt | None = None
 
             async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
                 return self.found
 
-        adapter = Reconciler()
-        adapter.fail_next.append(DeliveryError("x", "HTTP 504", status_code=504))
+        adapter = Reconciler("x", capabilities=Capabilities(threading=True))  # no idempotency
+        adapter.fail_next(status_code=504)
         with candor.Communicator(
             [candor.Channel(name="x", adapter=adapter)],
             store=tmp_path / "candor.db",
@@ -435,12 +437,13 @@ class TestRateLimits:
     def test_a_burst_of_updates_never_trips_the_services_limit(
         self, tmp_path: Path, clock: Clock
     ) -> None:
-        class Limited(Recorder):
+        class Limited(MemoryAdapter):
             """A service allowing 1 request a second with bursts of 2; it counts every trip."""
 
             def __init__(self) -> None:
-                super().__init__()
-                self.capabilities = Capabilities(rate_limit=1.0, burst=2, idempotency=True)
+                super().__init__(
+                    "x", capabilities=Capabilities(rate_limit=1.0, burst=2, idempotency=True)
+                )
                 self.seen: list[float] = []
                 self.tripped = 0
 

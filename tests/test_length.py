@@ -10,8 +10,11 @@ from hypothesis import strategies as st
 
 from candor import Capabilities, Form, Status
 from candor.adapters.base import LengthUnit
+from candor.adapters.mastodon import mastodon_length
 from candor.length import URL, graphemes, measure, weighted_length
 from candor.render import Renderer
+from candor.testing import _length as oracle
+from candor.testing.fakes.mastodon import mastodon_length as fake_mastodon_length
 from tests.test_render import SCOPE, make
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme
@@ -31,6 +34,21 @@ class TestCounting:
 
     def test_x_counts_every_url_as_23(self) -> None:
         assert weighted_length("see https://status.example.com/incidents/a-very-long-path") == 27
+
+    def test_an_apostrophe_inside_a_link_is_part_of_it(self) -> None:
+        # X (t.co) and Mastodon both link the whole path: the link counts 23, whatever follows.
+        text = "see https://status.example.com/incidents/it's-down-again-for-everyone now"
+        assert weighted_length(text) == 4 + 23 + 4
+        assert mastodon_length(text) == 4 + 23 + 4
+
+    def test_punctuation_after_a_link_is_text(self) -> None:
+        assert weighted_length("Fixed: https://status.example.com.") == 7 + 23 + 1
+        assert weighted_length("(https://status.example.com/inc-1)") == 1 + 23 + 1
+        assert weighted_length("'https://status.example.com/'") == 1 + 23 + 1
+
+    def test_a_scheme_with_nothing_after_it_is_no_link(self) -> None:
+        assert weighted_length("https://") == 8
+        assert weighted_length("try https://.") == 13
 
     def test_x_normalises_to_nfc_first(self) -> None:
         decomposed = unicodedata.normalize("NFD", "é")
@@ -97,3 +115,34 @@ class TestFitting:
         message = Renderer().render(incident, update, channel="c", capabilities=capabilities)
         assert message.form is Form.SHORT
         assert message.text.startswith("Identified:")
+
+
+# Text made to find where two readings of "a link" could part: schemes in any case, paths with
+# apostrophes and brackets, punctuation at the end, links glued to words and to each other.
+link_parts = st.sampled_from(
+    ["https://", "http://", "HTTPS://", "hTTp://", "status.example.com", "/incidents/",
+     "it's", "-down", "inc_1", "?q=1", "#top", "(x)", ".", ",", "'", '"', "!", ")", ":", "<",
+     ">", "…", "é", "e\u0301", "日本", FAMILY, "x", " ", "\n", "@ops", "/"]
+)  # fmt: skip
+linky = st.lists(link_parts, max_size=30).map("".join)
+
+
+class TestTheOracleAgrees:
+    """candor.testing counts apart from candor.length (the fakes' oracle); they must agree."""
+
+    @settings(max_examples=400, deadline=None)
+    @given(text=linky | st.text(max_size=60))
+    def test_the_same_links_are_found(self, text: str) -> None:
+        assert [match.span() for match in URL.finditer(text)] == oracle.links(text)
+
+    @settings(max_examples=400, deadline=None)
+    @given(text=linky | messages)
+    def test_x_and_mastodon_lengths_are_the_same(self, text: str) -> None:
+        assert weighted_length(text) == oracle.weighted_length(text)
+        assert mastodon_length(text) == fake_mastodon_length(text)
+
+    @settings(max_examples=100, deadline=None)
+    @given(text=linky | messages)
+    def test_every_unit_is_counted_the_same(self, text: str) -> None:
+        for unit in LengthUnit:
+            assert measure(text, unit) == oracle.count(text, unit)

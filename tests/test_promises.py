@@ -13,19 +13,16 @@ import pytest
 
 import candor
 from candor.checks import check
-from candor.errors import DeliveryError, PromiseError
+from candor.errors import PromiseError
 from candor.model import ActionStatus, PromiseKind, ReminderState, Status, UpdateKind
 from candor.policy import OnDue, Policy
-from candor.promises import timeline_svg
-from tests.conftest import START, Clock, Recorder, api_outage
-
-
-def refuse() -> DeliveryError:
-    return DeliveryError("x", "HTTP 401: bad token", status_code=401, retryable=False)
+from candor.scorecard import timeline_svg
+from candor.testing import Clock, MemoryAdapter
+from tests.conftest import START, api_outage, memory_adapter
 
 
 def communicator(
-    tmp_path: Path, clock: Clock, channels: dict[str, Recorder], **options: object
+    tmp_path: Path, clock: Clock, channels: dict[str, MemoryAdapter], **options: object
 ) -> candor.Communicator:
     audiences = options.pop("internal", ())
     assert isinstance(audiences, tuple)
@@ -46,13 +43,16 @@ def communicator(
 
 
 @pytest.fixture
-def channels() -> dict[str, Recorder]:
-    return {"page": Recorder(), "social": Recorder(form=candor.Form.SHORT, max_length=500)}
+def channels() -> dict[str, MemoryAdapter]:
+    return {
+        "page": memory_adapter("page"),
+        "social": memory_adapter("social", form=candor.Form.SHORT, max_length=500),
+    }
 
 
 @pytest.fixture
 def holding(
-    tmp_path: Path, clock: Clock, channels: dict[str, Recorder]
+    tmp_path: Path, clock: Clock, channels: dict[str, MemoryAdapter]
 ) -> Iterator[candor.Communicator]:
     with communicator(
         tmp_path, clock, channels, policy=Policy(on_due=OnDue.HOLDING_UPDATE)
@@ -83,7 +83,7 @@ class TestReminders:
         assert broken.state is ReminderState.BROKEN
 
     def test_the_lead_is_the_policy_s(
-        self, tmp_path: Path, clock: Clock, channels: dict[str, Recorder]
+        self, tmp_path: Path, clock: Clock, channels: dict[str, MemoryAdapter]
     ) -> None:
         with communicator(tmp_path, clock, channels, policy=Policy(warn_before="15m")) as comms:
             open_incident(comms)
@@ -91,11 +91,11 @@ class TestReminders:
             assert [r.state for r in comms.overdue()] == [ReminderState.DUE_SOON]
 
     def test_a_channel_that_missed_the_update_keeping_a_promise_is_broken_on_that_channel(
-        self, comms: candor.Communicator, clock: Clock, short_channel: Recorder
+        self, comms: candor.Communicator, clock: Clock, short_channel: MemoryAdapter
     ) -> None:
         incident = open_incident(comms)
         clock.advance(minutes=10)
-        short_channel.fail_next.append(refuse())
+        short_channel.fail_next(status_code=401, reason="HTTP 401: bad token")
         comms.update(incident.id, message="We are replacing the certificate.")
         clock.advance(minutes=15)
         assert comms.overdue() == []  # the first promise's time has not come yet
@@ -112,11 +112,11 @@ class TestReminders:
     def test_a_channel_added_mid_incident_was_never_owed_the_earlier_updates(
         self, tmp_path: Path, clock: Clock
     ) -> None:
-        first = {"page": Recorder()}
+        first = {"page": memory_adapter("page")}
         with communicator(tmp_path, clock, first) as comms:
             incident = open_incident(comms)
         clock.advance(minutes=10)
-        later = {"page": first["page"], "chat": Recorder(form=candor.Form.CHAT)}
+        later = {"page": first["page"], "chat": memory_adapter("chat", form=candor.Form.CHAT)}
         with communicator(tmp_path, clock, later) as comms:
             comms.update(incident.id, message="We are replacing the certificate.")
             clock.advance(minutes=25)
@@ -132,7 +132,7 @@ class TestReminders:
 
 class TestHoldingUpdates:
     def test_a_due_promise_gets_an_honest_holding_update_on_every_channel(
-        self, holding: candor.Communicator, clock: Clock, channels: dict[str, Recorder]
+        self, holding: candor.Communicator, clock: Clock, channels: dict[str, MemoryAdapter]
     ) -> None:
         incident = open_incident(holding)
         clock.advance(minutes=26)
@@ -154,7 +154,7 @@ class TestHoldingUpdates:
         assert holding.keep_promises() == []
 
     def test_a_late_holding_update_says_it_is_late(
-        self, holding: candor.Communicator, clock: Clock, channels: dict[str, Recorder]
+        self, holding: candor.Communicator, clock: Clock, channels: dict[str, MemoryAdapter]
     ) -> None:
         open_incident(holding)
         clock.advance(minutes=45)
@@ -162,7 +162,7 @@ class TestHoldingUpdates:
         assert "this one is late" in channels["page"].texts[-1]
 
     def test_two_watchers_elect_one_writer_by_the_version_check(
-        self, tmp_path: Path, clock: Clock, channels: dict[str, Recorder]
+        self, tmp_path: Path, clock: Clock, channels: dict[str, MemoryAdapter]
     ) -> None:
         policy = Policy(on_due=OnDue.HOLDING_UPDATE)
         with (
@@ -189,7 +189,7 @@ class TestHoldingUpdates:
         async def stale(now: object = None) -> list[candor.Reminder]:
             return seen
 
-        monkeypatch.setattr(holding._async, "overdue", stale)
+        monkeypatch.setattr(holding._async.keeper, "overdue", stale)
         assert holding.keep_promises() == []
         kinds = [u.kind for u in holding.get(incident.id).updates]
         assert UpdateKind.HOLDING not in kinds
@@ -199,8 +199,8 @@ class TestWarnings:
     def test_warn_logs_once_and_tells_the_internal_channels(
         self, tmp_path: Path, clock: Clock
     ) -> None:
-        ops = Recorder(form=candor.Form.CHAT)
-        page = Recorder()
+        ops = memory_adapter("ops", form=candor.Form.CHAT)
+        page = memory_adapter("page")
         with communicator(tmp_path, clock, {"page": page, "ops": ops}, internal=("ops",)) as c:
             incident = open_incident(c)
             clock.advance(minutes=26)
@@ -218,7 +218,7 @@ class TestWarnings:
             assert "1 minute late" in ops.texts[-1]
 
     def test_two_watchers_warn_once_between_them(self, tmp_path: Path, clock: Clock) -> None:
-        ops = Recorder()
+        ops = memory_adapter("ops")
         channels = {"ops": ops}
         with (
             communicator(tmp_path, clock, channels, internal=("ops",)) as one,
@@ -281,11 +281,11 @@ class TestNoSilentEndings:
     def test_the_resolution_goes_to_failed_channels_and_channels_added_mid_incident(
         self, tmp_path: Path, clock: Clock
     ) -> None:
-        page, social = Recorder(), Recorder()
-        social.fail_next.append(refuse())
+        page, social = memory_adapter("page"), memory_adapter("social")
+        social.fail_next(status_code=401, reason="HTTP 401: bad token")
         with communicator(tmp_path, clock, {"page": page, "social": social}) as comms:
             incident = open_incident(comms)
-        chat = Recorder(form=candor.Form.CHAT)
+        chat = memory_adapter("chat", form=candor.Form.CHAT)
         with communicator(tmp_path, clock, {"page": page, "social": social, "chat": chat}) as c:
             resolved = c.resolve(incident.id, message="Requests succeed.", cause="an expired cert")
             report = c.report(incident.id)
@@ -298,10 +298,10 @@ class TestNoSilentEndings:
         assert report.channels_without_resolution == ()
 
     def test_resolving_an_untold_incident_warns_or_is_refused_on_request(
-        self, comms: candor.Communicator, long_channel: Recorder, short_channel: Recorder
+        self, comms: candor.Communicator, long_channel: MemoryAdapter, short_channel: MemoryAdapter
     ) -> None:
-        long_channel.fail_next.append(refuse())
-        short_channel.fail_next.append(refuse())
+        long_channel.fail_next(status_code=401, reason="HTTP 401: bad token")
+        short_channel.fail_next(status_code=401, reason="HTTP 401: bad token")
         incident = open_incident(comms)
         with pytest.raises(PromiseError, match="no channel has received"):
             comms.resolve(incident.id, message="Fixed.", cause="x", refuse_if_untold=True)
@@ -309,10 +309,10 @@ class TestNoSilentEndings:
         assert resolved.status is Status.RESOLVED
 
     def test_a_channel_left_without_the_resolution_is_on_the_scorecard(
-        self, comms: candor.Communicator, short_channel: Recorder
+        self, comms: candor.Communicator, short_channel: MemoryAdapter
     ) -> None:
         incident = open_incident(comms)
-        short_channel.fail_next.append(refuse())
+        short_channel.fail_next(status_code=401, reason="HTTP 401: bad token")
         comms.resolve(incident.id, message="Requests succeed.", cause="an expired cert")
         assert comms.report(incident.id).channels_without_resolution == ("social",)
 
@@ -333,7 +333,7 @@ class TestWriteUp:
         )  # fmt: skip
 
     def test_publishing_keeps_the_write_up_promise_on_every_channel(
-        self, comms: candor.Communicator, clock: Clock, long_channel: Recorder
+        self, comms: candor.Communicator, clock: Clock, long_channel: MemoryAdapter
     ) -> None:
         incident = self.resolved(comms)
         clock.advance(days=1)

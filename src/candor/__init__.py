@@ -1,8 +1,9 @@
 """candor: tell customers the truth during an incident, on every channel, and never go quiet.
 
-The public API is everything in ``__all__``. The domain (incidents, scopes,
-statuses, errors) loads with ``import candor``; the facade, the renderer, the
-store and the adapters load when first used, so importing candor stays cheap.
+The public API is everything in ``__all__``. The errors load with ``import
+candor``; the domain model (pydantic), the facade, the renderer, the store and
+the adapters load when a name of theirs is first used, so importing candor (and
+so running ``candor --help``) stays cheap.
 """
 
 from __future__ import annotations
@@ -27,45 +28,48 @@ from candor.errors import (
     TemplateError,
     TransitionError,
 )
-from candor.model import (
-    ActionItem,
-    ActionStatus,
-    Closure,
-    Delivery,
-    DeliveryState,
-    Effect,
-    Impact,
-    Incident,
-    Organization,
-    Override,
-    Promise,
-    PromiseKind,
-    Reminder,
-    ReminderState,
-    Scope,
-    Status,
-    Update,
-    UpdateKind,
-    WriteUp,
-)
 
 if TYPE_CHECKING:
-    from candor.adapters.base import (
-        Adapter,
+    from candor.checks import Rule, check
+    from candor.communicator import AsyncCommunicator, Communicator
+    from candor.delivery import DeliverySettings, Outcome
+    from candor.keeper import PolicyAction
+    from candor.model import (
+        ActionItem,
+        ActionStatus,
+        Closure,
+        Delivery,
+        DeliveryState,
+        Effect,
+        Impact,
+        Incident,
+        Organization,
+        Override,
+        Promise,
+        PromiseKind,
+        Reminder,
+        ReminderState,
+        Scope,
+        Status,
+        Update,
+        UpdateKind,
+        WriteUp,
+    )
+    from candor.policy import OnDue, Policy
+    from candor.render import Renderer
+    from candor.scorecard import Scorecard
+    from candor.typing import Adapter, Store
+    from candor.vocabulary import (
         Audience,
         Capabilities,
         Channel,
         DeliveryContext,
+        Finding,
         Form,
+        Message,
         Receipt,
+        Severity,
     )
-    from candor.checks import Finding, Rule, Severity, check
-    from candor.communicator import AsyncCommunicator, Communicator
-    from candor.delivery import DeliverySettings, Outcome
-    from candor.policy import OnDue, Policy
-    from candor.promises import PolicyAction, Scorecard
-    from candor.render import Message, Renderer
-    from candor.store.base import Store
 
 __all__ = [
     "ActionItem",
@@ -127,28 +131,47 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Adapter": "candor.adapters.base",
-    "Audience": "candor.adapters.base",
-    "Capabilities": "candor.adapters.base",
-    "Channel": "candor.adapters.base",
-    "DeliveryContext": "candor.adapters.base",
-    "Form": "candor.adapters.base",
-    "Receipt": "candor.adapters.base",
+    "ActionItem": "candor.model",
+    "ActionStatus": "candor.model",
+    "Closure": "candor.model",
+    "Delivery": "candor.model",
+    "DeliveryState": "candor.model",
+    "Effect": "candor.model",
+    "Impact": "candor.model",
+    "Incident": "candor.model",
+    "Organization": "candor.model",
+    "Override": "candor.model",
+    "Promise": "candor.model",
+    "PromiseKind": "candor.model",
+    "Reminder": "candor.model",
+    "ReminderState": "candor.model",
+    "Scope": "candor.model",
+    "Status": "candor.model",
+    "Update": "candor.model",
+    "UpdateKind": "candor.model",
+    "WriteUp": "candor.model",
+    "Adapter": "candor.typing",
+    "Audience": "candor.vocabulary",
+    "Capabilities": "candor.vocabulary",
+    "Channel": "candor.vocabulary",
+    "DeliveryContext": "candor.vocabulary",
+    "Form": "candor.vocabulary",
+    "Receipt": "candor.vocabulary",
     "AsyncCommunicator": "candor.communicator",
-    "Finding": "candor.checks",
+    "Finding": "candor.vocabulary",
     "Rule": "candor.checks",
-    "Severity": "candor.checks",
+    "Severity": "candor.vocabulary",
     "check": "candor.checks",
     "Communicator": "candor.communicator",
     "DeliverySettings": "candor.delivery",
     "Outcome": "candor.delivery",
     "OnDue": "candor.policy",
     "Policy": "candor.policy",
-    "PolicyAction": "candor.promises",
-    "Scorecard": "candor.promises",
-    "Message": "candor.render",
+    "PolicyAction": "candor.keeper",
+    "Scorecard": "candor.scorecard",
+    "Message": "candor.vocabulary",
     "Renderer": "candor.render",
-    "Store": "candor.store.base",
+    "Store": "candor.typing",
 }
 
 

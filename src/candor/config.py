@@ -18,15 +18,23 @@ from typing import Any
 
 import pydantic
 
-from candor.adapters.base import Audience, Channel
+from candor._http import HTTPSettings, Transport
 from candor.errors import AdapterError, ConfigError, InputError
 from candor.model import Organization
 from candor.policy import Policy
+from candor.vocabulary import Audience, Channel
 
-__all__ = ["DEFAULT_PATH", "Config", "default_config", "load_config", "starter_config"]
+__all__ = [
+    "DEFAULT_PATH",
+    "Config",
+    "HTTPSettings",
+    "default_config",
+    "load_config",
+    "starter_config",
+]
 
 DEFAULT_PATH = "candor.toml"
-_SECTIONS = {"organization", "store", "policy", "channels", "templates"}
+_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http"}
 _CHANNEL_KEYS = {"name", "adapter", "audience"}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -42,6 +50,7 @@ class Config:
     channels: tuple[Channel, ...] = ()
     templates_dir: Path | None = None
     path: Path | None = None
+    http: HTTPSettings = field(default_factory=HTTPSettings)
 
 
 def default_config(base_dir: str | Path | None = None) -> Config:
@@ -120,6 +129,8 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
             raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
 
+    http = _http(_section(raw, "http", where), where)
+
     channels = _channels(raw.get("channels", []), where)
     names = {channel.name for channel in channels}
     for name in policy.warn_channels or ():
@@ -135,6 +146,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         channels=channels,
         templates_dir=templates_dir,
         path=file,
+        http=http,
     )
 
 
@@ -143,6 +155,16 @@ def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError("must be a table", path=where, key=name)
     return value
+
+
+def _http(raw: dict[str, Any], where: str) -> HTTPSettings:
+    for key in raw:
+        if key != "transport":
+            raise ConfigError("unknown key; known: transport", path=where, key=f"http.{key}")
+    try:
+        return HTTPSettings(transport=raw.get("transport", Transport.CANDOR))
+    except ConfigError as exc:
+        raise ConfigError(exc.reason, path=where, key=exc.key) from None
 
 
 def _channels(raw: object, where: str) -> tuple[Channel, ...]:

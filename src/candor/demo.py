@@ -11,8 +11,9 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from candor.adapters.base import Audience, Channel
+from candor.communicator import Communicator
 from candor.model import Organization, Scope
+from candor.vocabulary import Audience, Channel
 
 __all__ = ["run_demo"]
 
@@ -30,8 +31,6 @@ class _SimulatedClock:
 
 def run_demo(directory: Path | None = None, *, quiet: bool = False) -> dict[str, Path]:
     """Play the demo incident in ``directory`` (a new temporary folder if None)."""
-    from candor.communicator import Communicator
-
     folder = (
         Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="candor-demo-"))
     )

@@ -13,63 +13,19 @@ candor id, or by its remote id on that channel) is not imported again.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from candor.adapters.base import Form, Receipt
-from candor.errors import AdapterError
-from candor.model import (
-    DeliveryState,
-    Effect,
-    Impact,
-    Incident,
-    Scope,
-    Status,
-    Update,
-    UpdateKind,
-)
-
-if TYPE_CHECKING:
-    from candor.adapters.base import Adapter
-    from candor.policy import Policy
-    from candor.store.base import Store
+from candor import lifecycle
+from candor.errors import AdapterError, ConflictError
+from candor.model import DeliveryState, Incident
+from candor.policy import Policy
+from candor.typing import Adapter, Importing, Store
+from candor.vocabulary import Form, Imported, Message, OutboxItem, Receipt, idempotency_key
 
 __all__ = ["Imported", "Importing", "import_incidents", "imported_id"]
-
-
-class Imported(BaseModel):
-    """One incident as a service holds it, in candor's terms."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    remote_id: str = Field(min_length=1)
-    """The service's id of the incident: the thread root of every later update."""
-    remote_update_id: str | None = None
-    """The service's id of its newest update (the receipt's remote id)."""
-    url: str | None = None
-    title: str = Field(min_length=1, max_length=255)
-    status: Status
-    impact: Impact
-    components: tuple[str, ...] = Field(min_length=1)
-    effect: Effect = Effect.OUTAGE
-    message: str = Field(min_length=1)
-    """What the service says now: its newest update's text."""
-    started_at: AwareDatetime
-    candor_incident_id: str | None = None
-    """candor's id, when candor created the incident (found in the service's metadata)."""
-
-
-@runtime_checkable
-class Importing(Protocol):
-    """**Protocol:** an adapter that can list the incidents still open on its service."""
-
-    async def existing(self) -> list[Imported]:
-        """The service's unresolved incidents, oldest first."""
-        ...
 
 
 def imported_id(channel: str, remote_id: str) -> str:
@@ -92,13 +48,6 @@ async def import_incidents(
     the store). Raises AdapterError when the adapter cannot list incidents,
     and DeliveryError when the service refuses or fails.
     """
-    import asyncio
-
-    from candor.delivery import idempotency_key
-    from candor.errors import ConflictError
-    from candor.render import Message
-    from candor.store.base import OutboxItem
-
     if not isinstance(adapter, Importing):
         raise AdapterError(channel, "this channel's adapter cannot list existing incidents")
     found = await adapter.existing()
@@ -116,35 +65,8 @@ async def import_incidents(
         if remote.remote_id in roots or incident_id in ids:
             continue
         moment = now()
-        scope = Scope(components=remote.components, effect=remote.effect)
-        floor = policy.floor(scope)
-        impact = remote.impact if remote.impact.rank >= floor.rank else floor
-        started = min(remote.started_at, moment)
-        update = Update(
-            id=f"{incident_id}.1",
-            incident_id=incident_id,
-            seq=1,
-            kind=UpdateKind.OPEN,
-            status=remote.status,
-            impact=impact,
-            scope=scope,
-            message=remote.message,
-            next_update_by=policy.next_update_by(impact, remote.status, moment),
-            created_at=moment,
-        )
-        incident = Incident(
-            id=incident_id,
-            title=remote.title,
-            status=remote.status,
-            impact=impact,
-            scope=scope,
-            started_at=started,
-            created_at=moment,
-            updated_at=moment,
-            next_update_by=update.next_update_by,
-            version=1,
-            updates=(update,),
-        )
+        incident = lifecycle.import_remote(remote, incident_id, policy, moment)
+        update = incident.updates[0]
         receipt = Receipt(
             channel=channel,
             remote_id=remote.remote_update_id or remote.remote_id,

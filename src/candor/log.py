@@ -21,6 +21,8 @@ from typing import Any
 
 import structlog
 
+from candor._state import state
+
 __all__ = ["get_logger", "redact", "register_secret"]
 
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "authorization")
@@ -34,7 +36,6 @@ def redact(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMappin
     return event
 
 
-_SECRETS: set[str] = set()
 _SCRUBBED_LOGGERS = (
     "httpx",
     "httpcore",
@@ -45,26 +46,25 @@ _SCRUBBED_LOGGERS = (
 )
 _MASK = "**********"
 
-# Every registered secret in one pattern, longest first (so a secret that contains
-# another is masked whole): a fan-out to 200 webhooks registers hundreds, and
-# scanning for each in turn in every value of every event cost more than the event.
-# It is rebuilt on first use after the set grew (secrets are only ever added), not
-# on each registration, which would compile it once per channel at start-up.
-_PATTERN: tuple[int, re.Pattern[str]] | None = None
+# Every registered secret (candor._state keeps them) in one pattern, longest first (so
+# a secret that contains another is masked whole): a fan-out to 200 webhooks registers
+# hundreds, and scanning for each in turn in every value of every event cost more than
+# the event. It is rebuilt on first use after the set grew (secrets are only ever added
+# between resets), not on each registration, which would compile it once per channel.
 
 
 def _pattern() -> re.Pattern[str] | None:
     """The pattern matching every registered secret; None while there is none."""
-    global _PATTERN
-    held = _PATTERN
-    if held is not None and held[0] == len(_SECRETS):
+    held = state.secret_pattern
+    secrets = state.secrets
+    if held is not None and held[0] == len(secrets):
         return held[1]
-    if not _SECRETS:
+    if not secrets:
         return None
-    secrets = sorted(_SECRETS, key=len, reverse=True)
-    compiled = re.compile("|".join(re.escape(secret) for secret in secrets))
+    ordered = sorted(secrets, key=len, reverse=True)
+    compiled = re.compile("|".join(re.escape(secret) for secret in ordered))
     # Assigned whole, so that a thread logging meanwhile sees the old pair or the new.
-    _PATTERN = (len(secrets), compiled)
+    state.secret_pattern = (len(ordered), compiled)
     return compiled
 
 
@@ -92,7 +92,7 @@ def register_secret(value: str | None) -> None:
     """Never let ``value`` (a token, a webhook URL) through candor's or httpx's log lines."""
     if not value or len(value) < 6:  # too short to be a credential; would mangle logs
         return
-    _SECRETS.add(value)
+    state.secrets.add(value)
     for name in _SCRUBBED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

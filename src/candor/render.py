@@ -13,43 +13,19 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
-from candor.adapters.base import Capabilities, Form
-from candor.checks import Finding
+from candor._template_cache import template_cache
 from candor.errors import TemplateError
 from candor.length import URL, graphemes, measure
 from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
-
-if TYPE_CHECKING:
-    import jinja2
+from candor.vocabulary import Capabilities, Form, Message
 
 __all__ = ["Message", "Renderer", "describe_scope", "format_fraction"]
-
-
-class Message(BaseModel):
-    """One rendered update for one channel: exactly what will be posted."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    channel: str
-    form: Form
-    title: str
-    text: str
-    incident_id: str
-    update_id: str
-    seq: int
-    status: Status
-    next_update_by: datetime | None = None
-    url: str | None = None
-    findings: tuple[Finding, ...] = ()
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.is_error)
 
 
 def format_fraction(fraction: float) -> str:
@@ -140,9 +116,6 @@ class Renderer:
         return self._env
 
     def _make_env(self) -> jinja2.Environment:
-        import jinja2
-        from jinja2.sandbox import SandboxedEnvironment
-
         loaders: list[jinja2.BaseLoader] = []
         if self.templates_dir is not None:
             loaders.append(jinja2.FileSystemLoader(self.templates_dir))
@@ -160,6 +133,7 @@ class Renderer:
         env.filters["percent"] = format_fraction
         env.filters["day"] = self.day
         env.filters["sentence"] = _sentence
+        env.bytecode_cache = template_cache(env)  # a fresh process loads what another compiled
         return env
 
     def load_all(self) -> None:
@@ -169,8 +143,6 @@ class Renderer:
         is built, not in the middle of an incident; and no update pays for
         compiling its template.
         """
-        import jinja2
-
         for form in Form:
             for status in Status:
                 name = f"{form.value}/{status.value}.j2"
@@ -264,8 +236,6 @@ class Renderer:
         return best
 
     def _render(self, name: str, incident: Incident, update: Update, message: str) -> str:
-        import jinja2
-
         context: dict[str, Any] = {
             "organization": self.organization,
             "incident": incident,

@@ -1,8 +1,9 @@
 """One candor action in a process the crash test may SIGKILL: see test_social_crash.py.
 
-Usage: python social_crash_child.py CONFIG ACTION [INCIDENT_ID] with ``CANDOR_CRASH_AT`` set
-(or not); the clock runs ``CANDOR_TEST_OFFSET`` seconds ahead, so that a killed
-predecessor's claims have expired. Prints the incident id after ``open``.
+Usage: python social_crash_child.py CONFIG ACTION [INCIDENT_ID] with ``CANDOR_TEST_CRASH_AT``
+set to ``STEP:N`` (or not; see tests/crash_at.py); the clock runs ``CANDOR_TEST_OFFSET``
+seconds ahead, so that a killed predecessor's claims have expired. Prints the incident id
+after ``open``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 
+import httpx
+from tests.crash_at import CrashAt
+
 import candor
+from candor._http.transport import FanoutTransport
 from candor.delivery import DeliverySettings
 
 
@@ -22,8 +27,15 @@ def main() -> None:
     def clock() -> datetime:
         return datetime.now(UTC) + offset
 
+    crash = CrashAt(os.environ.get("CANDOR_TEST_CRASH_AT"))
+    crash.configure()
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0), transport=crash.transport(FanoutTransport())
+    )
     settings = DeliverySettings(max_attempts=2, backoff=0.01, backoff_max=0.02, lease=60)
-    with candor.Communicator.from_config(config, clock=clock, delivery=settings) as comms:
+    with candor.Communicator.from_config(
+        config, clock=clock, delivery=settings, client=client
+    ) as comms:
         if action == "open":
             incident = comms.open(
                 "Checkout failing", {"components": ["Checkout"]}, "Checkout requests fail."

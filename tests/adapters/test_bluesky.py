@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.conftest import Clock
 from tests.social import communicator, live_through, open_incident, update
 
 import candor
@@ -18,6 +17,7 @@ from candor.adapters import registry
 from candor.adapters.bluesky import BlueskyAdapter, facets, record_key
 from candor.errors import ConfigError
 from candor.length import graphemes
+from candor.testing import Clock
 from candor.testing.fakes import FakeBluesky
 
 PASSWORD = "bsky-app-password-1"

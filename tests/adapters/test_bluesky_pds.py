@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import Clock
 from tests.social import DELIVERY, live_through
 
 import candor
+from candor.testing import Clock
 
 pytestmark = pytest.mark.slow
 

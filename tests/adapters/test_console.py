@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import Clock, api_outage
+from tests.conftest import api_outage
 
 import candor
+from candor.testing import Clock
 
 
 class TestConsole:

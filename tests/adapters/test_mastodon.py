@@ -7,7 +7,6 @@ import itertools
 from pathlib import Path
 
 import pytest
-from tests.conftest import Clock
 from tests.social import communicator, live_through, open_incident, update
 
 import candor
@@ -15,6 +14,7 @@ from candor.adapters import registry
 from candor.adapters.base import Receipt
 from candor.adapters.mastodon import MastodonAdapter, mastodon_length
 from candor.errors import ConfigError, DeliveryError
+from candor.testing import Clock
 from candor.testing.fakes import FakeMastodon
 
 TOKEN = "mastodon-secret-token-1"

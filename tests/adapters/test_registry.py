@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 
 import pytest
 
-from candor import AdapterError
+from candor import AdapterError, _state
 from candor.adapters import registry
+from candor.testing import reset
 
 
 @pytest.fixture
-def with_plugins(monkeypatch: pytest.MonkeyPatch) -> dict[str, EntryPoint]:
-    points = dict(registry._entry_points())
-    monkeypatch.setattr(registry, "_entry_points", lambda: points)
-    return points
+def with_plugins() -> Iterator[dict[str, EntryPoint]]:
+    """The entry points as read, to add plugins to; forgotten again afterwards."""
+    registry.available()
+    points = _state.state.adapter_entry_points
+    assert points is not None
+    yield points
+    reset()
 
 
 class TestRegistry:

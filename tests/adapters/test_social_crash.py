@@ -1,8 +1,8 @@
 """Killed between the request and the saved receipt, then resumed: no duplicate on any service.
 
 Mastodon, Bluesky and X fakes are served on 127.0.0.1; each action runs in a
-process that is SIGKILLed right after the first request of a post reached a
-service (``CANDOR_CRASH_AT=sent:1``), so its receipt is never saved. A second
+process that is SIGKILLed right after a service first answered a post
+(``sent:1``, see tests/crash_at.py), so its receipt is never saved. A second
 process, its clock past the first one's lease, resumes with ``deliver_pending``.
 """
 
@@ -45,9 +45,9 @@ def run(
         BLUESKY_APP_PASSWORD="app-pass-word",
         X_TOKEN="x-user-token",
     )
-    environment.pop("CANDOR_CRASH_AT", None)
+    environment.pop("CANDOR_TEST_CRASH_AT", None)
     if crash:
-        environment["CANDOR_CRASH_AT"] = "sent:1"
+        environment["CANDOR_TEST_CRASH_AT"] = "sent:1"
     return subprocess.run(
         [sys.executable, str(CHILD), str(config), *arguments],
         env=environment,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import Clock, api_outage
+from tests.conftest import api_outage
 from tests.receiver import Receiver, serving
 
 import candor
@@ -17,6 +17,7 @@ from candor.adapters.webhook import WebhookAdapter, sign, verify_signature
 from candor.config import load_config
 from candor.delivery import idempotency_key
 from candor.errors import ConfigError, SignatureError
+from candor.testing import Clock
 
 SECRET = "whsec-0123456789abcdef"
 

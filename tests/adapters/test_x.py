@@ -7,7 +7,6 @@ import itertools
 from pathlib import Path
 
 import pytest
-from tests.conftest import Clock
 from tests.social import communicator, live_through, open_incident, update
 
 import candor
@@ -15,6 +14,7 @@ from candor.adapters import registry
 from candor.adapters.x import XAdapter
 from candor.errors import ConfigError, DeliveryError
 from candor.length import weighted_length
+from candor.testing import Clock
 from candor.testing.contract import AdapterContract
 from candor.testing.fakes import FakeX
 

@@ -7,10 +7,11 @@ commands, one JSON object a line, from standard input::
      "incident_id": "inc-...", "crash": "sent:3" | null, "offset": 7200, "parallel": 1}
 
 For each it forks ``parallel`` children (already warm, so each costs
-milliseconds rather than an interpreter start). A child arms candor's crash
-hook with ``crash`` (what ``CANDOR_CRASH_AT`` does for a fresh process), runs
-the action on a clock ``offset`` seconds ahead of now (so that the claims of a
-killed predecessor have expired and retries are due), and exits. The worker
+milliseconds rather than an interpreter start). A child arms a
+:class:`~tests.crash_at.CrashAt` with ``crash`` (on candor's log events and
+around its HTTP transport: candor itself has no crash hook), runs the action on
+a clock ``offset`` seconds ahead of now (so that the claims of a killed
+predecessor have expired and retries are due), and exits. The worker
 answers with one JSON line: how each child ended, ``"killed"`` or ``"exit N"``.
 """
 
@@ -24,8 +25,11 @@ import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+from tests.crash_at import CrashAt
+
 import candor
-from candor import _crash
+from candor._http.transport import FanoutTransport
 from candor.adapters import registry
 from candor.delivery import DeliverySettings
 
@@ -36,14 +40,19 @@ SETTINGS = DeliverySettings(
 
 def run(command: dict[str, Any]) -> None:
     """One action in this (child) process; a crash point may SIGKILL it on the way."""
-    _crash.arm(command["crash"])
+    crash = CrashAt(command["crash"])
+    crash.configure()
+    # The transport the communicator would build for itself, watched for answered posts.
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0), transport=crash.transport(FanoutTransport())
+    )
     offset = timedelta(seconds=command["offset"])
 
     def clock() -> datetime:
         return datetime.now(UTC) + offset
 
     with candor.Communicator.from_config(
-        command["config"], clock=clock, delivery=SETTINGS
+        command["config"], clock=clock, delivery=SETTINGS, client=client
     ) as comms:
         action = command["action"]
         if action == "open":

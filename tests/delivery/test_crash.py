@@ -14,7 +14,12 @@ response, the receipt), sometimes two delivering processes at once. Then:
   request per kill that happened while the request was in flight;
 - update N never arrives on a channel before update N-1.
 
-The run is bounded both in kills and in time. ``CANDOR_CRASH_SEED`` replays a run.
+Each child kills itself (tests/crash_at.py) on the log event candor emits at
+the step, or, for "the service has the request", in an HTTP transport around
+the one candor uses: candor has no crash hook of its own. The run goes on
+until it has made ``TARGET_KILLS`` kills, at every step; a machine however slow
+gets ``TIME_LIMIT`` seconds for that, far more than it needs, so the test fails
+on speed only when something hangs. ``CANDOR_CRASH_SEED`` replays a run.
 """
 
 from __future__ import annotations
@@ -31,17 +36,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.crash_at import STEPS
 from tests.receiver import Receiver, serving
 
-from candor._crash import CRASH_STEPS
 from candor.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.slow
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 CHANNELS = 8
-TARGET_KILLS = 300
-BUDGET_SECONDS = 75.0
+TARGET_KILLS = 200
+TIME_LIMIT = 900.0
 SECRET = "whsec-crash-harness-0000"
 
 
@@ -50,10 +55,10 @@ class Worker:
 
     def __init__(self, folder: Path) -> None:
         environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-        environment.pop("CANDOR_CRASH_AT", None)
         self.errors = (folder / "worker.err").open("w")
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER)],
+            env=environment,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -90,7 +95,7 @@ def receivers() -> Iterator[tuple[Receiver, ...]]:
 def random_crash(rng: random.Random, action: str) -> str | None:
     if rng.random() < 0.15:
         return None
-    steps = [s for s in CRASH_STEPS if action != "deliver" or s != "committed"]
+    steps = [s for s in STEPS if action != "deliver" or s != "committed"]
     step = rng.choice(steps)
     nth = {"committed": 1, "claimed": rng.randint(1, 2)}.get(step, rng.randint(1, CHANNELS))
     return f"{step}:{nth}"
@@ -120,10 +125,12 @@ def test_kills_at_every_step_lose_nothing_and_duplicate_within_the_bound(
     started = time.monotonic()
     trials = 0
     try:
-        while sum(kills_by_step.values()) < TARGET_KILLS:
-            assert time.monotonic() - started < BUDGET_SECONDS * 2, "the harness is far too slow"
-            if time.monotonic() - started > BUDGET_SECONDS:
-                break
+        while sum(kills_by_step.values()) < TARGET_KILLS or set(kills_by_step) != set(STEPS):
+            elapsed = time.monotonic() - started
+            assert elapsed < TIME_LIMIT, (
+                f"{sum(kills_by_step.values())} of {TARGET_KILLS} kills after {elapsed:.0f} s: "
+                "something hangs"
+            )
             trials += 1
             incident_id: str | None = None
             for action in ("open", "update", "resolve"):
@@ -160,9 +167,12 @@ def test_kills_at_every_step_lose_nothing_and_duplicate_within_the_bound(
         worker.close()
 
     kills = sum(kills_by_step.values())
-    print(f"seed {seed}: {trials} trials, {kills} kills by step {dict(kills_by_step)}")
-    assert kills >= 200, f"only {kills} kills in the time budget"
-    assert set(kills_by_step) == set(CRASH_STEPS), kills_by_step
+    print(
+        f"seed {seed}: {trials} trials, {kills} kills by step {dict(kills_by_step)} "
+        f"in {time.monotonic() - started:.0f} s"
+    )
+    assert kills >= TARGET_KILLS
+    assert set(kills_by_step) == set(STEPS), kills_by_step
 
     incidents = store.list()
     assert len(incidents) == trials

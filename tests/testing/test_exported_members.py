@@ -13,9 +13,9 @@ import candor.testing.fakes
 
 def test_all_lists_every_public_name_and_each_resolves() -> None:
     assert set(candor.testing.__all__) == {
-        "SERVICE_CAPABILITIES", "Capture", "Clock", "MemoryAdapter", "Outbox", "PostedMessage",
-        "assert_candid", "assert_consistent", "assert_posted", "capabilities_for", "capture",
-        "current_outbox",
+        "SERVICE_CAPABILITIES", "AdapterContract", "Capture", "Clock", "MemoryAdapter", "Outbox",
+        "PostedMessage", "StoreContract", "assert_candid", "assert_consistent", "assert_posted",
+        "capabilities_for", "capture", "current_outbox", "reset",
     }  # fmt: skip
     for name in candor.testing.__all__:
         assert getattr(candor.testing, name) is not None
@@ -50,6 +50,33 @@ def test_candor_testing_and_the_fakes_import_without_pytest() -> None:
         "import candor.testing.fakes; print('ok')"
     )
     assert out == "ok"
+
+
+def test_the_contracts_are_the_suites_of_their_modules() -> None:
+    from candor.testing import AdapterContract, StoreContract
+    from candor.testing.contract import AdapterContract as adapter_suite
+    from candor.testing.store_contract import StoreContract as store_suite
+
+    assert (AdapterContract, StoreContract) == (adapter_suite, store_suite)
+
+
+def test_the_contracts_load_pytest_only_when_asked_for() -> None:
+    """Importing the toolkit loads neither contract; asking for one without pytest says why."""
+    out = _run(
+        "import sys; sys.modules['pytest'] = None; import candor.testing; "
+        "print([m for m in ('candor.testing.contract', 'candor.testing.store_contract') "
+        "if m in sys.modules])\n"
+        "for name in ('AdapterContract', 'StoreContract'):\n"
+        "    try:\n"
+        "        exec(f'from candor.testing import {name}')\n"
+        "    except ImportError as exc:\n"
+        "        print(exc)\n"
+    )
+    assert out.splitlines() == [
+        "[]",
+        "candor.testing.AdapterContract is a pytest suite: install pytest to use it",
+        "candor.testing.StoreContract is a pytest suite: install pytest to use it",
+    ]
 
 
 def test_the_plugin_imports_none_of_the_toolkit() -> None:

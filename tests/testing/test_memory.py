@@ -12,8 +12,8 @@ import candor
 from candor.adapters import registry
 from candor.adapters.base import Capabilities, DeliveryContext, Form, LengthUnit
 from candor.render import Message
-from candor.testing import MemoryAdapter, Outbox, capabilities_for
-from tests.conftest import Clock, api_outage
+from candor.testing import Clock, MemoryAdapter, Outbox, capabilities_for
+from tests.conftest import api_outage
 
 
 def _post(adapter: MemoryAdapter, message: Message, context: DeliveryContext) -> candor.Receipt:
@@ -173,6 +173,37 @@ class TestFailures:
             assert delivery.state == ("sent" if retryable else "failed")
             assert delivery.attempts == (2 if retryable else 1)
         assert len(adapter.posted) == (1 if retryable else 0)
+
+    def test_fail_next_with_an_error_raises_it_as_it_is(self, tmp_path: Path, clock: Clock) -> None:
+        adapter = MemoryAdapter("social", capabilities=Capabilities(idempotency=False))
+        adapter.fail_next(2, error=RuntimeError("a bug in the adapter"))
+        with candor.Communicator(
+            [candor.Channel(name="social", adapter=adapter)], store=tmp_path / "c.db", clock=clock
+        ) as comms:
+            incident = comms.open("API failing", api_outage(), "Fails.")
+            delivery = incident.deliveries[0]
+            # An adapter bug may have sent: the row waits in the outbox, not retried at once.
+            assert (delivery.state, delivery.attempts) == ("retry", 1)
+            assert "RuntimeError: a bug in the adapter" in (delivery.last_error or "")
+            clock.advance(hours=1)
+            (again,) = comms.deliver_pending()
+            assert again.state == "retry"
+            clock.advance(hours=2)
+            (last,) = comms.deliver_pending()
+            assert last.sent
+        assert len(adapter.posted) == 1
+
+    def test_each_message_keeps_the_context_it_was_given(
+        self, opened: tuple[MemoryAdapter, candor.Communicator]
+    ) -> None:
+        adapter, comms = opened
+        with comms:
+            incident = comms.open("API failing", api_outage(), "Requests fail.")
+            comms.update(incident.id, message="Still failing.")
+        first, second = adapter.posted
+        assert first.context.update.id == first.update_id
+        assert first.context.idempotency_key == first.idempotency_key
+        assert [r.remote_id for r in second.context.previous] == [first.remote_id]
 
     def test_closing_closes_the_adapter_it_replaces(self) -> None:
         inner = MemoryAdapter("inner")

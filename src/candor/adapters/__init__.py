@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from candor.adapters.base import (
-    Adapter,
+from candor.adapters.registry import available, load
+from candor.typing import Adapter
+from candor.vocabulary import (
     Audience,
     Capabilities,
     Channel,
@@ -13,7 +14,6 @@ from candor.adapters.base import (
     Markup,
     Receipt,
 )
-from candor.adapters.registry import available, load
 
 __all__ = [
     "Adapter",

@@ -20,7 +20,7 @@ from candor.model import Effect, Status
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext, Receipt
+    from candor.vocabulary import DeliveryContext, Receipt
 
 __all__ = ["ComponentState", "component_states", "json_of", "root_of", "send"]
 

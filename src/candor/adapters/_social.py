@@ -12,7 +12,7 @@ from candor.length import URL
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
+    from candor.vocabulary import DeliveryContext
 
 __all__ = ["answer", "links", "neutralise_mentions", "parent_of", "refuse_if_too_long", "root_of"]
 

@@ -32,29 +32,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._social import answer, links, parent_of, refuse_if_too_long, root_of
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    LengthUnit,
-    Receipt,
-    http_url,
-    parse_settings,
-)
+from candor.adapters.base import http_url, parse_settings
 from candor.errors import DeliveryError
 from candor.length import graphemes
 from candor.log import get_logger, register_secret
+from candor.vocabulary import Capabilities, Channel, Form, LengthUnit, Receipt
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["BlueskyAdapter", "BlueskySettings", "facets", "record_key"]
 
@@ -327,7 +318,6 @@ class BlueskyAdapter:
             "com.atproto.repo.createRecord",
             body={"repo": session["did"], "collection": POST, "rkey": rkey, "record": record},
         )
-        crash_point("sent")
         try:
             self._check(context.channel, response, context.now)
         except DeliveryError as refused:

@@ -29,27 +29,18 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    Receipt,
-    http_url,
-    parse_settings,
-    required_secret,
-)
+from candor.adapters.base import http_url, parse_settings, required_secret
 from candor.errors import DeliveryError
 from candor.log import register_secret
 from candor.model import Status
+from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "INCIDENT_STATUS", "CachetAdapter", "CachetSettings"]
 
@@ -172,7 +163,6 @@ class CachetAdapter:
                 ],
             }
             answer = await self._request(context.channel, "POST", "/incidents", body=body)
-            crash_point("sent")
             incident_id = _data_id(context.channel, answer)
             return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
         answer = await self._request(
@@ -181,7 +171,6 @@ class CachetAdapter:
             f"/incidents/{root}/updates",
             body={"message": message.text, "status": status},
         )
-        crash_point("sent")
         update_id = _data_id(context.channel, answer)
         await self._set_components(context)
         return Receipt(

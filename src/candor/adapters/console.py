@@ -12,19 +12,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    DeliveryContext,
-    Form,
-    Receipt,
-    parse_settings,
-)
+from candor.adapters.base import parse_settings
+from candor.vocabulary import Capabilities, Channel, DeliveryContext, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.render import Message
+    from candor.vocabulary import Message
 
 __all__ = ["ConsoleAdapter"]
 

@@ -27,26 +27,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    Receipt,
-    http_url,
-    parse_settings,
-    required_secret,
-)
+from candor.adapters.base import http_url, parse_settings, required_secret
 from candor.errors import DeliveryError
 from candor.log import register_secret
+from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "InstatusAdapter", "InstatusSettings"]
 
@@ -151,13 +142,11 @@ class InstatusAdapter:
                 self._incidents,
                 body={"name": context.incident.title, **body},
             )
-            crash_point("sent")
             incident_id = _id(context.channel, answer)
             return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
         answer = await self._request(
             context.channel, "POST", f"{self._incidents}/{root}/incident-updates", body=body
         )
-        crash_point("sent")
         return Receipt(
             channel=context.channel, remote_id=_id(context.channel, answer), thread_root=root
         )

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._social import (
     answer,
@@ -34,24 +33,16 @@ from candor.adapters._social import (
     refuse_if_too_long,
     root_of,
 )
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    LengthUnit,
-    Receipt,
-    http_url,
-    parse_settings,
-)
+from candor.adapters.base import http_url, parse_settings
 from candor.errors import DeliveryError
 from candor.length import URL
 from candor.log import get_logger, register_secret
+from candor.vocabulary import Capabilities, Channel, Form, LengthUnit, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["MastodonAdapter", "MastodonSettings", "mastodon_length"]
 
@@ -156,8 +147,6 @@ class MastodonAdapter:
             )
         except httpx.HTTPError as exc:
             raise transport_error(channel, exc, secrets=[self._token]) from None
-        if method != "GET":
-            crash_point("sent")
         check_response(channel, response, secrets=[self._token], now=now)
         return response
 

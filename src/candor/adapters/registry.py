@@ -7,23 +7,27 @@ skipped silently.
 
 from __future__ import annotations
 
-from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, cast
 
+from candor._state import state
 from candor.errors import AdapterError
 
 if TYPE_CHECKING:
-    from candor.adapters.base import AdapterInit
+    from candor.typing import AdapterInit
 
 __all__ = ["GROUP", "available", "load"]
 
 GROUP = "candor.adapters"
 
 
-@cache
 def _entry_points() -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
+    """The group's entry points by name, read once (``candor.testing.reset`` forgets them)."""
+    points = state.adapter_entry_points
+    if points is None:
+        points = {ep.name: ep for ep in entry_points(group=GROUP)}
+        state.adapter_entry_points = points
+    return points
 
 
 def available() -> list[str]:

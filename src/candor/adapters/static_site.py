@@ -45,17 +45,17 @@ from zoneinfo import ZoneInfo
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
+from candor.adapters.base import parse_settings
 from candor.errors import DeliveryError
 from candor.model import ActionItem, Effect, Impact, Incident, Organization, Scope, Status
 from candor.render import describe_scope
+from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
     import jinja2
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["StaticSiteAdapter", "StaticSiteSettings"]
 
@@ -358,7 +358,7 @@ def _merge(
         created_at=update.created_at,
         next_update_by=update.next_update_by,
         kind=update.kind.value,
-        promised_by=update.promised_by or _promised_before(incident, update.seq),
+        promised_by=update.promised_by,
     )
     entries = dict(old.updates) if old else {}
     entries[entry.id] = entry
@@ -392,12 +392,6 @@ def _merge(
     return _SiteState(
         generated_at=context.now.astimezone(UTC), components=components, incidents=incidents
     )
-
-
-def _promised_before(incident: Incident, seq: int) -> datetime | None:
-    """The next-update time the update before ``seq`` promised, if it promised one."""
-    before = next((u for u in incident.updates if u.seq == seq - 1), None)
-    return before.next_update_by if before is not None else None
 
 
 _KIND_LABEL = {"holding": "No news yet", "postmortem": "Write-up"}

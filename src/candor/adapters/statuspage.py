@@ -31,28 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    Receipt,
-    http_url,
-    parse_settings,
-    required_secret,
-)
+from candor.adapters.base import http_url, parse_settings, required_secret
 from candor.errors import DeliveryError
 from candor.log import register_secret
 from candor.model import Effect, Impact, Status
+from candor.vocabulary import Capabilities, Channel, Form, Imported, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.importing import Imported
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "StatuspageAdapter", "StatuspageSettings"]
 
@@ -172,7 +162,6 @@ class StatuspageAdapter:
             url, method = f"{self._incidents}/{root}", "PATCH"
         body = self.body(message, context, create=root is None)
         response = await self._request(context.channel, method, url, body=body)
-        crash_point("sent")
         return _receipt(context.channel, _json_object(context.channel, response))
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
@@ -205,8 +194,6 @@ class StatuspageAdapter:
         Scheduled maintenance is left out. Components map back to candor's names
         through ``components``; one the settings do not name keeps Statuspage's name.
         """
-        from candor.importing import Imported
-
         channel = self.channel.name
         response = await self._request(channel, "GET", f"{self._incidents}/unresolved")
         found = json_of(response)

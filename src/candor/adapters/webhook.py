@@ -28,17 +28,16 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
-from candor.adapters.base import Capabilities, Channel, Form, Receipt, parse_settings
+from candor.adapters.base import parse_settings
 from candor.errors import SignatureError
 from candor.log import register_secret
+from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["BODY_VERSION", "WebhookAdapter", "WebhookSettings", "sign", "verify_signature"]
 
@@ -208,7 +207,6 @@ class WebhookAdapter:
             )
         except httpx.HTTPError as exc:
             raise transport_error(context.channel, exc, secrets=self._secrets) from None
-        crash_point("sent")
         check_response(context.channel, response, secrets=self._secrets, now=context.now)
         remote_id, url = _identify(response)
         remote_id = remote_id or context.idempotency_key

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from candor._crash import crash_point
 from candor._version import __version__
 from candor.adapters._social import (
     answer,
@@ -43,24 +42,16 @@ from candor.adapters._social import (
     refuse_if_too_long,
     root_of,
 )
-from candor.adapters.base import (
-    Capabilities,
-    Channel,
-    Form,
-    LengthUnit,
-    Receipt,
-    http_url,
-    parse_settings,
-)
+from candor.adapters.base import http_url, parse_settings
 from candor.errors import ConfigError, DeliveryError
 from candor.length import weighted_length
 from candor.log import get_logger, register_secret
+from candor.vocabulary import Capabilities, Channel, Form, LengthUnit, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.adapters.base import DeliveryContext
-    from candor.render import Message
+    from candor.vocabulary import DeliveryContext, Message
 
 __all__ = ["XAdapter", "XSettings", "is_duplicate"]
 
@@ -203,7 +194,6 @@ class XAdapter:
             )
         except httpx.HTTPError as exc:
             raise transport_error(context.channel, exc, secrets=self._secrets) from None
-        crash_point("sent")
         if is_duplicate(response) and context.attempt > 1:
             # An earlier attempt of this very update may have reached X: this is that post.
             log.warning(

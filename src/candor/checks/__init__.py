@@ -7,7 +7,8 @@ incident given, the facts in the text are checked against it. Errors block
 delivery (unless explicitly allowed with a reason, which is recorded); warnings
 are shown, never block.
 
-The package is the engine (:mod:`._engine`: rules, the registry, :func:`check`),
+The package is the engine (:mod:`._rule`: what a rule is; :mod:`._engine`: the
+registry and :func:`check`),
 the subject a rule reads (:mod:`._subject`), and the rule families, each with
 its vocabulary beside it: :mod:`.wording` (minimising, hedging, apologies, fix
 times), :mod:`.cause` (vague and missing causes, blame), :mod:`.audience`
@@ -21,9 +22,10 @@ Rules are added with :func:`register` or through the entry-point group
 
 from __future__ import annotations
 
-from candor.checks._engine import Rule, RuleFunction, check, register, reset_rules, rules
-from candor.checks._finding import Finding, Severity
+from candor.checks._engine import check, register, reset_rules, rules
+from candor.checks._rule import Rule, RuleFunction
 from candor.checks._subject import Subject
+from candor.vocabulary import Finding, Severity
 
 __all__ = [
     "Finding",

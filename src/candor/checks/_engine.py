@@ -1,97 +1,19 @@
-"""The engine: :class:`Rule`, the registry (built-in rules, plugins, reset) and :func:`check`."""
+"""The engine: the registry of rules (built-in, plugins, reset) and :func:`check`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from candor.checks._finding import Finding, Severity
+from candor._state import state
+from candor.checks._rule import Rule
 from candor.checks._subject import Subject
 from candor.errors import AdapterError, InputError
 from candor.model import Status
+from candor.vocabulary import Finding
 
 if TYPE_CHECKING:
     from candor.model import Incident
-
-RuleFunction = Callable[[Subject], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A named check: ``code`` is stable, ``find`` yields findings for a subject.
-
-    ``severity`` is the rule's usual weight; a rule may report a finding it is
-    less sure of as a warning. ``summary``, ``rationale``, ``bad`` and ``good``
-    document it (the rules page shows them, and a test runs every rule on its own
-    examples); ``why`` is the reader's reason the words count, given with every
-    finding; ``policy`` says when the rule's finding is an error and when a warning.
-    """
-
-    code: str
-    severity: Severity
-    summary: str
-    rationale: str
-    bad: str
-    good: str
-    find: RuleFunction = field(repr=False)
-    bad_status: Status | None = None
-    why: str = ""
-    policy: str = ""
-
-    def finding(
-        self,
-        subject: Subject,
-        start: int,
-        end: int,
-        message: str,
-        suggestion: str,
-        *,
-        severity: Severity | None = None,
-        why: str | None = None,
-    ) -> Finding:
-        return Finding(
-            code=self.code,
-            severity=severity or self.severity,
-            start=start,
-            end=end,
-            excerpt=subject.text[start:end],
-            message=message,
-            suggestion=suggestion,
-            why=self.why if why is None else why,
-        )
-
-
-def rule(
-    code: str,
-    severity: Severity,
-    summary: str,
-    *,
-    rationale: str,
-    bad: str,
-    good: str,
-    why: str,
-    policy: str,
-    bad_status: Status | None = None,
-) -> Callable[[RuleFunction], Rule]:
-    """Make a built-in :class:`Rule` of the decorated function (the registry adds it)."""
-
-    def decorate(function: RuleFunction) -> Rule:
-        return Rule(
-            code=code,
-            severity=severity,
-            summary=summary,
-            rationale=rationale,
-            bad=bad,
-            good=good,
-            find=function,
-            bad_status=bad_status,
-            why=why,
-            policy=policy,
-        )
-
-    return decorate
-
 
 _REGISTRY: dict[str, Rule] = {}
 _LOADED = {"builtins": False, "plugins": False}
@@ -99,8 +21,8 @@ _LOADED = {"builtins": False, "plugins": False}
 
 def builtin_rules() -> list[Rule]:
     """candor's own rules, family by family, in the order they run."""
-    # The rule families load on first use, so that importing the package (the renderer
-    # does, for Finding) stays cheap.
+    # The rule families (their many patterns) load on first use, so that importing the
+    # package stays cheap.
     from candor.checks import audience, cause, facts, wording
 
     return [*wording.RULES, *cause.RULES, *audience.RULES, *facts.RULES]
@@ -127,6 +49,10 @@ def reset_rules() -> None:
     _REGISTRY.clear()
     _LOADED["builtins"] = False
     _LOADED["plugins"] = False
+
+
+# candor.testing.reset() (through candor._state) puts the registry back with this.
+state.check_rules_reset = reset_rules
 
 
 def rules() -> list[Rule]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from candor.checks._engine import Rule, rule
-from candor.checks._finding import Finding, Severity
+from candor.checks._rule import Rule, rule
 from candor.checks._subject import Subject
 from candor.checks._words import PEOPLE_PATTERN
+from candor.vocabulary import Finding, Severity
 
 _HOST = re.compile(
     r"\b(?:(?:10|127)\.\d{1,3}\.\d{1,3}\.\d{1,3}"

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from candor.checks._engine import Rule, rule
-from candor.checks._finding import Finding, Severity
+from candor.checks._rule import Rule, rule
 from candor.checks._subject import Subject
 from candor.model import Status
+from candor.vocabulary import Finding, Severity
 
 # -- what fills the cause's place -----------------------------------------------------------
 

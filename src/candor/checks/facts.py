@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from datetime import UTC
 from functools import lru_cache
 
-from candor.checks._engine import Rule, rule
-from candor.checks._finding import Finding, Severity
+from candor.checks._rule import Rule, rule
 from candor.checks._subject import CLAIMS_RESOLVED, Subject
 from candor.checks._words import CLOCK, DURATION, PEOPLE_PATTERN
 from candor.model import Status
+from candor.vocabulary import Finding, Severity
 
 _NEXT_UPDATE_PLAIN = re.compile(
     r"\bnext update (?:by \d{1,2}:\d{2}|in \d+ (?:minutes?|hours?))", re.IGNORECASE

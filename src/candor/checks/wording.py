@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from candor.checks._engine import Rule, rule
-from candor.checks._finding import Finding, Severity
+from candor.checks._rule import Rule, rule
 from candor.checks._subject import Subject
 from candor.checks._words import AFFECTED, CLOCK, DURATION, MACHINERY, OFFERED
 from candor.model import Status
+from candor.vocabulary import Finding, Severity
 
 # -- minimising -----------------------------------------------------------------------------
 

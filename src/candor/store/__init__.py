@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from candor.errors import ConfigError, StoreError
-from candor.store.base import OutboxItem, Store, promises_made_by
+from candor.store.base import promises_made_by
+from candor.typing import Store
+from candor.vocabulary import OutboxItem
 
 if TYPE_CHECKING:
     from candor.store.sqlite import SQLiteStore

@@ -15,12 +15,20 @@ Importable without pytest::
   memory adapters and yields the :class:`Outbox`;
 - :func:`assert_posted`, :func:`assert_consistent`, :func:`assert_candid`
   fail with a readable diff;
-- :class:`Clock` is set and advanced by the test.
+- :class:`Clock` is set and advanced by the test;
+- :func:`reset` puts candor's process-wide state (adapter entry points read,
+  registered secrets, plugin check rules, active captures) back as a fresh
+  process has it.
+
+For authors of adapters and stores, two suites to subclass in a pytest test
+class (they need pytest, and are loaded only when asked for):
+
+- :class:`AdapterContract`, the tests every adapter passes;
+- :class:`StoreContract`, the tests every :class:`~candor.Store` passes.
 
 Also here, imported on their own: ``candor.testing.fakes`` (stand-ins for
-the services candor posts to), ``candor.testing.contract`` (``AdapterContract``,
-the suite every adapter passes; needs pytest) and the pytest plugin, which
-pytest loads by itself (fixtures ``candor_outbox`` and ``candor_clock``).
+the services candor posts to) and the pytest plugin, which pytest loads by
+itself (fixtures ``candor_outbox`` and ``candor_clock``).
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from candor._state import reset
     from candor.testing._capture import Capture, capture, current_outbox
     from candor.testing._clock import Clock
     from candor.testing.assertions import assert_candid, assert_consistent, assert_posted
+    from candor.testing.contract import AdapterContract
     from candor.testing.memory import (
         SERVICE_CAPABILITIES,
         MemoryAdapter,
@@ -39,20 +49,24 @@ if TYPE_CHECKING:
         PostedMessage,
         capabilities_for,
     )
+    from candor.testing.store_contract import StoreContract
 
 __all__ = [
     "SERVICE_CAPABILITIES",
+    "AdapterContract",
     "Capture",
     "Clock",
     "MemoryAdapter",
     "Outbox",
     "PostedMessage",
+    "StoreContract",
     "assert_candid",
     "assert_consistent",
     "assert_posted",
     "capabilities_for",
     "capture",
     "current_outbox",
+    "reset",
 ]
 
 # Loaded on first use, so that the pytest plugin (a module of this package) costs
@@ -70,14 +84,28 @@ _LAZY = {
     "Outbox": "candor.testing.memory",
     "PostedMessage": "candor.testing.memory",
     "capabilities_for": "candor.testing.memory",
+    "AdapterContract": "candor.testing.contract",
+    "StoreContract": "candor.testing.store_contract",
+    "reset": "candor._state",
 }
+
+_NEED_PYTEST = {"AdapterContract", "StoreContract"}
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'candor.testing' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    try:
+        loaded = import_module(module)
+    except ImportError as exc:
+        if name in _NEED_PYTEST and exc.name == "pytest":
+            raise ImportError(
+                f"candor.testing.{name} is a pytest suite: install pytest to use it",
+                name="pytest",
+            ) from exc
+        raise
+    value = getattr(loaded, name)
     globals()[name] = value
     return value
 

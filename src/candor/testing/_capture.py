@@ -8,25 +8,23 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import Token
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from candor.adapters.base import Adapter, Capabilities, Channel
+from candor import _state
 from candor.testing.memory import MemoryAdapter, Outbox, capabilities_for
+from candor.typing import Adapter
+from candor.vocabulary import Capabilities, Channel
 
 if TYPE_CHECKING:
     from datetime import datetime
     from types import TracebackType
-
-    from candor.communicator import Interceptor
 
 __all__ = ["Capture", "capture", "current_outbox"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 ChannelChoice = Iterable[str] | Mapping[str, Capabilities | str]
 
-_active: list[Capture] = []
-
 
 class _Router:
-    """The interceptor a capture installs in ``candor.communicator.interceptor``."""
+    """The interceptor a capture installs in ``candor._state.interceptor``."""
 
     def __init__(
         self,
@@ -76,17 +74,15 @@ class Capture:
         self.clock = clock
         self.channels = _channels(channels)
         self.outbox = Outbox()
-        self._tokens: list[tuple[Token[Interceptor | None], Outbox]] = []
+        self._tokens: list[tuple[Token[Any], Outbox]] = []
 
     def __enter__(self) -> Outbox:
-        from candor.communicator import interceptor
-
         self.outbox = Outbox()
         for name, caps in (self.channels or {}).items():
             self.outbox._register(name, caps)
-        token = interceptor.set(_Router(self.outbox, self.clock, self.channels))
+        token = _state.interceptor.set(_Router(self.outbox, self.clock, self.channels))
         self._tokens.append((token, self.outbox))
-        _active.append(self)
+        _state.state.captures.append(self)
         return self.outbox
 
     def __exit__(
@@ -95,11 +91,10 @@ class Capture:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        from candor.communicator import interceptor
-
         token, _ = self._tokens.pop()
-        interceptor.reset(token)
-        _active.remove(self)
+        _state.interceptor.reset(token)
+        if self in _state.state.captures:  # candor.testing.reset() may have ended it
+            _state.state.captures.remove(self)
         if self._tokens:
             self.outbox = self._tokens[-1][1]
 
@@ -148,9 +143,11 @@ def capture(
 
 def current_outbox() -> Outbox:
     """The outbox of the innermost active capture (inside a ``@capture()`` function)."""
-    if not _active:
+    active = _state.state.captures
+    if not active:
         raise LookupError("no capture is active; use `with capture() as outbox:` or @capture()")
-    return _active[-1].outbox
+    innermost: Capture = active[-1]
+    return innermost.outbox
 
 
 def _channels(choice: ChannelChoice | None) -> dict[str, Capabilities] | None:

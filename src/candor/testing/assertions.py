@@ -11,7 +11,7 @@ from candor.testing.memory import Outbox, PostedMessage
 
 if TYPE_CHECKING:
     from candor.model import Incident
-    from candor.render import Message
+    from candor.vocabulary import Message
 
 __all__ = ["assert_candid", "assert_consistent", "assert_posted"]
 

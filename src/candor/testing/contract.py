@@ -43,11 +43,12 @@ from typing import ClassVar, Literal
 
 import pytest
 
-from candor.adapters.base import Adapter, Capabilities, DeliveryContext, LengthUnit, Receipt
 from candor.errors import DeliveryError
 from candor.model import Impact, Incident, Organization, Scope, Status, Update, UpdateKind
-from candor.render import Message, Renderer
+from candor.render import Renderer
 from candor.testing._length import count
+from candor.typing import Adapter
+from candor.vocabulary import Capabilities, DeliveryContext, LengthUnit, Message, Receipt
 
 __all__ = ["AdapterContract", "FailureKind"]
 
@@ -294,6 +295,8 @@ class AdapterContract:
 
         said: list[str] = []
         caplog.set_level(logging.DEBUG)
+        # capture_logs leaves structlog configured; unconfigured before, it is put back so.
+        was_configured = structlog.is_configured()
         with structlog.testing.capture_logs() as events:
             self.post(runner, adapter, *self.message(adapter, self.incident(8)))
             kinds: tuple[FailureKind, ...] = ("auth", "validation", "server", "timeout")
@@ -303,6 +306,8 @@ class AdapterContract:
                         self.post(runner, adapter, *self.message(adapter, self.incident(number)))
                     except Exception as exc:  # every error's words are checked
                         said.append(f"{type(exc).__name__}: {exc!r} {exc}")
+        if not was_configured:
+            structlog.reset_defaults()
         said += [repr(event) for event in events]
         said += [record.getMessage() for record in caplog.records]
         for secret in self.secrets:

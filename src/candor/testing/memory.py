@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from candor.adapters.base import (
-    Adapter,
+from candor.adapters.base import parse_settings
+from candor.errors import DeliveryError
+from candor.model import Status
+from candor.testing._length import count
+from candor.typing import Adapter
+from candor.vocabulary import (
     Capabilities,
     Channel,
     DeliveryContext,
@@ -25,16 +29,12 @@ from candor.adapters.base import (
     LengthUnit,
     Markup,
     Receipt,
-    parse_settings,
 )
-from candor.errors import DeliveryError
-from candor.model import Status
-from candor.testing._length import count
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.render import Message
+    from candor.vocabulary import Message
 
 __all__ = ["SERVICE_CAPABILITIES", "MemoryAdapter", "Outbox", "PostedMessage"]
 
@@ -94,6 +94,8 @@ class PostedMessage:
     posted_at: datetime
     length: int
     """The text's length as the channel counts it (characters, graphemes or weighted)."""
+    context: DeliveryContext = field(repr=False, compare=False)
+    """What delivery told the adapter: the update, the idempotency key, earlier receipts..."""
 
     @property
     def incident_id(self) -> str:
@@ -226,7 +228,7 @@ class MemoryAdapter:
         self.outbox._register(self.name, self.capabilities)
         self.replaces = replaces
         self._seen: dict[str, Receipt] = {}
-        self._failures: list[DeliveryError] = []
+        self._failures: list[Exception] = []
         self.closed = False
 
     def __repr__(self) -> str:
@@ -242,13 +244,23 @@ class MemoryAdapter:
         return [m.text for m in self.posted]
 
     def fail_next(
-        self, times: int = 1, *, status_code: int | None = 503, reason: str | None = None
+        self,
+        times: int = 1,
+        *,
+        status_code: int | None = 503,
+        reason: str | None = None,
+        error: Exception | None = None,
     ) -> None:
         """Fail the next ``times`` posts as a service would answer ``status_code``.
 
         ``status_code=None`` is a timeout. 5xx, 429 and timeouts are retryable;
-        other 4xx are not, as candor's adapters classify them.
+        other 4xx are not, as candor's adapters classify them. ``error`` is raised
+        instead, as it is: a ``DeliveryError`` of your own, or any exception to play
+        an adapter with a bug.
         """
+        if error is not None:
+            self._failures.extend([error] * times)
+            return
         retryable = status_code is None or status_code >= 500 or status_code in (408, 429)
         said = reason or ("timed out" if status_code is None else f"HTTP {status_code}")
         for _ in range(times):
@@ -288,6 +300,7 @@ class MemoryAdapter:
                 in_reply_to=parent,
                 posted_at=context.now,
                 length=length,
+                context=context,
             )
         )
         receipt = Receipt(

@@ -17,20 +17,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from candor.testing._length import URL_WEIGHT
+from candor.testing._length import URL_WEIGHT, with_links_as
 from candor.testing.fakes._base import FakeService, Reply, Request
 from candor.testing.fakes._spec import SpecStatus, load_openapi, locate
 
 __all__ = ["FakeMastodon"]
 
-_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 _STATUS = re.compile(r"^/api/v1/statuses/(?P<id>[^/]+)/?$")
 LIMIT = 500
 
 
 def mastodon_length(text: str, reserved_per_url: int = URL_WEIGHT) -> int:
     """The length Mastodon counts: characters, with every link counted as ``reserved_per_url``."""
-    return len(_URL.sub("x" * reserved_per_url, text))
+    return len(with_links_as(text, "x" * reserved_per_url))
 
 
 class FakeMastodon(FakeService):

@@ -1,15 +1,15 @@
 """An ``httpx`` transport for fanning one update out to hundreds of channels at once.
 
 Every adapter speaks through one shared :class:`httpx.AsyncClient`; this is the
-transport the communicator gives that client by default. It speaks HTTP/1.1
+transport :func:`candor._http.client.default_client` gives that client for every
+origin not sent through a proxy. It speaks HTTP/1.1
 with `h11 <https://h11.readthedocs.io>`_ (the protocol library httpcore itself
 uses) over asyncio streams, and keeps its pool of connections in a dictionary
 keyed by origin, so that starting or finishing a request costs the same with
 one connection open as with five hundred. httpcore's pool instead looks at
 every connection it holds each time a request starts or ends, each look a
-system call (encode/httpx#3215): measured by ``benchmarks/fanout.py``, that
-made an update to 200 channels take four times the single-request latency;
-with this transport, about two and a half.
+system call (encode/httpx#3215), which at a fan-out of hundreds costs more
+than the requests themselves (``benchmarks/fanout.py`` measures both).
 
 What it does, in the terms of ``httpx``:
 
@@ -21,21 +21,21 @@ What it does, in the terms of ``httpx``:
   caps the idle ones kept; ``keepalive_expiry`` is how long one is kept idle.
 - Each phase has the request's timeout (``connect``, ``read``, ``write``,
   ``pool``), and fails with the same exceptions httpcore raises
-  (:class:`httpx.ConnectError`, :class:`httpx.ReadTimeout`...), so callers
-  classify errors exactly as before (see :mod:`candor.adapters.http`).
+  (:class:`httpx.ConnectError`, :class:`httpx.ReadTimeout`...), each chosen by
+  the one table in :mod:`candor._http.errors`, so callers classify errors the
+  same whichever transport runs (see :mod:`candor.adapters.http`).
 - An idle connection the server has closed is never reused; one a response was
   not read to the end on, or that the server asked to close, is closed.
 
-Proxies are unaffected: with ``trust_env`` (the default) httpx routes proxied
-URLs through its own proxy transports.
+It knows nothing of proxies: :func:`candor._http.client.default_client` mounts
+httpx's own proxy transports for the origins the environment sends through a
+proxy, and this transport carries the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator
@@ -43,6 +43,8 @@ from typing import Any
 
 import h11
 import httpx
+
+from candor._http.errors import Phase, mapped
 
 __all__ = ["FANOUT_LIMITS", "FanoutTransport"]
 
@@ -128,7 +130,9 @@ class FanoutTransport(httpx.AsyncBaseTransport):
             self._discard(connection)
         return None
 
-    async def _wait(self, origin: _Origin, timeout: float | None) -> _Connection | None:
+    async def _wait(
+        self, request: httpx.Request, origin: _Origin, timeout: float | None
+    ) -> _Connection | None:
         """Wait for a place while ``max_connections`` are open.
 
         Returns a connection to ``origin`` that fell free, or None: a place was
@@ -137,24 +141,21 @@ class FanoutTransport(httpx.AsyncBaseTransport):
         waiter: _Waiter = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         self._waiting_for.setdefault(origin, deque()).append(waiter)
-        try:
-            async with asyncio.timeout(timeout):
-                return await waiter
-        except BaseException as exc:
-            if waiter.done() and not waiter.cancelled():
-                # Handed over just as the wait ended: pass it on.
-                handed = waiter.result()
-                if handed is None:
-                    self._release()
+        with mapped(Phase.POOL, request, timeout=timeout, where=f"{self._max_connections} open"):
+            try:
+                async with asyncio.timeout(timeout):
+                    return await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    # Handed over just as the wait ended: pass it on.
+                    handed = waiter.result()
+                    if handed is None:
+                        self._release()
+                    else:
+                        self._keep(handed)
                 else:
-                    self._keep(handed)
-            else:
-                waiter.cancel()
-            if isinstance(exc, TimeoutError):
-                raise httpx.PoolTimeout(
-                    f"no connection free within {timeout:g} s ({self._max_connections} open)"
-                ) from None
-            raise
+                    waiter.cancel()
+                raise
 
     def _oldest_idle(self) -> _Connection:
         oldest = next(iter(self._by_age))
@@ -234,7 +235,7 @@ class FanoutTransport(httpx.AsyncBaseTransport):
                 self._discard(self._oldest_idle())
                 self._open += 1
             else:
-                connection = await self._wait(origin, timeouts.get("pool"))
+                connection = await self._wait(request, origin, timeouts.get("pool"))
         if connection is None:
             try:
                 connection = await self._connect(request, origin, timeouts.get("connect"))
@@ -259,7 +260,8 @@ class FanoutTransport(httpx.AsyncBaseTransport):
         scheme, host_bytes, port = origin
         host = host_bytes.decode("ascii")
         context = self._ssl_context() if scheme == b"https" else None
-        try:
+        # Refused, unreachable, an unknown host, a failed TLS handshake: see the table.
+        with mapped(Phase.CONNECT, request, timeout=timeout, where=f"{host}:{port}"):
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
                     host,
@@ -268,14 +270,6 @@ class FanoutTransport(httpx.AsyncBaseTransport):
                     server_hostname=host if context is not None else None,
                     limit=_READ_SIZE,
                 )
-        except TimeoutError:
-            raise httpx.ConnectTimeout(
-                f"no connection to {host}:{port} within {timeout:g} s", request=request
-            ) from None
-        except OSError as exc:  # refused, unreachable, unknown host, TLS handshake failed
-            raise httpx.ConnectError(
-                f"cannot connect to {host}:{port}: {_describe(exc)}", request=request
-            ) from None
         return _Connection(origin, reader, writer, asyncio.get_running_loop())
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -289,31 +283,32 @@ class FanoutTransport(httpx.AsyncBaseTransport):
         """Send the request and read the answer's head; the body is read by :class:`_Body`."""
         state = connection.h11
         writer = connection.writer
+        timeout = timeouts.get("write")
         try:
-            head = h11.Request(
-                method=request.method, target=request.url.raw_path, headers=request.headers.raw
-            )
-            try:
-                content: bytes | None = request.content
-            except httpx.RequestNotRead:
-                content = None
-            if content is not None:
-                data = state.send(head) or b""
-                if content:
-                    data += state.send(h11.Data(data=content)) or b""
-                data += state.send(h11.EndOfMessage()) or b""
-                writer.write(data)
-                await _drain(writer, request, timeouts.get("write"))
-            else:
-                writer.write(state.send(head) or b"")
-                assert isinstance(request.stream, httpx.AsyncByteStream)
-                async for chunk in request.stream:
-                    writer.write(state.send(h11.Data(data=chunk)) or b"")
-                    await _drain(writer, request, timeouts.get("write"))
-                writer.write(state.send(h11.EndOfMessage()) or b"")
-                await _drain(writer, request, timeouts.get("write"))
-        except h11.LocalProtocolError as exc:
-            raise httpx.LocalProtocolError(str(exc), request=request) from None
+            # A header h11 refuses to send, a write timeout, a reset: see the table.
+            with mapped(Phase.WRITE, request, timeout=timeout):
+                head = h11.Request(
+                    method=request.method, target=request.url.raw_path, headers=request.headers.raw
+                )
+                try:
+                    content: bytes | None = request.content
+                except httpx.RequestNotRead:
+                    content = None
+                if content is not None:
+                    data = state.send(head) or b""
+                    if content:
+                        data += state.send(h11.Data(data=content)) or b""
+                    data += state.send(h11.EndOfMessage()) or b""
+                    writer.write(data)
+                    await _drain(writer, timeout)
+                else:
+                    writer.write(state.send(head) or b"")
+                    assert isinstance(request.stream, httpx.AsyncByteStream)
+                    async for chunk in request.stream:
+                        writer.write(state.send(h11.Data(data=chunk)) or b"")
+                        await _drain(writer, timeout)
+                    writer.write(state.send(h11.EndOfMessage()) or b"")
+                    await _drain(writer, timeout)
         except httpx.WriteError:
             # The server may have answered and closed before taking the whole body
             # (a 413, say): its answer is worth more than our write error.
@@ -325,19 +320,12 @@ class FanoutTransport(httpx.AsyncBaseTransport):
         return await _read_head(connection, request, timeouts.get("read"))
 
 
-async def _drain(
-    writer: asyncio.StreamWriter, request: httpx.Request, timeout: float | None
-) -> None:
+async def _drain(writer: asyncio.StreamWriter, timeout: float | None) -> None:
     """Wait until the socket has taken what was written (at once, usually)."""
     if writer.transport.get_write_buffer_size() == 0 and not writer.is_closing():
         return  # all of it is in the kernel already: nothing to wait for
-    try:
-        async with asyncio.timeout(timeout):
-            await writer.drain()
-    except TimeoutError:
-        raise httpx.WriteTimeout(f"could not send within {timeout:g} s", request=request) from None
-    except OSError as exc:
-        raise httpx.WriteError(_describe(exc), request=request) from None
+    async with asyncio.timeout(timeout):
+        await writer.drain()
 
 
 async def _next_event(
@@ -345,25 +333,19 @@ async def _next_event(
 ) -> Any:
     """The next h11 event from the server, reading from the socket as needed."""
     state = connection.h11
-    while True:
-        try:
+    # An answer h11 cannot parse, a read timeout, a reset: see the table.
+    with mapped(Phase.READ, request, timeout=timeout):
+        while True:
             event = state.next_event()
-        except h11.RemoteProtocolError as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from None
-        if event is not h11.NEED_DATA:
-            return event
-        try:
+            if event is not h11.NEED_DATA:
+                return event
             async with asyncio.timeout(timeout):
                 data = await connection.reader.read(_READ_SIZE)
-        except TimeoutError:
-            raise httpx.ReadTimeout(f"no answer within {timeout:g} s", request=request) from None
-        except OSError as exc:
-            raise httpx.ReadError(_describe(exc), request=request) from None
-        if not data and state.their_state is h11.SEND_RESPONSE:
-            raise httpx.RemoteProtocolError(
-                "the server closed the connection without answering", request=request
-            )
-        state.receive_data(data)
+            if not data and state.their_state is h11.SEND_RESPONSE:
+                raise httpx.RemoteProtocolError(
+                    "the server closed the connection without answering", request=request
+                )
+            state.receive_data(data)
 
 
 async def _read_head(
@@ -425,12 +407,3 @@ class _Body(httpx.AsyncByteStream):
     async def aclose(self) -> None:
         # Closed before the end of the body: the rest of it is still on the wire.
         self._finish(reuse=False)
-
-
-def _describe(exc: OSError) -> str:
-    """What went wrong, in words: "Connection refused", not "[Errno 111] Connect call failed"."""
-    if isinstance(exc, socket.gaierror):
-        return f"cannot resolve the host name: {exc.strerror}"
-    if isinstance(exc, ssl.SSLError) or not exc.errno or exc.errno < 0:
-        return str(exc) or type(exc).__name__
-    return os.strerror(exc.errno)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from candor.adapters.transport import FanoutTransport
+from candor._http.transport import FanoutTransport
 
 # -- a scriptable server -----------------------------------------------------------------
 

@@ -1,9 +1,6 @@
-"""The domain: what an incident is, what an update records, and how status may move.
+"""The domain's value objects: scope, write-up, closure, deliveries, promises, organisation.
 
-Everything here is a frozen pydantic model. Bad input raises
-:class:`candor.errors.InputError` naming the field and the value: a fraction of
-``"50%"`` is refused, not read as a half; a naive datetime is refused, not
-guessed to be UTC.
+Also the two parsers every layer uses for what people type: durations and times.
 """
 
 from __future__ import annotations
@@ -11,140 +8,13 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import pydantic
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
-from candor.errors import InputError, TransitionError
-
-__all__ = [
-    "ActionItem",
-    "ActionStatus",
-    "Closure",
-    "Delivery",
-    "DeliveryState",
-    "Effect",
-    "Impact",
-    "Incident",
-    "Organization",
-    "Override",
-    "Promise",
-    "PromiseKind",
-    "Reminder",
-    "ReminderState",
-    "Scope",
-    "Status",
-    "Update",
-    "UpdateKind",
-    "WriteUp",
-    "check_transition",
-    "parse_duration",
-]
-
-
-class _OrderedChoice(StrEnum):
-    """A StrEnum whose members are ordered as declared and parsed leniently from text."""
-
-    @property
-    def rank(self) -> int:
-        return type(self)._member_names_.index(self.name)
-
-    @classmethod
-    def parse(cls, value: object, field: str | None = None) -> Self:
-        """``value`` as a member, or an InputError naming ``field`` and the known values."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value.strip().lower())
-            except ValueError:
-                pass
-        noun = cls.__name__.lower()
-        known = ", ".join(member.value for member in cls)
-        raise InputError(field or noun, value, f"unknown {noun}; use one of: {known}")
-
-
-class Status(_OrderedChoice):
-    """Where an incident stands, in the vocabulary status pages already use."""
-
-    INVESTIGATING = "investigating"
-    IDENTIFIED = "identified"
-    MONITORING = "monitoring"
-    RESOLVED = "resolved"
-
-
-class Impact(_OrderedChoice):
-    """How bad it is for the customers it hits; ordered none < minor < major < critical."""
-
-    NONE = "none"
-    MINOR = "minor"
-    MAJOR = "major"
-    CRITICAL = "critical"
-
-
-class Effect(StrEnum):
-    """What the affected customers see: it does not work at all, or it works badly."""
-
-    OUTAGE = "outage"
-    DEGRADED = "degraded"
-
-
-class UpdateKind(StrEnum):
-    """Which facade call made an update."""
-
-    OPEN = "open"
-    UPDATE = "update"
-    RESOLVE = "resolve"
-    REOPEN = "reopen"
-    HOLDING = "holding"
-    """An honest "nothing new yet" posted by the promise policy to keep a next-update promise."""
-    POSTMORTEM = "postmortem"
-    """The published write-up, which keeps the resolution's write-up promise."""
-
-
-class PromiseKind(StrEnum):
-    NEXT_UPDATE = "next_update"
-    POSTMORTEM = "postmortem"
-
-
-class ReminderState(StrEnum):
-    """How a promise stands when it is reported: about to break, or broken."""
-
-    DUE_SOON = "due_soon"
-    BROKEN = "broken"
-
-
-class ActionStatus(StrEnum):
-    """Where one action item of a write-up stands."""
-
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    DROPPED = "dropped"
-
-
-class DeliveryState(StrEnum):
-    """Where one outbox row stands: the states of the delivery state machine.
-
-    ``pending`` -> ``in_flight`` (claimed by one delivering process, under a
-    lease) -> ``sent``, or -> ``retry`` (waiting for ``next_attempt_at``), or
-    -> ``failed`` (for good, with the reason). ``retry`` goes back to
-    ``in_flight`` when it is due; an ``in_flight`` row whose lease ran out (its
-    process died) is claimed again by the next delivering process.
-    """
-
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-
-    @property
-    def owed(self) -> bool:
-        """True while the channel has not yet taken the update (nor refused it for good)."""
-        return self not in {DeliveryState.SENT, DeliveryState.FAILED}
+from candor.errors import InputError
+from candor.model._choices import ActionStatus, DeliveryState, Effect, PromiseKind, ReminderState
 
 
 class _Model(pydantic.BaseModel):
@@ -306,53 +176,6 @@ class Closure(_Model):
     """The open promises the closing overrode, described; empty when none was open."""
 
 
-class Update(_Model):
-    """One entry of an incident's timeline: the facts snapshot every channel renders from."""
-
-    _label = "update"
-
-    id: str
-    incident_id: str
-    seq: int = Field(ge=1)
-    kind: UpdateKind
-    status: Status
-    previous_status: Status | None = None
-    impact: Impact
-    scope: Scope
-    message: str = Field(min_length=1)
-    cause: str | None = None
-    workaround: str | None = None
-    changed: str | None = None
-    prevention: str | None = None
-    next_update_by: AwareDatetime | None = None
-    postmortem_by: AwareDatetime | None = None
-    promised_by: AwareDatetime | None = None
-    """For a holding update: the time the update it stands in for was promised by."""
-    write_up: WriteUp | None = None
-    """For the published write-up: its sections and action items."""
-    override: Override | None = None
-    created_at: AwareDatetime
-
-    @field_validator("next_update_by", "postmortem_by", "promised_by", "created_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else value.astimezone(UTC)
-
-    @property
-    def is_final(self) -> bool:
-        return self.status is Status.RESOLVED
-
-    @property
-    def is_back_step(self) -> bool:
-        """True when this update moved the status backwards (monitoring to identified, say)."""
-        return (
-            self.previous_status is not None
-            and self.status is not Status.RESOLVED
-            and self.previous_status is not Status.RESOLVED
-            and self.status.rank < self.previous_status.rank
-        )
-
-
 class Delivery(_Model):
     """Where one update stands on one channel."""
 
@@ -428,6 +251,8 @@ class Organization(_Model):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
+        # Here, not at the top: `import candor` loads this module, and most runs never
+        # build an Organization, so they need not pay for zoneinfo.
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
@@ -437,91 +262,6 @@ class Organization(_Model):
                 "unknown time zone; use an IANA name such as 'UTC' or 'Europe/Paris'"
             ) from None
         return value
-
-
-class Incident(_Model):
-    """An incident and its whole timeline, as last recorded."""
-
-    _label = "incident"
-
-    id: str
-    title: str = Field(min_length=1, max_length=255)
-    status: Status
-    impact: Impact
-    scope: Scope
-    started_at: AwareDatetime
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    resolved_at: AwareDatetime | None = None
-    next_update_by: AwareDatetime | None = None
-    postmortem_by: AwareDatetime | None = None
-    cause: str | None = None
-    version: int = Field(ge=1)
-    updates: tuple[Update, ...] = ()
-    deliveries: tuple[Delivery, ...] = ()
-    action_items: tuple[ActionItem, ...] = ()
-    closure: Closure | None = None
-
-    @field_validator(
-        "started_at", "created_at", "updated_at", "resolved_at", "next_update_by", "postmortem_by"
-    )
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else value.astimezone(UTC)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status is not Status.RESOLVED
-
-    @property
-    def last_update(self) -> Update | None:
-        return self.updates[-1] if self.updates else None
-
-    @property
-    def write_up(self) -> Update | None:
-        """The published write-up, if there is one."""
-        return next((u for u in self.updates if u.kind is UpdateKind.POSTMORTEM), None)
-
-    def with_deliveries(self, deliveries: tuple[Delivery, ...]) -> Self:
-        return self.model_copy(update={"deliveries": deliveries})
-
-
-def check_transition(current: Status, target: Status, *, via: UpdateKind) -> None:
-    """Raise TransitionError unless ``via`` may move an incident from ``current`` to ``target``.
-
-    Forward moves, back-steps (monitoring to identified) and staying put are all
-    fine for an open incident; resolving goes through ``resolve`` so that the
-    resolution says what happened; a resolved incident changes only through
-    ``reopen``.
-    """
-    if via is UpdateKind.OPEN:
-        if target is Status.RESOLVED:
-            raise TransitionError(
-                "new", target, "an incident is opened unresolved; open it, then resolve it"
-            )
-        return
-    if via is UpdateKind.HOLDING:
-        if current is Status.RESOLVED or target is not current:
-            raise TransitionError(
-                current, target, "a holding update keeps an open incident's status as it is"
-            )
-        return
-    if via is UpdateKind.POSTMORTEM:
-        if current is not Status.RESOLVED or target is not Status.RESOLVED:
-            raise TransitionError(current, target, "the write-up follows the resolution")
-        return
-    if via is UpdateKind.REOPEN:
-        if current is not Status.RESOLVED:
-            raise TransitionError(current, target, "only a resolved incident can be reopened")
-        if target is Status.RESOLVED:
-            raise TransitionError(current, target, "reopen to an open status")
-        return
-    if current is Status.RESOLVED:
-        raise TransitionError(current, target, "a resolved incident changes only through reopen")
-    if via is UpdateKind.UPDATE and target is Status.RESOLVED:
-        raise TransitionError(
-            current, target, "use resolve(), so that the resolution says what happened"
-        )
 
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")

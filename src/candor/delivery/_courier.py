@@ -1,30 +1,7 @@
-"""Delivery: draining the outbox to the channels, concurrently, in order, once.
+"""The courier: claims the outbox's rows, delivers them at once, each channel in order, once.
 
-:class:`Courier` claims the head row of each (incident, channel) from the
-store (``in_flight``, under a claim token and a lease, so two delivering
-processes never send the same row), then delivers every claimed row at once,
-each (incident, channel) in order: update 3 never overtakes update 2 on the
-same channel, and one slow or failing channel never delays the others.
-
-Each row is tried with tenacity, classified by the error it gets
-(:class:`~candor.errors.DeliveryError`, see :mod:`candor.adapters.http`):
-
-- refused (``retryable=False``: 400, 401, 403, 404, 413...): failed for good,
-  never retried;
-- not sent (a connection error before the request left): retried at once;
-- maybe delivered (a read timeout, a 5xx): retried at once only where the
-  service deduplicates by idempotency key (``Capabilities.idempotency``);
-  otherwise it goes back to the outbox, and the next attempt reconciles first
-  where the adapter can (:class:`~candor.adapters.base.Reconciling`);
-- told to wait (429, 503 with ``Retry-After``): waits as told when that is
-  within ``max_wait`` and the deadline; a longer wait goes back to the outbox
-  with ``next_attempt_at`` rather than sleeping.
-
-Waits between tries are jittered exponential backoff; the tries of one row
-stop at ``max_attempts`` or its ``deadline``, and a row still owed then waits
-in the outbox (``retry``) for ``deliver_pending()``. Cancellation is never
-retried. Every attempt is one log event, ``delivery_attempt``, with the
-channel, incident, update, attempt, outcome and latency, and no secret.
+See :mod:`candor.delivery` for the whole story: claims and leases, the
+classification of failures, retries, and what is logged.
 """
 
 from __future__ import annotations
@@ -35,12 +12,11 @@ import random
 import socket
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -48,136 +24,25 @@ from tenacity import (
     stop_after_attempt,
     wait_random_exponential,
 )
-from tenacity.stop import stop_base
 
-from candor._crash import CRASH_STEPS, crash_point
-from candor.adapters.base import DeliveryContext, Receipt, Reconciling
+from candor.delivery._settings import Clock, DeliverySettings, Outcome, Sleep, TokenBucket
+from candor.delivery._tries import Deadline, IncidentRead, as_delivery_error, failure_kind
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
-from candor.store.base import OutboxFailure, OutboxSent
+from candor.typing import Reconciling
+from candor.vocabulary import DeliveryContext, OutboxFailure, OutboxSent, Receipt
 
 if TYPE_CHECKING:
-    from candor.adapters.base import Adapter
-    from candor.model import Incident, Organization
-    from candor.store.base import OutboxItem, OutboxTransition, Store
+    from candor.model import Organization
+    from candor.typing import Adapter, Store
+    from candor.vocabulary import OutboxItem, OutboxTransition
 
-__all__ = [
-    "CRASH_STEPS",
-    "Courier",
-    "DeliverySettings",
-    "Outcome",
-    "TokenBucket",
-    "crash_point",
-    "deliver",
-    "idempotency_key",
-]
+__all__ = ["Courier", "deliver"]
 
 log = get_logger("candor.delivery")
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
-Sleep = Callable[[float], Awaitable[None]]
-
-_NAMESPACE = uuid.UUID("6f1c1c9e-64a4-4b55-9d8e-6b1d2f3c0a11")
-
-
-def idempotency_key(incident_id: str, update_id: str, channel: str) -> str:
-    """A key for (incident, update, channel), the same on every retry and after a restart."""
-    return str(uuid.uuid5(_NAMESPACE, f"{incident_id}\x1f{update_id}\x1f{channel}"))
-
-
-# -- settings, outcomes, rate limits ---------------------------------------------------------
-
-
-class DeliverySettings(BaseModel):
-    """How hard and how long delivery tries; every duration is in seconds."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_attempts: int = Field(default=4, ge=1)
-    """Tries of one row in one delivery pass, the first included."""
-    backoff: float = Field(default=0.25, gt=0)
-    """The first wait between tries; it doubles (with full jitter) up to ``backoff_max``."""
-    backoff_max: float = Field(default=8.0, gt=0)
-    deadline: float = Field(default=30.0, gt=0)
-    """How long one row's tries may take in one pass, waits included."""
-    max_wait: float = Field(default=30.0, ge=0)
-    """The longest ``Retry-After`` waited for in process; a longer one goes back to the outbox."""
-    retry_later: float = Field(default=30.0, gt=0)
-    """When a row goes back to the outbox, the first delay before its next pass; it doubles."""
-    retry_later_max: float = Field(default=900.0, gt=0)
-    lease: float = Field(default=120.0, gt=0)
-    """How long a claim holds; after it another process may take the row over."""
-
-    @model_validator(mode="after")
-    def _lease_outlives_the_tries(self) -> DeliverySettings:
-        if self.lease <= self.deadline:
-            raise ValueError("lease must be longer than deadline, or a live claim could be taken")
-        return self
-
-
-class Outcome:
-    """Where one outbox row stands after a delivery pass."""
-
-    __slots__ = ("attempts", "channel", "error", "item", "latency", "next_attempt_at", "state")
-
-    def __init__(
-        self,
-        item: OutboxItem,
-        state: DeliveryState,
-        *,
-        error: str | None = None,
-        attempts: int = 0,
-        next_attempt_at: datetime | None = None,
-        latency: float = 0.0,
-    ) -> None:
-        self.item = item
-        self.channel = item.channel
-        self.state = state
-        self.error = error
-        self.attempts = attempts
-        self.next_attempt_at = next_attempt_at
-        self.latency = latency
-
-    @property
-    def sent(self) -> bool:
-        return self.state is DeliveryState.SENT
-
-    def __repr__(self) -> str:
-        detail = f": {self.error}" if self.error else ""
-        return f"<Outcome {self.channel} update {self.item.seq} {self.state.value}{detail}>"
-
-
-class TokenBucket:
-    """``rate`` requests a second with bursts of ``burst``, on a clock that can be injected.
-
-    :meth:`take` reserves a token and sleeps until it is due, so concurrent
-    callers queue up in order instead of all waking at once.
-    """
-
-    def __init__(self, rate: float, burst: int, clock: Clock, sleep: Sleep) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = float(burst)
-        self._at = clock().timestamp()
-
-    async def take(self) -> float:
-        """Take a token, waiting for one if needed; returns how many seconds it waited."""
-        now = self._clock().timestamp()
-        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        self._tokens -= 1.0
-        if self._tokens >= 0:
-            return 0.0
-        wait = -self._tokens / self.rate
-        await self._sleep(wait)
-        return wait
-
-
-# -- the courier ------------------------------------------------------------------------
 
 
 class Courier:
@@ -310,7 +175,7 @@ class Courier:
             channels=sorted({channel for _, channel in queued}),
             due_only=not force,
         )
-        crash_point("claimed")
+        log.debug("outbox_claimed", rows=len(claimed), incident_id=incident_id)
         taken = {(i.incident_id, i.channel) for i in claimed}
         heads: dict[tuple[str, str], OutboxItem] = {}
         for item in owed:
@@ -330,10 +195,10 @@ class Courier:
                         )
                     )
                 )
-        incidents: dict[str, _Read] = {}
+        incidents: dict[str, IncidentRead] = {}
         for item in claimed:
             if item.incident_id not in incidents:
-                incidents[item.incident_id] = _Read(
+                incidents[item.incident_id] = IncidentRead(
                     await self._store_call(self.store.get, item.incident_id)
                 )
         drained = await asyncio.gather(
@@ -346,7 +211,7 @@ class Courier:
         return outcomes
 
     async def _drain(
-        self, item: OutboxItem, incidents: dict[str, _Read], *, more: bool
+        self, item: OutboxItem, incidents: dict[str, IncidentRead], *, more: bool
     ) -> list[Outcome]:
         """Deliver one (incident, channel)'s rows in order, claiming each next one in turn."""
         outcomes = []
@@ -364,10 +229,11 @@ class Courier:
                 incident_id=current.incident_id,
                 channels=[current.channel],
             )
+            log.debug("outbox_claimed", rows=len(following), incident_id=current.incident_id)
             current = following[0] if following else None
             if current is not None:
                 # The incident has grown since it was read (that is why a row follows).
-                incidents[current.incident_id] = _Read(
+                incidents[current.incident_id] = IncidentRead(
                     await self._store_call(self.store.get, current.incident_id)
                 )
         return outcomes
@@ -390,7 +256,7 @@ class Courier:
     def _seconds(self) -> float:
         return self._clock().timestamp()
 
-    async def _deliver_one(self, item: OutboxItem, read: _Read) -> Outcome:
+    async def _deliver_one(self, item: OutboxItem, read: IncidentRead) -> Outcome:
         """Try one claimed row until it is sent, refused, or must wait in the outbox."""
         assert item.id is not None
         incident = read.incident
@@ -423,7 +289,7 @@ class Courier:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                error = _as_delivery_error(channel, exc)
+                error = as_delivery_error(channel, exc)
                 self._log_attempt(item, item.attempts + 1, "reconcile_failed", 0.0, error)
                 return await self._settle(item, error, tries=0)
             if found is not None:
@@ -443,12 +309,11 @@ class Courier:
                 raise
             except Exception as exc:
                 last_latency = self._seconds() - began
-                error = _as_delivery_error(channel, exc)
-                outcome = _failure_kind(error, idempotent=idempotent)
+                error = as_delivery_error(channel, exc)
+                outcome = failure_kind(error, idempotent=idempotent)
                 self._log_attempt(item, item.attempts + tries, outcome, last_latency, error)
                 raise error from None
             last_latency = self._seconds() - began
-            crash_point("response")
             self._log_attempt(item, item.attempts + tries, "sent", last_latency, None)
             return receipt
 
@@ -488,7 +353,7 @@ class Courier:
         retrying = AsyncRetrying(
             retry=retry_if_exception(retry_now),
             stop=stop_after_attempt(self.settings.max_attempts)
-            | _Deadline(self.settings.deadline, started, self._seconds),
+            | Deadline(self.settings.deadline, started, self._seconds),
             wait=wait,
             sleep=self._sleep,
             reraise=True,
@@ -506,7 +371,7 @@ class Courier:
         await self._record(
             OutboxSent(item_id=item.id, receipt=receipt, at=self._clock(), attempts=tries)
         )
-        crash_point("saved")
+        self._log_recorded(item, DeliveryState.SENT)
         return Outcome(item, DeliveryState.SENT, attempts=item.attempts + tries, latency=latency)
 
     async def _settle(
@@ -520,6 +385,7 @@ class Courier:
             await self._record(
                 OutboxFailure(item_id=item.id, error=str(error), final=True, at=now, attempts=tries)
             )
+            self._log_recorded(item, DeliveryState.FAILED)
             return Outcome(
                 item, DeliveryState.FAILED, error=str(error), attempts=attempts, latency=latency
             )
@@ -541,6 +407,7 @@ class Courier:
                 maybe_sent=error.maybe_delivered,
             )
         )
+        self._log_recorded(item, DeliveryState.RETRY)
         return Outcome(
             item,
             DeliveryState.RETRY,
@@ -548,6 +415,16 @@ class Courier:
             attempts=attempts,
             next_attempt_at=next_attempt_at,
             latency=latency,
+        )
+
+    def _log_recorded(self, item: OutboxItem, state: DeliveryState) -> None:
+        """The row's outcome is durable: one debug event, after the commit."""
+        log.debug(
+            "outcome_recorded",
+            channel=item.channel,
+            incident_id=item.incident_id,
+            seq=item.seq,
+            state=state.value,
         )
 
     def _log_attempt(
@@ -575,72 +452,6 @@ class Courier:
         if error.retry_after is not None:
             fields["retry_after"] = error.retry_after
         log.warning("delivery_attempt", **fields)
-
-
-class _Deadline(stop_base):
-    """Stop when the next wait would end past ``seconds`` after ``started`` (tenacity)."""
-
-    def __init__(self, seconds: float, started: float, now: Callable[[], float]) -> None:
-        self.seconds = seconds
-        self.started = started
-        self.now = now
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        elapsed = self.now() - self.started + retry_state.upcoming_sleep
-        return elapsed >= self.seconds
-
-
-class _Read:
-    """An incident as read for delivery, with each channel's receipts indexed once.
-
-    A fan-out delivers every channel from the same read; finding a row's earlier
-    receipts by sorting all the incident's deliveries again for each row would
-    cost O(channels^2).
-    """
-
-    __slots__ = ("_receipts", "incident")
-
-    def __init__(self, incident: Incident) -> None:
-        self.incident = incident
-        self._receipts: dict[str, list[tuple[int, Receipt]]] | None = None
-
-    def previous(self, channel: str, seq: int) -> tuple[Receipt, ...]:
-        """The receipts of the updates before ``seq`` sent on ``channel``, oldest first."""
-        if self._receipts is None:
-            self._receipts = {}
-            for d in sorted(self.incident.deliveries, key=lambda d: d.seq):
-                if d.state is DeliveryState.SENT:
-                    receipt = Receipt(
-                        channel=d.channel,
-                        remote_id=d.remote_id,
-                        url=d.remote_url,
-                        thread_root=d.thread_root,
-                    )
-                    self._receipts.setdefault(d.channel, []).append((d.seq, receipt))
-        return tuple(r for at, r in self._receipts.get(channel, ()) if at < seq)
-
-
-def _failure_kind(error: DeliveryError, *, idempotent: bool) -> str:
-    """How one failed attempt is logged: refused, rate_limited, not_sent or maybe_sent."""
-    if not error.retryable:
-        return "refused"
-    if error.retry_after is not None:
-        return "rate_limited"
-    return "maybe_sent" if error.maybe_delivered else "not_sent"
-
-
-def _as_delivery_error(channel: str, exc: Exception) -> DeliveryError:
-    """Any exception from an adapter, as a classified DeliveryError naming the channel."""
-    if isinstance(exc, DeliveryError):
-        return exc
-    import httpx
-
-    if isinstance(exc, httpx.HTTPError):
-        from candor.adapters.http import transport_error
-
-        return transport_error(channel, exc)
-    # An adapter bug: keep the row owed, and assume the worst about whether it went.
-    return DeliveryError(channel, f"{type(exc).__name__}: {exc}", maybe_delivered=True)
 
 
 async def deliver(

@@ -1,0 +1,283 @@
+"""What every command shares: the global options' state, the exit statuses, and the output.
+
+Output is ``--json`` (one document on standard output) or text; commands that
+deliver show each channel's outcome on standard error as it settles and end
+with a table of the channels sent, retrying and failed. rich is imported here
+only, when a table is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from candor.communicator import Communicator
+
+__all__ = [
+    "EXIT_DUE_SOON",
+    "EXIT_ERROR",
+    "EXIT_OVERDUE",
+    "EXIT_UNDELIVERED",
+    "State",
+    "emit",
+    "exit_if_owed",
+    "incident_json",
+    "pass_state",
+    "report_delivery",
+    "table",
+    "when",
+]
+
+EXIT_ERROR = 1
+EXIT_OVERDUE = 3
+EXIT_UNDELIVERED = 4
+EXIT_DUE_SOON = 5
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class State:
+    """What the global options chose, shared by every command."""
+
+    def __init__(self, config: str | None, as_json: bool, verbose: int = 0) -> None:
+        self.config = config
+        self.as_json = as_json
+        self.verbose = verbose
+        self._logging = False
+
+    def start_logging(self) -> None:
+        """Configure structlog for this process, once, as ``-v`` asked.
+
+        Done when a command runs rather than when the group parses its options,
+        so that ``candor COMMAND --help`` does not pay for importing structlog.
+        """
+        if not self._logging:
+            configure_logging(self.verbose)
+            self._logging = True
+
+    @contextlib.contextmanager
+    def communicator(self) -> Iterator[Communicator]:
+        # Imported here: the facade (pydantic, jinja2, httpx) loads only for a command that
+        # talks to the store or the channels, never for --help.
+        from candor.communicator import Communicator
+
+        # In --json mode standard output carries only the JSON document, so
+        # anything an adapter prints (the console channel) goes to stderr.
+        quiet = contextlib.redirect_stdout(sys.stderr) if self.as_json else contextlib.nullcontext()
+        on_outcome = None if self.as_json else progress
+        with quiet:
+            comms = Communicator.from_config(self.config, on_outcome=on_outcome)
+            loaded()
+            try:
+                yield comms
+            finally:
+                comms.close()
+
+
+_paused = False
+
+
+@contextlib.contextmanager
+def starting() -> Iterator[None]:
+    """Run a command with cyclic garbage collection paused until the library is loaded.
+
+    Loading the model, the facade and the adapters allocates a few hundred
+    thousand objects and frees almost none, so collecting while they load only
+    walks them: tens of milliseconds of a fresh process. Collection resumes once
+    the communicator is built (see :func:`loaded`), for ``watch`` and long
+    deliveries; a command without one is short and ends with the pause.
+    """
+    global _paused
+    if not gc.isenabled():  # someone else's choice; leave it alone
+        yield
+        return
+    gc.disable()
+    _paused = True
+    try:
+        yield
+    finally:
+        if _paused:
+            _paused = False
+        else:
+            gc.unfreeze()
+        gc.enable()
+
+
+def loaded() -> None:
+    """The library is loaded: keep its objects out of later collections, and collect again."""
+    global _paused
+    if _paused:
+        _paused = False
+        gc.freeze()
+        gc.enable()
+
+
+def pass_state(command: Callable[Concatenate[State, P], R]) -> Callable[P, R]:
+    """Call ``command`` with the :class:`State`, logging configured first."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        state = click.get_current_context().find_object(State)
+        if state is None:  # a command used outside the candor group
+            raise RuntimeError(f"{command.__name__} runs as a subcommand of candor")
+        state.start_logging()
+        return command(state, *args, **kwargs)
+
+    return run
+
+
+def configure_logging(verbose: int) -> None:
+    """Log events to standard error as plain lines: warnings, or more with -v and -vv."""
+    # Imported here: structlog (and what it imports) is paid by a command that runs,
+    # never by --help.
+    import logging
+
+    import structlog
+
+    from candor._state import state as process_state
+    from candor.log import redact, redact_registered
+
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    structlog.configure(
+        processors=[
+            redact,
+            redact_registered,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    process_state.configured_structlog = True  # candor.testing.reset() undoes it
+
+
+def emit(state: State, data: Any, text: Callable[[], None]) -> None:
+    if state.as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        text()
+
+
+def incident_json(incident: Any) -> Any:
+    return incident.model_dump(mode="json")
+
+
+_MARK = {"sent": "✓", "failed": "✗"}
+
+
+def progress(outcome: Any) -> None:
+    """One line on standard error as each channel's delivery settles."""
+    click.echo(f"  {_MARK.get(outcome.state.value, '…')} {outcome_line(outcome)}", err=True)
+
+
+def outcome_line(outcome: Any) -> str:
+    item = outcome.item
+    text = f"{outcome.channel} (update {item.seq}): {label(outcome.state.value)}"
+    if outcome.sent:
+        tries = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
+        return f"{text} ({tries}, {outcome.latency * 1000:.0f} ms)"
+    if outcome.next_attempt_at is not None:
+        text += f" from {when(outcome.next_attempt_at)}"
+    return f"{text}: {outcome.error}" if outcome.error else text
+
+
+def label(state: str) -> str:
+    """How a delivery state reads in the summary: sent, retrying or failed."""
+    return {"sent": "sent", "failed": "failed", "in_flight": "in flight"}.get(state, "retrying")
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The channels sent, retrying and failed, for --json."""
+    channels: dict[str, list[str]] = {"sent": [], "retrying": [], "failed": []}
+    for row in rows:
+        word = label(row["state"])
+        channels["retrying" if word == "in flight" else word].append(row["channel"])
+    return channels
+
+
+def table(rows: list[dict[str, Any]], title: str) -> None:
+    """The closing table: one row per channel and update, with its state."""
+    # Imported here: rich is paid only by a command that prints a table.
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for column in ("channel", "update", "state", "attempts", "detail"):
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        detail = row.get("error") or ""
+        if row.get("next_attempt_at"):
+            detail = f"next attempt {when(row['next_attempt_at'])}; {detail}".rstrip("; ")
+        elif row.get("url"):
+            detail = row["url"]
+        grid.add_row(
+            row["channel"],
+            str(row["seq"]),
+            label(row["state"]),
+            str(row["attempts"]),
+            detail,
+        )
+    Console(file=sys.stdout, soft_wrap=False, width=max(100, terminal_width())).print(grid)
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def exit_if_owed(rows: list[dict[str, Any]]) -> None:
+    """Exit 4, saying which channels and why, when any has not taken its update."""
+    owed = [r["channel"] for r in rows if r["state"] not in {"sent", "failed"}]
+    refused = [r["channel"] for r in rows if r["state"] == "failed"]
+    if not owed and not refused:
+        return
+    parts = []
+    if owed:
+        parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
+    if refused:
+        parts.append(f"refused for good by: {', '.join(refused)} (see the table for why)")
+    click.echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
+    sys.exit(EXIT_UNDELIVERED)
+
+
+def report_delivery(state: State, incident: Any) -> None:
+    """Print the incident's new update and where it went; exit 4 if a channel has not taken it."""
+    update = incident.updates[-1]
+    rows = [
+        {
+            "channel": d.channel,
+            "seq": d.seq,
+            "state": d.state.value,
+            "attempts": d.attempts,
+            "next_attempt_at": d.next_attempt_at,
+            "error": d.last_error if d.state.value != "sent" else None,
+            "url": d.remote_url,
+        }
+        for d in incident.deliveries
+        if d.update_id == update.id
+    ]
+
+    def text() -> None:
+        click.echo(f"{incident.id}: {incident.status.value} · {incident.title}")
+        if incident.next_update_by is not None:
+            click.echo(f"Next update promised by {when(incident.next_update_by)}.")
+        table(rows, f"Update {update.seq}")
+
+    emit(state, {**incident_json(incident), "delivery": summary(rows)}, text)
+    exit_if_owed(rows)
+
+
+def when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

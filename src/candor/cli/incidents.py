@@ -1,0 +1,340 @@
+"""Incidents: open, update, resolve, reopen, list, show and preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from candor.cli._options import override_options, scope_from, scope_options
+from candor.cli._shared import State, emit, incident_json, pass_state, report_delivery, when
+from candor.errors import InputError
+
+__all__ = ["list_", "open_", "preview", "reopen", "resolve", "show", "update"]
+
+
+@click.command(name="open")
+@click.argument("title")
+@scope_options(required=True)
+@click.option("-m", "--message", required=True, help="What customers see, in plain words.")
+@click.option("--status", default="investigating", show_default=True)
+@click.option("--impact", help="none, minor, major or critical (default: from the scope).")
+@click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
+@click.option("--started-at", help="When it started, ISO 8601 with a UTC offset.")
+@click.option("--workaround", help="What affected customers can do meanwhile.")
+@override_options
+@pass_state
+def open_(
+    state: State,
+    title: str,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    fraction: str | None,
+    count: str | None,
+    customers: str | None,
+    degraded: bool | None,
+    message: str,
+    status: str,
+    impact: str | None,
+    next_update_in: str | None,
+    started_at: str | None,
+    workaround: str | None,
+    allow: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    """Open an incident and tell every channel."""
+    scope = scope_from(None, components, regions, fraction, count, customers, degraded)
+    with state.communicator() as comms:
+        incident = comms.open(
+            title,
+            scope,
+            message,
+            status=status,
+            impact=impact,
+            next_update_in=next_update_in,
+            started_at=started_at,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
+        )
+    report_delivery(state, incident)
+
+
+@click.command()
+@click.argument("incident_id")
+@scope_options(required=False)
+@click.option("-m", "--message", required=True, help="What is new, in plain words.")
+@click.option("--status", help="investigating, identified or monitoring (default: unchanged).")
+@click.option("--impact", help="none, minor, major or critical.")
+@click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
+@click.option("--cause", help="The cause, once it is known.")
+@click.option("--workaround", help="What affected customers can do meanwhile.")
+@override_options
+@pass_state
+def update(
+    state: State,
+    incident_id: str,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    fraction: str | None,
+    count: str | None,
+    customers: str | None,
+    degraded: bool | None,
+    message: str,
+    status: str | None,
+    impact: str | None,
+    next_update_in: str | None,
+    cause: str | None,
+    workaround: str | None,
+    allow: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    """Post an update on an open incident."""
+    options = (components, regions, fraction, count, customers, degraded)
+    with state.communicator() as comms:
+        # The current scope is read only to change it: an update without scope options
+        # keeps it, and is one read of the store fewer.
+        changed = any(option not in ((), None) for option in options)
+        scope = scope_from(comms.get(incident_id), *options) if changed else None
+        incident = comms.update(
+            incident_id,
+            message=message,
+            status=status,
+            scope=scope,
+            impact=impact,
+            next_update_in=next_update_in,
+            cause=cause,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
+        )
+    report_delivery(state, incident)
+
+
+@click.command()
+@click.argument("incident_id")
+@click.option("-m", "--message", required=True, help="What happened, in plain words.")
+@click.option("--cause", help="What caused it (default: the cause an earlier update named).")
+@click.option("--changed", help="What was changed to fix it.")
+@click.option("--prevention", help="What will stop it happening again.")
+@click.option("--postmortem-by", help="When the write-up will be published (a date or datetime).")
+@click.option(
+    "--refuse-if-untold",
+    is_flag=True,
+    help="Refuse if no channel ever received an update of it (default: warn).",
+)
+@override_options
+@pass_state
+def resolve(
+    state: State,
+    incident_id: str,
+    message: str,
+    cause: str | None,
+    changed: str | None,
+    prevention: str | None,
+    postmortem_by: str | None,
+    refuse_if_untold: bool,
+    allow: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    """Resolve an incident on every channel that carried any of its updates, and any new one."""
+    with state.communicator() as comms:
+        incident = comms.resolve(
+            incident_id,
+            message=message,
+            cause=cause,
+            changed=changed,
+            prevention=prevention,
+            postmortem_by=postmortem_by,
+            refuse_if_untold=refuse_if_untold,
+            allow=allow,
+            reason=reason,
+        )
+    report_delivery(state, incident)
+
+
+@click.command()
+@click.argument("incident_id")
+@click.option("-m", "--message", required=True, help="What is happening again.")
+@click.option("--status", default="investigating", show_default=True)
+@click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
+@click.option("--workaround", help="What affected customers can do meanwhile.")
+@override_options
+@pass_state
+def reopen(
+    state: State,
+    incident_id: str,
+    message: str,
+    status: str,
+    next_update_in: str | None,
+    workaround: str | None,
+    allow: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    """Reopen a resolved incident."""
+    with state.communicator() as comms:
+        incident = comms.reopen(
+            incident_id,
+            message=message,
+            status=status,
+            next_update_in=next_update_in,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
+        )
+    report_delivery(state, incident)
+
+
+@click.command(name="list")
+@click.option("--open", "open_only", is_flag=True, help="Only incidents not yet resolved.")
+@pass_state
+def list_(state: State, open_only: bool) -> None:
+    """List incidents, newest first."""
+    with state.communicator() as comms:
+        incidents = comms.list(open_only=open_only)
+
+    def text() -> None:
+        if not incidents:
+            click.echo("No incidents." if not open_only else "No open incidents.")
+        for incident in incidents:
+            promised = (
+                f"next update by {when(incident.next_update_by)}" if incident.next_update_by else ""
+            )
+            click.echo(
+                f"{incident.id}  {incident.status.value:<13} {incident.impact.value:<8} "
+                f"{incident.title}  {promised}".rstrip()
+            )
+
+    emit(state, [incident_json(i) for i in incidents], text)
+
+
+@click.command()
+@click.argument("incident_id")
+@pass_state
+def show(state: State, incident_id: str) -> None:
+    """Show an incident's whole timeline and where each update went."""
+    with state.communicator() as comms:
+        incident = comms.get(incident_id)
+
+    def text() -> None:
+        scope = incident.scope
+        click.echo(f"{incident.id}: {incident.title}")
+        click.echo(f"  status {incident.status.value}, impact {incident.impact.value}")
+        click.echo(f"  components: {', '.join(scope.components)}")
+        if scope.regions:
+            click.echo(f"  regions: {', '.join(scope.regions)}")
+        if scope.affected_fraction is not None:
+            click.echo(f"  affected fraction: {scope.affected_fraction:g}")
+        if scope.affected_count is not None:
+            click.echo(f"  affected count: {scope.affected_count}")
+        click.echo(f"  started {when(incident.started_at)}")
+        if incident.next_update_by:
+            click.echo(f"  next update promised by {when(incident.next_update_by)}")
+        if incident.resolved_at:
+            click.echo(f"  resolved {when(incident.resolved_at)}")
+        for entry in incident.updates:
+            back = " (back-step)" if entry.is_back_step else ""
+            click.echo(f"\n#{entry.seq} {when(entry.created_at)} {entry.status.value}{back}")
+            click.echo(f"  {entry.message}")
+            for delivery in incident.deliveries:
+                if delivery.update_id == entry.id:
+                    extra = f" ({delivery.last_error})" if delivery.last_error else ""
+                    click.echo(f"  -> {delivery.channel}: {delivery.state.value}{extra}")
+
+    emit(state, incident_json(incident), text)
+
+
+@click.command()
+@click.argument("incident_id", required=False)
+@click.option("--title", help="For a new incident: its title.")
+@scope_options(required=False)
+@click.option("-m", "--message", required=True)
+@click.option("--status")
+@click.option("--impact")
+@click.option("--next-update-in")
+@click.option("--cause")
+@pass_state
+def preview(
+    state: State,
+    incident_id: str | None,
+    title: str | None,
+    components: tuple[str, ...],
+    regions: tuple[str, ...],
+    fraction: str | None,
+    count: str | None,
+    customers: str | None,
+    degraded: bool | None,
+    message: str,
+    status: str | None,
+    impact: str | None,
+    next_update_in: str | None,
+    cause: str | None,
+) -> None:
+    """Show what every channel would get, without storing or sending anything.
+
+    With no INCIDENT_ID it previews opening a new incident (--title and -c are
+    then required); with one it previews an update (or, with --status resolved,
+    the resolution).
+    """
+    arguments: dict[str, Any] = {"message": message}
+    with state.communicator() as comms:
+        if incident_id is None:
+            if not title:
+                raise InputError("--title", title, "a new incident needs a title")
+            if not components:
+                raise InputError("--component", None, "a new incident needs a component")
+            arguments["title"] = title
+            arguments["scope"] = scope_from(
+                None, components, regions, fraction, count, customers, degraded
+            )
+            for key, value in {
+                "status": status,
+                "impact": impact,
+                "next_update_in": next_update_in,
+            }.items():
+                if value is not None:
+                    arguments[key] = value
+        else:
+            current = comms.get(incident_id)
+            scope = scope_from(current, components, regions, fraction, count, customers, degraded)
+            extra = {
+                "status": status,
+                "cause": cause,
+                "scope": scope,
+                "impact": impact,
+                "next_update_in": next_update_in,
+            }
+            arguments |= {k: v for k, v in extra.items() if v is not None}
+        messages = comms.preview(incident_id, **arguments)
+        lengths = [_length(message_, comms.adapters[message_.channel]) for message_ in messages]
+
+    def text() -> None:
+        for message_, (used, limit, unit) in zip(messages, lengths, strict=True):
+            fits = f"{used}/{limit} {unit}" if limit is not None else f"{used} {unit}"
+            click.echo(f"── {message_.channel} ({message_.form.value}, {fits}) ──")
+            click.echo(message_.text)
+            if not message_.findings:
+                click.echo("  checks: no findings")
+            for finding in message_.findings:
+                line, column = finding.position(message_.text)
+                why = f"\n      why: {finding.why}" if finding.why else ""
+                click.echo(
+                    f"  {line}:{column} {finding.severity.value} {finding.code}: "
+                    f"{finding.message}{why}\n      suggestion: {finding.suggestion}"
+                )
+            click.echo()
+
+    data = [
+        m.model_dump(mode="json") | {"length": used, "limit": limit, "unit": unit}
+        for m, (used, limit, unit) in zip(messages, lengths, strict=True)
+    ]
+    emit(state, data, text)
+
+
+def _length(message: Any, adapter: Any) -> tuple[int, int | None, str]:
+    # Imported here so that --help never loads the length measure (regex).
+    from candor.length import measure
+
+    capabilities = adapter.capabilities
+    unit = capabilities.length_unit.value
+    return measure(message.text, unit), capabilities.max_length, unit

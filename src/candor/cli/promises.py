@@ -1,0 +1,183 @@
+"""Keeping promises and closing the books: overdue, watch, postmortem, action, close, report."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from candor.cli._options import override_options
+from candor.cli._shared import (
+    EXIT_DUE_SOON,
+    EXIT_OVERDUE,
+    State,
+    emit,
+    incident_json,
+    pass_state,
+    report_delivery,
+    when,
+)
+
+__all__ = ["action", "close", "overdue", "postmortem", "report", "watch"]
+
+
+@click.command()
+@click.option("--now", help="Judge at this time (ISO 8601 with offset) instead of now.")
+@pass_state
+def overdue(state: State, now: str | None) -> None:
+    """List broken promises (exit 3) and promises about to break (exit 5), for cron.
+
+    A promise is about to break within the policy's warn_before (default 5
+    minutes) of its time; a channel that never received the update keeping a
+    promise is listed on its own line.
+    """
+    # Imported here so that --help never loads the model (pydantic).
+    from candor.model import parse_when
+
+    moment = parse_when(now, "--now") if now else None
+    with state.communicator() as comms:
+        found = comms.overdue(moment)
+
+    def text() -> None:
+        if not found:
+            click.echo("Nothing is overdue: every promise is on time.")
+        for reminder in found:
+            what = "next update" if reminder.kind == "next_update" else "write-up"
+            where = f" on channel {reminder.channel}" if reminder.channel else ""
+            verb = "was due by" if reminder.state == "broken" else "is due soon, by"
+            click.echo(
+                f"{reminder.incident_id}: {what}{where} {verb} {when(reminder.due_at)} "
+                f"(promised in update {reminder.update_id})"
+            )
+
+    emit(state, [r.model_dump(mode="json") for r in found], text)
+    if any(r.state == "broken" for r in found):
+        sys.exit(EXIT_OVERDUE)
+    if found:
+        sys.exit(EXIT_DUE_SOON)
+
+
+@click.command()
+@click.option("--interval", default="1m", show_default=True, help="How often to look: 30s, 1m.")
+@click.option("--ticks", type=click.IntRange(min=1), help="Stop after this many looks.")
+@click.option(
+    "--for", "duration", default="24h", show_default=True, help="Stop after this long: 8h, 2d."
+)
+@pass_state
+def watch(state: State, interval: str, ticks: int | None, duration: str) -> None:
+    """Keep promises beside an incident: run the policy (warn or holding_update) in a loop.
+
+    Bounded by --ticks and --for; Ctrl-C or SIGTERM stops it after the current
+    look. Safe on two hosts sharing a store: one acts, the other sees it done.
+    """
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+
+    def report(action: Any) -> None:
+        if not state.as_json:
+            reminder = action.reminder
+            done = "posted a holding update" if action.action == "holding_update" else "warned"
+            click.echo(
+                f"{reminder.incident_id}: {done} ({reminder.kind.value} due by "
+                f"{when(reminder.due_at)}, {reminder.state.value.replace('_', ' ')})"
+            )
+
+    try:
+        with state.communicator() as comms:
+            actions = comms.watch(
+                interval=interval, ticks=ticks, duration=duration, stop=stop, on_action=report
+            )
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    data = [{"action": a.action, "reminder": a.reminder.model_dump(mode="json")} for a in actions]
+    emit(state, data, lambda: click.echo(f"Stopped watching; {len(actions)} action(s)."))
+
+
+@click.command()
+@click.argument("incident_id")
+@click.option("--summary", required=True, help="What happened and to whom, in a few sentences.")
+@click.option("--what-happened", required=True, help="The story, with times and the cause.")
+@click.option("--what-we-are-doing", required=True, help="What will stop it happening again.")
+@click.option("--action", "actions", multiple=True, help="An action item (repeat for several).")
+@override_options
+@pass_state
+def postmortem(
+    state: State,
+    incident_id: str,
+    summary: str,
+    what_happened: str,
+    what_we_are_doing: str,
+    actions: tuple[str, ...],
+    allow: tuple[str, ...],
+    reason: str | None,
+) -> None:
+    """Publish the write-up of a resolved incident on every channel, keeping its promise."""
+    with state.communicator() as comms:
+        incident = comms.publish_postmortem(
+            incident_id,
+            summary=summary,
+            what_happened=what_happened,
+            what_we_are_doing=what_we_are_doing,
+            action_items=list(actions),
+            allow=allow,
+            reason=reason,
+        )
+    report_delivery(state, incident)
+
+
+@click.command()
+@click.argument("incident_id")
+@click.argument("number", type=int)
+@click.argument("status", type=click.Choice(["open", "in_progress", "done", "dropped"]))
+@pass_state
+def action(state: State, incident_id: str, number: int, status: str) -> None:
+    """Set the status of a write-up's action item; the status page shows it."""
+    with state.communicator() as comms:
+        item = comms.set_action_item(incident_id, number, status)
+    emit(
+        state,
+        item.model_dump(mode="json"),
+        lambda: click.echo(f"{incident_id}: action {item.number} is {item.status.value}"),
+    )
+
+
+@click.command()
+@click.argument("incident_id")
+@click.option("--reason", help="Why close while a promise is open (recorded with who).")
+@pass_state
+def close(state: State, incident_id: str, reason: str | None) -> None:
+    """Close the books on a resolved incident; refused while its write-up is owed."""
+    with state.communicator() as comms:
+        incident = comms.close_incident(incident_id, reason=reason)
+    emit(
+        state,
+        incident_json(incident),
+        lambda: click.echo(f"{incident.id}: closed."),
+    )
+
+
+@click.command()
+@click.argument("incident_id")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False),
+    help="Also write an SVG chart of the updates against the promises to this file.",
+)
+@pass_state
+def report(state: State, incident_id: str, chart: str | None) -> None:
+    """The comms scorecard of an incident: speed, silences, promises, endings, overrides."""
+    # Imported here so that --help never loads the scorecard.
+    from candor.scorecard import timeline_svg
+
+    with state.communicator() as comms:
+        card = comms.report(incident_id)
+    if chart:
+        Path(chart).write_text(timeline_svg(card), encoding="utf-8")
+    emit(state, card.model_dump(mode="json"), lambda: click.echo(card.text()))

@@ -1,0 +1,408 @@
+"""The async facade: :class:`AsyncCommunicator`, the API runbooks call."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from candor import compose, lifecycle
+from candor.communicator._core import Facade
+from candor.delivery import Outcome
+from candor.errors import CandorError, ConfigError, InputError, PromiseError
+from candor.importing import import_incidents
+from candor.keeper import PolicyAction
+from candor.log import get_logger
+from candor.model import (
+    ActionItem,
+    ActionStatus,
+    Incident,
+    Reminder,
+    Scope,
+    Status,
+    UpdateKind,
+    WriteUp,
+    parse_duration,
+    parse_when,
+)
+from candor.promises import channels_that_carried, told_anyone
+from candor.scorecard import Scorecard, scorecard
+from candor.typing import Refreshing
+from candor.vocabulary import Audience, Message
+
+__all__ = ["AsyncCommunicator"]
+
+log = get_logger("candor")
+
+
+class AsyncCommunicator(Facade):
+    """Speaks for an organisation on its channels, with its store and policy.
+
+    With no arguments it is the embedded default, in the working directory: a
+    SQLite file ``candor.db``, a static status page in ``site/`` and the console.
+    ``channels`` are :class:`~candor.adapters.Channel` entries (an adapter's
+    registered name and its settings, or an adapter instance); ``store`` is a
+    Store or a store URL; ``clock`` returns the current time, timezone-aware.
+    ``delivery`` sets how hard delivery tries (:class:`~candor.delivery.DeliverySettings`);
+    ``sleep`` is how it waits (tests pass one that moves their clock);
+    ``on_outcome`` is called with each row's :class:`~candor.delivery.Outcome` as it settles.
+    ``client`` is the shared ``httpx.AsyncClient``; by default one is made with
+    a connection pool sized for fanning out to hundreds of channels at once,
+    honouring the environment's proxies, as ``http`` (``[http]`` in candor.toml,
+    :class:`~candor.config.HTTPSettings`) says.
+    """
+
+    # -- the public API ------------------------------------------------------------------
+
+    async def open(
+        self,
+        title: str,
+        scope: Scope | Mapping[str, Any],
+        message: str,
+        *,
+        status: Status | str = Status.INVESTIGATING,
+        impact: str | None = None,
+        next_update_in: object = None,
+        started_at: datetime | str | None = None,
+        cause: str | None = None,
+        workaround: str | None = None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        """Open an incident and tell every channel; returns it as recorded, with deliveries.
+
+        ``next_update_in`` defaults to the policy's cadence for the impact;
+        ``impact`` defaults to what the scope implies, and may not understate it.
+        Every message is checked first: a check error raises CheckError and
+        nothing is stored or sent, unless its code is in ``allow`` with a
+        ``reason``, which is recorded on the timeline.
+        """
+        incident = lifecycle.open_incident(
+            self.policy,
+            self.now(),
+            title=title,
+            scope=scope,
+            message=message,
+            status=status,
+            impact=impact,
+            next_update_in=next_update_in,
+            started_at=started_at,
+            cause=cause,
+            workaround=workaround,
+        )
+        return await self._commit(incident, expected_version=None, allow=allow, reason=reason)
+
+    async def update(
+        self,
+        incident_id: str,
+        *,
+        message: str,
+        status: Status | str | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+        cause: str | None = None,
+        workaround: str | None = None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        """Record a new update on an open incident and tell every channel.
+
+        Status may move forward or back (recorded as a back-step); resolving
+        goes through :meth:`resolve`. Raises ConflictError if another writer
+        changed the incident meanwhile, and CheckError as :meth:`open` does.
+        """
+        return await self._change(
+            incident_id,
+            kind=UpdateKind.UPDATE,
+            message=message,
+            status=status,
+            scope=scope,
+            impact=impact,
+            next_update_in=next_update_in,
+            cause=cause,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
+        )
+
+    async def resolve(
+        self,
+        incident_id: str,
+        *,
+        message: str,
+        cause: str | None = None,
+        changed: str | None = None,
+        prevention: str | None = None,
+        postmortem_by: datetime | str | None = None,
+        refuse_if_untold: bool = False,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        """Resolve the incident on every channel.
+
+        ``cause`` is what caused it (the one named earlier is kept if not given),
+        ``changed`` what was done to fix it, ``prevention`` what will stop it
+        happening again, and ``postmortem_by`` promises the write-up by a date.
+
+        The resolution goes to every configured channel, including those whose
+        earlier deliveries failed and those added mid-incident. An incident no
+        channel ever received is resolved with a warning, or refused with
+        PromiseError when ``refuse_if_untold``; a channel that carried an update
+        but is no longer configured is named in a warning, since it cannot hear
+        the ending.
+        """
+        current = await self._current(incident_id)
+        if not told_anyone(current):
+            if refuse_if_untold:
+                raise PromiseError(
+                    incident_id,
+                    "no channel has received any update of this incident; tell customers "
+                    "it exists (`candor deliver`) before telling them it is over",
+                )
+            log.warning("resolved_untold", incident_id=incident_id)
+        unreachable = [c for c in channels_that_carried(current) if c not in self.channels]
+        if unreachable:
+            log.warning("resolution_cannot_reach", incident_id=incident_id, channels=unreachable)
+        return await self._change(
+            incident_id,
+            kind=UpdateKind.RESOLVE,
+            message=message,
+            cause=cause,
+            changed=changed,
+            prevention=prevention,
+            postmortem_by=postmortem_by,
+            allow=allow,
+            reason=reason,
+        )
+
+    async def reopen(
+        self,
+        incident_id: str,
+        *,
+        message: str,
+        status: Status | str = Status.INVESTIGATING,
+        scope: Scope | Mapping[str, Any] | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+        workaround: str | None = None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        """Reopen a resolved incident: the problem is back, and the customers hear it."""
+        return await self._change(
+            incident_id,
+            kind=UpdateKind.REOPEN,
+            message=message,
+            status=status,
+            scope=scope,
+            impact=impact,
+            next_update_in=next_update_in,
+            workaround=workaround,
+            allow=allow,
+            reason=reason,
+        )
+
+    async def get(self, incident_id: str) -> Incident:
+        """The incident with its whole timeline and where each update was delivered."""
+        return await self._current(incident_id)
+
+    async def list(self, *, open_only: bool = False) -> builtins.list[Incident]:
+        """Every incident, newest first; ``open_only`` leaves out the resolved ones."""
+        return await asyncio.to_thread(self.store.list, open_only=open_only)
+
+    async def preview(
+        self, incident_id: str | None = None, /, **arguments: Any
+    ) -> builtins.list[Message]:
+        """The messages an :meth:`open` (no id) or :meth:`update` would send; nothing is stored.
+
+        With an incident id and ``status="resolved"`` it previews :meth:`resolve`.
+        """
+        arguments.pop("allow", None)
+        arguments.pop("reason", None)
+        if incident_id is None:
+            planned = lifecycle.open_incident(self.policy, self.now(), **arguments)
+        else:
+            current = await self._current(incident_id)
+            resolving = str(arguments.get("status", "")).lower() == Status.RESOLVED.value
+            if resolving:
+                arguments.pop("status")
+            kind = UpdateKind.RESOLVE if resolving else UpdateKind.UPDATE
+            if current.status is Status.RESOLVED and not resolving:
+                kind = UpdateKind.REOPEN
+            planned = lifecycle.change(current, self.policy, self.now(), kind=kind, **arguments)
+        return self._messages(planned)
+
+    async def overdue(self, now: datetime | None = None) -> builtins.list[Reminder]:
+        """Promises broken at ``now``, or due within the policy's ``warn_before``: see
+        :func:`candor.promises.reminders` (per incident, and per channel still owed)."""
+        moment = parse_when(now, "now") if now is not None else self.now()
+        return await self.keeper.overdue(moment)
+
+    async def keep_promises(self, now: datetime | None = None) -> builtins.list[PolicyAction]:
+        """Run the promise policy once (warn, or post holding updates); returns what it did."""
+        moment = parse_when(now, "now") if now is not None else None
+        return await self.keeper.keep(moment)
+
+    async def watch(
+        self,
+        *,
+        interval: timedelta | str = "1m",
+        ticks: int | None = None,
+        duration: timedelta | str = "24h",
+        stop: threading.Event | None = None,
+        sleep: Callable[[float], Coroutine[Any, Any, None]] | None = None,
+        on_action: Callable[[PolicyAction], None] | None = None,
+    ) -> builtins.list[PolicyAction]:
+        """Run :meth:`keep_promises` every ``interval``, within bounds (see
+        :meth:`candor.keeper.PromiseKeeper.watch`)."""
+        every = parse_duration(interval, "interval")
+        bound = parse_duration(duration, "duration")
+        return await self.keeper.watch(
+            interval=every,
+            ticks=ticks,
+            duration=bound,
+            stop=stop,
+            sleep=sleep,
+            on_action=on_action,
+        )
+
+    async def publish_postmortem(
+        self,
+        incident_id: str,
+        *,
+        summary: str,
+        what_happened: str,
+        what_we_are_doing: str,
+        action_items: Iterable[str] = (),
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        """Publish the write-up of a resolved incident on every channel, keeping its promise.
+
+        The three sections are what postmortem guidance asks for; ``action_items``
+        are recorded with status ``open`` and may be moved on with
+        :meth:`set_action_item`. The text is checked like any update.
+        """
+        write_up = WriteUp(
+            summary=summary,
+            what_happened=what_happened,
+            what_we_are_doing=what_we_are_doing,
+            action_items=tuple(action_items) if not isinstance(action_items, str) else action_items,
+        )
+        current = await self._current(incident_id)
+        planned = lifecycle.write_up(current, self.now(), write_up)
+        return await self._commit(
+            planned, expected_version=current.version, allow=allow, reason=reason
+        )
+
+    async def set_action_item(
+        self, incident_id: str, number: int, status: ActionStatus | str
+    ) -> ActionItem:
+        """Move a write-up's action item on (open, in_progress, done, dropped); pages show it."""
+        try:
+            chosen = ActionStatus(status)
+        except ValueError:
+            known = ", ".join(choice.value for choice in ActionStatus)
+            raise InputError("status", status, f"use one of: {known}") from None
+        item = await asyncio.to_thread(
+            self.store.set_action_item, incident_id, number, chosen, at=self.now()
+        )
+        incident = await self._current(incident_id)
+        for name, adapter in self.adapters.items():
+            if isinstance(adapter, Refreshing):
+                try:
+                    await adapter.refresh(incident, self.organization)
+                except CandorError as exc:
+                    log.error("refresh_failed", channel=name, error=str(exc))
+        return item
+
+    async def close_incident(self, incident_id: str, *, reason: str | None = None) -> Incident:
+        """Close the books on a resolved incident: it leaves the promise ledger.
+
+        Refused with PromiseError while its write-up promise is open, unless a
+        ``reason`` is given, which is recorded with who closed it.
+        """
+        current = await self._current(incident_id)
+        made = await asyncio.to_thread(self.store.promises, open_only=True)
+        closed = lifecycle.close(current, made, self.now(), reason=reason, by=compose.actor())
+        assert closed.closure is not None
+        await asyncio.to_thread(self.store.close_incident, incident_id, closed.closure)
+        if closed.closure.overridden:
+            log.warning(
+                "closed_with_open_promise",
+                incident_id=incident_id,
+                reason=closed.closure.reason,
+                by=closed.closure.by,
+            )
+        return await self._current(incident_id)
+
+    async def report(self, incident_id: str, now: datetime | None = None) -> Scorecard:
+        """The incident's comms scorecard (see :class:`candor.scorecard.Scorecard`)."""
+        moment = parse_when(now, "now") if now is not None else self.now()
+        incident = await self._current(incident_id)
+        made = await asyncio.to_thread(self.store.promises, open_only=False)
+
+        def public(channel: str) -> bool:
+            configured = self.channels.get(channel)
+            return configured is None or configured.audience is Audience.PUBLIC
+
+        return scorecard(incident, made, moment, public=public)
+
+    async def deliver_pending(
+        self,
+        *,
+        force: bool = False,
+        retry_failed: bool = False,
+        channels: Iterable[str] | None = None,
+    ) -> builtins.list[Outcome]:
+        """Deliver every message still owed to any channel that may go now; returns the outcomes.
+
+        A message waiting to retry goes when its time has come, or now with
+        ``force``; one in flight in another live process is left to it.
+
+        ``retry_failed`` first owes again the messages that failed for good (a
+        refused credential, say, since fixed), each channel catching up in order
+        from the first update it missed; a failed message that a later update
+        has since reached its channel after stays failed, as it would arrive out
+        of date. ``channels`` limits that to the named channels.
+        """
+        if retry_failed:
+            if isinstance(channels, str):
+                raise InputError("channels", channels, "give a list of channel names")
+            # A channel no longer configured could not take the message: leave its rows failed.
+            chosen = builtins.list(self.channels if channels is None else channels)
+            for name in chosen:
+                if name not in self.channels:
+                    raise ConfigError("no channel by this name is configured", channel=name)
+            requeued = await asyncio.to_thread(
+                self.store.requeue_failed, now=self.now(), channels=chosen
+            )
+            for item in requeued:
+                log.info(
+                    "delivery_requeued",
+                    channel=item.channel,
+                    incident_id=item.incident_id,
+                    seq=item.seq,
+                    attempts=item.attempts,
+                )
+        elif channels is not None:
+            raise InputError(
+                "channels", channels, "only limits retry_failed; pass retry_failed=True"
+            )
+        return await self._deliver(None, force=force)
+
+    async def import_incidents(self, channel: str) -> builtins.list[Incident]:
+        """Record the incidents still open on ``channel``'s service; returns those new to the store.
+
+        Later updates continue each remote incident (see :mod:`candor.importing`);
+        importing twice imports nothing new.
+        """
+        if channel not in self.adapters:
+            raise ConfigError("no channel by this name is configured", channel=channel)
+        return await import_incidents(
+            self.adapters[channel], self.store, channel, policy=self.policy, now=self.now
+        )

@@ -1,0 +1,257 @@
+"""The facade's core: wiring a communicator, and the one path every update takes to the channels.
+
+:class:`Facade` builds the HTTP client, the adapters, the store, the courier and
+the promise keeper, and commits: compose one checked message per channel, record
+the update with its outbox in one transaction, then deliver. The public methods
+are :class:`~candor.communicator.AsyncCommunicator`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from candor import _state, compose, lifecycle
+from candor import store as stores
+from candor._http import HTTPSettings
+from candor._http.client import default_client
+from candor.adapters import registry
+from candor.config import default_config, load_config
+from candor.delivery import Courier, DeliverySettings, Outcome, Sleep
+from candor.errors import AdapterError, ConfigError, InputError
+from candor.keeper import PromiseKeeper
+from candor.log import get_logger
+from candor.model import (
+    Incident,
+    Organization,
+    UpdateKind,
+)
+from candor.policy import Policy
+from candor.render import Renderer
+from candor.typing import Adapter, Clock, Interceptor, Store
+from candor.vocabulary import Channel, Message
+
+__all__ = ["Facade"]
+
+log = get_logger("candor")
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_adapter(channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> Adapter:
+    """The adapter for ``channel``: the instance it holds, or one its registered name makes."""
+    if not isinstance(channel.adapter, str):
+        if not isinstance(channel.adapter, Adapter):
+            raise ConfigError(
+                "is neither an adapter name nor an adapter (needs capabilities, post, aclose)",
+                channel=channel.name,
+                key="adapter",
+            )
+        return channel.adapter
+    try:
+        factory = registry.load(channel.adapter)
+    except AdapterError as exc:
+        raise ConfigError(str(exc), channel=channel.name, key="adapter") from None
+    return factory(channel, client=client, base_dir=base_dir)
+
+
+def open_store(store: Store | str | Path, base_dir: Path) -> Store:
+    """``store`` itself, or the store its URL or path names (relative to ``base_dir``)."""
+    if isinstance(store, str | Path):
+        return stores.open_store(str(store), base_dir=base_dir)
+    return store
+
+
+class Facade:
+    """The wiring and the commit path of :class:`~candor.communicator.AsyncCommunicator`.
+
+    See that class for what each parameter of the constructor does.
+    """
+
+    def __init__(
+        self,
+        channels: Iterable[Channel] | None = None,
+        *,
+        store: Store | str | Path | None = None,
+        policy: Policy | None = None,
+        organization: Organization | None = None,
+        templates_dir: str | Path | None = None,
+        clock: Clock | None = None,
+        client: httpx.AsyncClient | None = None,
+        base_dir: str | Path | None = None,
+        delivery: DeliverySettings | None = None,
+        sleep: Sleep | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        http: HTTPSettings | None = None,
+    ) -> None:
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        defaults = default_config(self.base_dir)
+        self.organization = organization or defaults.organization
+        self.policy = policy or Policy()
+        self.renderer = Renderer(self.organization, templates_dir=templates_dir)
+        self.renderer.load_all()
+        # While candor.testing.capture() is active in this context, it picks the clock and
+        # adapters; unset, this is one lookup per constructor and changes nothing.
+        hook: Interceptor | None = _state.interceptor.get()
+        if hook is not None:
+            clock = hook.clock(clock)
+        self._clock = clock or _system_clock
+        self._own_client = client is None
+        self.client = client if client is not None else default_client(http)
+        chosen = tuple(channels) if channels is not None else defaults.channels
+        if hook is not None:
+            chosen = hook.channels(chosen)
+        self.channels: dict[str, Channel] = {}
+        self.adapters: dict[str, Adapter] = {}
+        for channel in chosen:
+            if channel.name in self.channels:
+                raise ConfigError("two channels have this name", channel=channel.name, key="name")
+            self.channels[channel.name] = channel
+            adapter = build_adapter(channel, client=self.client, base_dir=self.base_dir)
+            self.adapters[channel.name] = (
+                adapter if hook is None else hook.adapter(channel, adapter)
+            )
+        # The store is opened last, so a configuration mistake leaves no file behind.
+        self.store = open_store(store if store is not None else defaults.store_url, self.base_dir)
+        self.courier = Courier(
+            self.store,
+            self.adapters,
+            self.organization,
+            self.now,
+            settings=delivery,
+            sleep=sleep,
+            on_outcome=on_outcome,
+        )
+        self.keeper = PromiseKeeper(
+            store=self.store,
+            policy=self.policy,
+            channels=self.channels,
+            adapters=self.adapters,
+            organization=self.organization,
+            now=self.now,
+            commit=self._commit_expecting,
+        )
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
+        """A communicator configured by ``candor.toml`` (see :func:`candor.config.load_config`).
+
+        With no path and no ``./candor.toml`` this is the embedded default. Every
+        adapter is built here, so a wrong setting fails now, before any incident
+        is touched. Keyword ``overrides`` (``clock``, ``client``...) go to the
+        constructor.
+        """
+        config = load_config(path)
+        try:
+            return cls(
+                config.channels,
+                store=overrides.pop("store", config.store_url),
+                policy=config.policy,
+                organization=config.organization,
+                templates_dir=config.templates_dir,
+                base_dir=config.base_dir,
+                http=overrides.pop("http", config.http),
+                **overrides,
+            )
+        except ConfigError as exc:
+            if exc.path is None and config.path is not None:
+                raise ConfigError(
+                    exc.reason, path=str(config.path), channel=exc.channel, key=exc.key
+                ) from None
+            raise
+
+    def now(self) -> datetime:
+        """The communicator's clock, checked to be timezone-aware."""
+        now = self._clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise InputError("clock", now, "the clock must return timezone-aware datetimes")
+        return now.astimezone(UTC)
+
+    # -- compose, commit, deliver --------------------------------------------------------
+
+    def _messages(self, incident: Incident) -> builtins.list[Message]:
+        return compose.compose(incident, self.channels, self.adapters, self.renderer)
+
+    async def _commit(
+        self,
+        incident: Incident,
+        *,
+        expected_version: int | None,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+    ) -> Incident:
+        """Compose, guard, record the update with its outbox in one transaction, then deliver."""
+        messages = self._messages(incident)
+        incident = compose.guard(incident, messages, allow, reason, by=compose.actor())
+        outbox = compose.outbox(incident, messages)
+        await asyncio.to_thread(
+            self.store.save, incident, expected_version=expected_version, outbox=outbox
+        )
+        update = incident.updates[-1]
+        log.info(
+            "update_recorded",
+            incident_id=incident.id,
+            seq=update.seq,
+            status=update.status.value,
+            channels=len(outbox),
+        )
+        await self._deliver(incident.id)
+        return await self._current(incident.id)
+
+    async def _commit_expecting(self, incident: Incident, expected_version: int) -> Incident:
+        return await self._commit(incident, expected_version=expected_version)
+
+    async def _deliver(
+        self, incident_id: str | None, *, force: bool = False
+    ) -> builtins.list[Outcome]:
+        return await self.courier.deliver(incident_id=incident_id, force=force)
+
+    async def _change(
+        self,
+        incident_id: str,
+        *,
+        kind: UpdateKind,
+        allow: Iterable[str] = (),
+        reason: str | None = None,
+        **arguments: Any,
+    ) -> Incident:
+        """Read, plan against what was read, and commit only if nobody wrote in between."""
+        current = await self._current(incident_id)
+        incident = lifecycle.change(current, self.policy, self.now(), kind=kind, **arguments)
+        return await self._commit(
+            incident, expected_version=current.version, allow=allow, reason=reason
+        )
+
+    async def _current(self, incident_id: str) -> Incident:
+        if not isinstance(incident_id, str) or not incident_id:
+            raise InputError("incident_id", incident_id, "must be an incident id such as inc-…")
+        return await asyncio.to_thread(self.store.get, incident_id)
+
+    async def aclose(self) -> None:
+        """Close the adapters, the HTTP client (if the communicator made it) and the store."""
+        for adapter in self.adapters.values():
+            await adapter.aclose()
+        self.courier.close()
+        if self._own_client:
+            await self.client.aclose()
+        self.store.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

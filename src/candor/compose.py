@@ -1,0 +1,121 @@
+"""Composing an update: one checked message per channel, the check guard, and the outbox rows.
+
+This is what the facade does between deciding an incident's next state
+(:mod:`candor.lifecycle`) and recording it: render the newest update for every
+channel from the same facts, check each text, refuse check errors that were
+not allowed (recording the override of those that were, with who and why), and
+make the outbox rows the store writes in the same transaction as the update.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Mapping
+
+from candor import lifecycle
+from candor.checks import check, rules
+from candor.errors import CheckError, InputError
+from candor.log import get_logger
+from candor.model import Incident, Override
+from candor.render import Renderer
+from candor.typing import Adapter
+from candor.vocabulary import Audience, Channel, Message, OutboxItem, idempotency_key
+
+__all__ = ["actor", "compose", "guard", "outbox"]
+
+log = get_logger("candor")
+
+
+def compose(
+    incident: Incident,
+    channels: Mapping[str, Channel],
+    adapters: Mapping[str, Adapter],
+    renderer: Renderer,
+) -> list[Message]:
+    """One message per channel for the incident's newest update, each with its findings."""
+    update = incident.updates[-1]
+    messages = []
+    # Channels that take the same form, limit and audience get the same text: render
+    # and check it once (a fan-out to 200 webhooks renders one message, not 200).
+    done: dict[tuple[object, ...], Message] = {}
+    for name, channel in channels.items():
+        capabilities = adapters[name].capabilities
+        public = channel.audience is Audience.PUBLIC
+        key = (capabilities.form, capabilities.max_length, capabilities.length_unit, public)
+        if key not in done:
+            message = renderer.render(incident, update, channel=name, capabilities=capabilities)
+            findings = check(
+                message.text, incident=incident, status=update.status, channel=name, public=public
+            )
+            done[key] = message.model_copy(update={"findings": tuple(findings)})
+        messages.append(done[key].model_copy(update={"channel": name}))
+    return messages
+
+
+def guard(
+    incident: Incident,
+    messages: list[Message],
+    allow: Iterable[str],
+    reason: str | None,
+    *,
+    by: str | None,
+) -> Incident:
+    """Raise CheckError on any error not allowed; record an override that was used, by ``by``."""
+    if isinstance(allow, str):
+        raise InputError("allow", allow, "give a list of check codes, such as ['fix-time']")
+    allowed = tuple(dict.fromkeys(allow))
+    known = {rule.code for rule in rules()}
+    for code in allowed:
+        if code not in known:
+            raise InputError("allow", code, f"unknown check; known: {', '.join(sorted(known))}")
+    if allowed and (not isinstance(reason, str) or not reason.strip()):
+        raise InputError("reason", reason, "allowing a check needs a reason, for the record")
+    blocking = [(m.channel, f) for m in messages for f in m.errors if f.code not in allowed]
+    if blocking:
+        raise CheckError(blocking)
+    used = [(m.channel, f) for m in messages for f in m.errors if f.code in allowed]
+    if not used:
+        return incident
+    assert reason is not None
+    override = Override(
+        codes=tuple(sorted({f.code for _, f in used})),
+        reason=reason.strip(),
+        by=by,
+        findings=tuple(f"{channel}: {f.code}: {f.excerpt}" for channel, f in used),
+    )
+    log.warning(
+        "check_overridden",
+        incident_id=incident.id,
+        seq=incident.updates[-1].seq,
+        codes=list(override.codes),
+        reason=override.reason,
+        by=override.by,
+    )
+    return lifecycle.overridden(incident, override)
+
+
+def outbox(incident: Incident, messages: list[Message]) -> list[OutboxItem]:
+    """One outbox row per message of the incident's newest update, keyed for idempotency."""
+    update = incident.updates[-1]
+    return [
+        OutboxItem(
+            incident_id=incident.id,
+            update_id=update.id,
+            seq=update.seq,
+            channel=message.channel,
+            idempotency_key=idempotency_key(incident.id, update.id, message.channel),
+            message=message,
+            created_at=update.created_at,
+        )
+        for message in messages
+    ]
+
+
+def actor() -> str | None:
+    """Who is running this, for the record of an override: $CANDOR_ACTOR, else the OS user."""
+    try:
+        return os.environ.get("CANDOR_ACTOR") or getpass.getuser()
+    except (OSError, KeyError):  # no user name on this system
+        return None

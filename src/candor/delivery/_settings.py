@@ -1,0 +1,106 @@
+"""What delivery is told and what it reports: its settings, a row's outcome, rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from candor.model import DeliveryState
+
+if TYPE_CHECKING:
+    from candor.vocabulary import OutboxItem
+
+__all__ = ["Clock", "DeliverySettings", "Outcome", "Sleep", "TokenBucket"]
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class DeliverySettings(BaseModel):
+    """How hard and how long delivery tries; every duration is in seconds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_attempts: int = Field(default=4, ge=1)
+    """Tries of one row in one delivery pass, the first included."""
+    backoff: float = Field(default=0.25, gt=0)
+    """The first wait between tries; it doubles (with full jitter) up to ``backoff_max``."""
+    backoff_max: float = Field(default=8.0, gt=0)
+    deadline: float = Field(default=30.0, gt=0)
+    """How long one row's tries may take in one pass, waits included."""
+    max_wait: float = Field(default=30.0, ge=0)
+    """The longest ``Retry-After`` waited for in process; a longer one goes back to the outbox."""
+    retry_later: float = Field(default=30.0, gt=0)
+    """When a row goes back to the outbox, the first delay before its next pass; it doubles."""
+    retry_later_max: float = Field(default=900.0, gt=0)
+    lease: float = Field(default=120.0, gt=0)
+    """How long a claim holds; after it another process may take the row over."""
+
+    @model_validator(mode="after")
+    def _lease_outlives_the_tries(self) -> DeliverySettings:
+        if self.lease <= self.deadline:
+            raise ValueError("lease must be longer than deadline, or a live claim could be taken")
+        return self
+
+
+class Outcome:
+    """Where one outbox row stands after a delivery pass."""
+
+    __slots__ = ("attempts", "channel", "error", "item", "latency", "next_attempt_at", "state")
+
+    def __init__(
+        self,
+        item: OutboxItem,
+        state: DeliveryState,
+        *,
+        error: str | None = None,
+        attempts: int = 0,
+        next_attempt_at: datetime | None = None,
+        latency: float = 0.0,
+    ) -> None:
+        self.item = item
+        self.channel = item.channel
+        self.state = state
+        self.error = error
+        self.attempts = attempts
+        self.next_attempt_at = next_attempt_at
+        self.latency = latency
+
+    @property
+    def sent(self) -> bool:
+        return self.state is DeliveryState.SENT
+
+    def __repr__(self) -> str:
+        detail = f": {self.error}" if self.error else ""
+        return f"<Outcome {self.channel} update {self.item.seq} {self.state.value}{detail}>"
+
+
+class TokenBucket:
+    """``rate`` requests a second with bursts of ``burst``, on a clock that can be injected.
+
+    :meth:`take` reserves a token and sleeps until it is due, so concurrent
+    callers queue up in order instead of all waking at once.
+    """
+
+    def __init__(self, rate: float, burst: int, clock: Clock, sleep: Sleep) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._at = clock().timestamp()
+
+    async def take(self) -> float:
+        """Take a token, waiting for one if needed; returns how many seconds it waited."""
+        now = self._clock().timestamp()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        self._tokens -= 1.0
+        if self._tokens >= 0:
+            return 0.0
+        wait = -self._tokens / self.rate
+        await self._sleep(wait)
+        return wait

@@ -1,0 +1,84 @@
+"""One row's tries: the incident they read, how a failed try is classified, when they stop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tenacity import RetryCallState
+from tenacity.stop import stop_base
+
+from candor.errors import DeliveryError
+from candor.model import DeliveryState
+from candor.vocabulary import Receipt
+
+if TYPE_CHECKING:
+    from candor.model import Incident
+
+__all__ = ["Deadline", "IncidentRead", "as_delivery_error", "failure_kind"]
+
+
+class Deadline(stop_base):
+    """Stop when the next wait would end past ``seconds`` after ``started`` (tenacity)."""
+
+    def __init__(self, seconds: float, started: float, now: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self.started = started
+        self.now = now
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        elapsed = self.now() - self.started + retry_state.upcoming_sleep
+        return elapsed >= self.seconds
+
+
+class IncidentRead:
+    """An incident as read for delivery, with each channel's receipts indexed once.
+
+    A fan-out delivers every channel from the same read; finding a row's earlier
+    receipts by sorting all the incident's deliveries again for each row would
+    cost O(channels^2).
+    """
+
+    __slots__ = ("_receipts", "incident")
+
+    def __init__(self, incident: Incident) -> None:
+        self.incident = incident
+        self._receipts: dict[str, list[tuple[int, Receipt]]] | None = None
+
+    def previous(self, channel: str, seq: int) -> tuple[Receipt, ...]:
+        """The receipts of the updates before ``seq`` sent on ``channel``, oldest first."""
+        if self._receipts is None:
+            self._receipts = {}
+            for d in sorted(self.incident.deliveries, key=lambda d: d.seq):
+                if d.state is DeliveryState.SENT:
+                    receipt = Receipt(
+                        channel=d.channel,
+                        remote_id=d.remote_id,
+                        url=d.remote_url,
+                        thread_root=d.thread_root,
+                    )
+                    self._receipts.setdefault(d.channel, []).append((d.seq, receipt))
+        return tuple(r for at, r in self._receipts.get(channel, ()) if at < seq)
+
+
+def failure_kind(error: DeliveryError, *, idempotent: bool) -> str:
+    """How one failed attempt is logged: refused, rate_limited, not_sent or maybe_sent."""
+    if not error.retryable:
+        return "refused"
+    if error.retry_after is not None:
+        return "rate_limited"
+    return "maybe_sent" if error.maybe_delivered else "not_sent"
+
+
+def as_delivery_error(channel: str, exc: Exception) -> DeliveryError:
+    """Any exception from an adapter, as a classified DeliveryError naming the channel."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    import httpx
+
+    if isinstance(exc, httpx.HTTPError):
+        from candor.adapters.http import transport_error
+
+        return transport_error(channel, exc)
+    # An adapter bug: keep the row owed, and assume the worst about whether it went.
+    return DeliveryError(channel, f"{type(exc).__name__}: {exc}", maybe_delivered=True)

@@ -1,0 +1,233 @@
+"""An incident, its timeline of updates, and the moves its status may make."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from pydantic import AwareDatetime, Field, field_validator
+
+from candor.errors import InputError, TransitionError
+from candor.model._choices import Impact, Status, UpdateKind
+from candor.model._values import (
+    ActionItem,
+    Closure,
+    Delivery,
+    Override,
+    Scope,
+    WriteUp,
+    _Model,
+)
+
+
+class Update(_Model):
+    """One entry of an incident's timeline: the facts snapshot every channel renders from."""
+
+    _label = "update"
+
+    id: str
+    incident_id: str
+    seq: int = Field(ge=1)
+    kind: UpdateKind
+    status: Status
+    previous_status: Status | None = None
+    impact: Impact
+    scope: Scope
+    message: str = Field(min_length=1)
+    cause: str | None = None
+    workaround: str | None = None
+    changed: str | None = None
+    prevention: str | None = None
+    next_update_by: AwareDatetime | None = None
+    postmortem_by: AwareDatetime | None = None
+    promised_by: AwareDatetime | None = None
+    """The time this update was promised by: the next-update time the incident had promised
+    when it came (a holding update stands in for that update), or for the write-up the date
+    the resolution gave. None when nothing promised it. Set by :meth:`Incident.append`."""
+    write_up: WriteUp | None = None
+    """For the published write-up: its sections and action items."""
+    override: Override | None = None
+    created_at: AwareDatetime
+
+    @field_validator("next_update_by", "postmortem_by", "promised_by", "created_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status is Status.RESOLVED
+
+    @property
+    def is_back_step(self) -> bool:
+        """True when this update moved the status backwards (monitoring to identified, say)."""
+        return (
+            self.previous_status is not None
+            and self.status is not Status.RESOLVED
+            and self.previous_status is not Status.RESOLVED
+            and self.status.rank < self.previous_status.rank
+        )
+
+
+class Incident(_Model):
+    """An incident and its whole timeline, as last recorded."""
+
+    _label = "incident"
+
+    id: str
+    title: str = Field(min_length=1, max_length=255)
+    status: Status
+    impact: Impact
+    scope: Scope
+    started_at: AwareDatetime
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    resolved_at: AwareDatetime | None = None
+    next_update_by: AwareDatetime | None = None
+    postmortem_by: AwareDatetime | None = None
+    cause: str | None = None
+    version: int = Field(ge=1)
+    updates: tuple[Update, ...] = ()
+    deliveries: tuple[Delivery, ...] = ()
+    action_items: tuple[ActionItem, ...] = ()
+    closure: Closure | None = None
+
+    @field_validator(
+        "started_at", "created_at", "updated_at", "resolved_at", "next_update_by", "postmortem_by"
+    )
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not Status.RESOLVED
+
+    @property
+    def last_update(self) -> Update | None:
+        return self.updates[-1] if self.updates else None
+
+    @property
+    def write_up(self) -> Update | None:
+        """The published write-up, if there is one."""
+        return next((u for u in self.updates if u.kind is UpdateKind.POSTMORTEM), None)
+
+    def with_deliveries(self, deliveries: tuple[Delivery, ...]) -> Self:
+        return self.model_copy(update={"deliveries": deliveries})
+
+    # -- growing the timeline: every path goes through start() and append() -----------------
+
+    @classmethod
+    def start(cls, update: Update, *, title: str, started_at: datetime | None = None) -> Self:
+        """A new incident, version 1, from its first update (an ``open`` numbered 1).
+
+        ``started_at`` is when the trouble began (the update's time when not
+        given); the incident's status, impact, scope and promise are the update's.
+        """
+        if update.kind is not UpdateKind.OPEN or update.seq != 1:
+            raise InputError("update", update.id, "an incident starts with an open, numbered 1")
+        if update.id != f"{update.incident_id}.1":
+            raise InputError("update.id", update.id, f"must be {update.incident_id}.1")
+        check_transition(Status.INVESTIGATING, update.status, via=UpdateKind.OPEN)
+        first = update.model_copy(update={"previous_status": None, "promised_by": None})
+        return cls(
+            id=update.incident_id,
+            title=title,
+            status=update.status,
+            impact=update.impact,
+            scope=update.scope,
+            started_at=started_at if started_at is not None else update.created_at,
+            created_at=update.created_at,
+            updated_at=update.created_at,
+            next_update_by=update.next_update_by,
+            cause=update.cause,
+            version=1,
+            updates=(first,),
+        )
+
+    def check_next(self, target: Status, *, via: UpdateKind) -> None:
+        """Raise TransitionError unless ``via`` may move this incident to ``target``."""
+        if via is UpdateKind.OPEN:
+            raise TransitionError(
+                self.status, target, f"{self.id} was opened already; an incident is opened once"
+            )
+        check_transition(self.status, target, via=via)
+
+    def append(self, update: Update) -> Self:
+        """This incident after ``update``, one version on: the one way an incident grows.
+
+        The update must be the next of this incident (``{id}.{seq}``) and a move
+        :func:`check_transition` allows. Its ``previous_status`` is this status,
+        and its ``promised_by`` the time it was promised by: the next-update time
+        this incident promised, or for the write-up the date the resolution gave.
+        The incident takes the update's status, impact, scope and promise; a
+        resolution records when, and the write-up date; a reopening clears
+        ``resolved_at``. The new state is validated as a whole, like any incident.
+        """
+        seq = len(self.updates) + 1
+        if update.incident_id != self.id or update.seq != seq or update.id != f"{self.id}.{seq}":
+            raise InputError(
+                "update.id", update.id, f"the next update of {self.id} is {self.id}.{seq}"
+            )
+        self.check_next(update.status, via=update.kind)
+        promised = (
+            self.postmortem_by if update.kind is UpdateKind.POSTMORTEM else self.next_update_by
+        )
+        update = update.model_copy(update={"previous_status": self.status, "promised_by": promised})
+        fields: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
+        fields.update(
+            status=update.status,
+            impact=update.impact,
+            scope=update.scope,
+            updated_at=update.created_at,
+            next_update_by=update.next_update_by,
+            version=self.version + 1,
+            updates=(*self.updates, update),
+            deliveries=(),
+        )
+        if update.cause is not None:
+            fields["cause"] = update.cause
+        if update.kind is UpdateKind.RESOLVE:
+            fields["resolved_at"] = update.created_at
+            fields["postmortem_by"] = update.postmortem_by
+        elif update.kind is UpdateKind.REOPEN:
+            fields["resolved_at"] = None
+        return type(self)(**fields)
+
+
+def check_transition(current: Status, target: Status, *, via: UpdateKind) -> None:
+    """Raise TransitionError unless ``via`` may move an incident from ``current`` to ``target``.
+
+    Forward moves, back-steps (monitoring to identified) and staying put are all
+    fine for an open incident; resolving goes through ``resolve`` so that the
+    resolution says what happened; a resolved incident changes only through
+    ``reopen``.
+    """
+    if via is UpdateKind.OPEN:
+        if target is Status.RESOLVED:
+            raise TransitionError(
+                "new", target, "an incident is opened unresolved; open it, then resolve it"
+            )
+        return
+    if via is UpdateKind.HOLDING:
+        if current is Status.RESOLVED or target is not current:
+            raise TransitionError(
+                current, target, "a holding update keeps an open incident's status as it is"
+            )
+        return
+    if via is UpdateKind.POSTMORTEM:
+        if current is not Status.RESOLVED or target is not Status.RESOLVED:
+            raise TransitionError(current, target, "the write-up follows the resolution")
+        return
+    if via is UpdateKind.REOPEN:
+        if current is not Status.RESOLVED:
+            raise TransitionError(current, target, "only a resolved incident can be reopened")
+        if target is Status.RESOLVED:
+            raise TransitionError(current, target, "reopen to an open status")
+        return
+    if current is Status.RESOLVED:
+        raise TransitionError(current, target, "a resolved incident changes only through reopen")
+    if via is UpdateKind.UPDATE and target is Status.RESOLVED:
+        raise TransitionError(
+            current, target, "use resolve(), so that the resolution says what happened"
+        )

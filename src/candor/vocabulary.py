@@ -1,0 +1,299 @@
+"""The vocabulary every layer passes around: messages, findings, receipts, outbox rows.
+
+These are plain frozen pydantic models and enums. They sit just above the
+domain (:mod:`candor.model`, whose statuses and incidents they mention) and
+below everything that renders, checks, stores or delivers, so that a lower
+module never has to import a higher one to name what it is handed. Every
+``Protocol`` that speaks of them lives one step up, in :mod:`candor.typing`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from candor.model import DeliveryState, Effect, Impact, Incident, Organization, Status, Update
+
+__all__ = [
+    "Audience",
+    "Capabilities",
+    "Channel",
+    "DeliveryContext",
+    "Finding",
+    "Form",
+    "Imported",
+    "LengthUnit",
+    "Markup",
+    "Message",
+    "OutboxFailure",
+    "OutboxItem",
+    "OutboxSent",
+    "OutboxTransition",
+    "Receipt",
+    "Severity",
+    "idempotency_key",
+]
+
+
+# -- what a service can do -------------------------------------------------------------
+
+
+class Form(StrEnum):
+    """Which template form a channel takes: long (status page, email), chat, or short (social)."""
+
+    LONG = "long"
+    CHAT = "chat"
+    SHORT = "short"
+
+
+class LengthUnit(StrEnum):
+    """How a service counts a message's length."""
+
+    CHARACTERS = "characters"
+    GRAPHEMES = "graphemes"
+    WEIGHTED = "weighted"
+
+
+class Markup(StrEnum):
+    TEXT = "text"
+    HTML = "html"
+    MARKDOWN = "markdown"
+
+
+class Audience(StrEnum):
+    """Who reads a channel: customers (public) or the team (internal)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class Capabilities(BaseModel):
+    """What a service can do, so that candor renders and delivers to fit it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    form: Form = Form.LONG
+    max_length: int | None = None
+    length_unit: LengthUnit = LengthUnit.CHARACTERS
+    markup: Markup = Markup.TEXT
+    threading: bool = False
+    editing: bool = False
+    idempotency: bool = False
+    """True when the service deduplicates a repeated post by its idempotency key."""
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second the service allows this channel (None: no limit known)."""
+    burst: int = Field(default=1, ge=1)
+    """How many requests may go at once before ``rate_limit`` paces them."""
+    guarantee: str = "at least once"
+    """What one update becomes on the service, in words for docs/adapters.md."""
+
+
+class Channel(BaseModel):
+    """A configured adapter: a name, the adapter (a registered name or an instance), settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    adapter: Any
+    audience: Audience = Audience.PUBLIC
+    settings: Mapping[str, Any] = Field(default_factory=dict)
+
+
+# -- what a check says about a message ---------------------------------------------------
+
+
+class Severity(StrEnum):
+    """How much a finding weighs: an error blocks delivery, a warning is shown and never blocks."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Finding(BaseModel):
+    """One thing a message says that it should not, or fails to say.
+
+    ``excerpt`` is the words that triggered it (``text[start:end]``), ``message``
+    says what they do to the reader, ``why`` why that counts, and ``suggestion``
+    what to write instead.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    severity: Severity
+    start: int
+    end: int
+    excerpt: str
+    message: str
+    suggestion: str
+    why: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def position(self, text: str) -> tuple[int, int]:
+        """1-based (line, column) of the finding's start in ``text``."""
+        line = text.count("\n", 0, self.start) + 1
+        column = self.start - (text.rfind("\n", 0, self.start) + 1) + 1
+        return line, column
+
+
+# -- what is posted, and what the service said -----------------------------------------
+
+
+class Message(BaseModel):
+    """One rendered update for one channel: exactly what will be posted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    form: Form
+    title: str
+    text: str
+    incident_id: str
+    update_id: str
+    seq: int
+    status: Status
+    next_update_by: datetime | None = None
+    url: str | None = None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.is_error)
+
+
+class Receipt(BaseModel):
+    """What a service said it did with a message: its id, a link, the thread it joined."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    remote_id: str | None = None
+    url: str | None = None
+    thread_root: str | None = None
+
+
+class DeliveryContext(BaseModel):
+    """Everything an adapter may need beyond the message itself.
+
+    ``incident`` carries the whole timeline, ``update`` the facts this message was
+    rendered from, ``previous`` the receipts of this incident's earlier updates on
+    this channel (the first is the thread root), and ``idempotency_key`` is stable
+    across retries and restarts for this (incident, update, channel): send it
+    the way the service honours it (a header, a transaction id, a record key).
+    ``attempt`` counts the tries of this row, 1 for the first, across restarts.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: str
+    incident: Incident
+    update: Update
+    idempotency_key: str
+    organization: Organization
+    now: datetime
+    previous: tuple[Receipt, ...] = ()
+    attempt: int = Field(default=1, ge=1)
+
+
+# -- the outbox ------------------------------------------------------------------------
+
+
+_NAMESPACE = uuid.UUID("6f1c1c9e-64a4-4b55-9d8e-6b1d2f3c0a11")
+
+
+def idempotency_key(incident_id: str, update_id: str, channel: str) -> str:
+    """A key for (incident, update, channel), the same on every retry and after a restart."""
+    return str(uuid.uuid5(_NAMESPACE, f"{incident_id}\x1f{update_id}\x1f{channel}"))
+
+
+class OutboxItem(BaseModel):
+    """One message owed to one channel: a row of the outbox."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: int | None = None
+    incident_id: str
+    update_id: str
+    seq: int
+    channel: str
+    idempotency_key: str
+    message: Message
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+    maybe_sent: bool = False
+    """An earlier attempt may have reached the service (it crashed or timed out after sending)."""
+    claim: str | None = None
+    """The claim token of the process delivering it, while ``in_flight``."""
+    receipt: Receipt | None = None
+    """For a row saved already ``sent`` (an incident imported from the service): its receipt.
+
+    ``save`` records it with the row, in the same transaction, as ``record_sent`` would.
+    """
+
+
+class OutboxSent(BaseModel):
+    """A row delivered: the service's receipt, after ``attempts`` tries (see ``record_sent``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: int
+    receipt: Receipt
+    at: datetime
+    attempts: int = 1
+
+
+class OutboxFailure(BaseModel):
+    """A row that did not go: failed for good when ``final``, else back to ``retry``.
+
+    See ``record_failure`` for what each field does to the row.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: int
+    error: str
+    final: bool
+    at: datetime
+    attempts: int = 1
+    next_attempt_at: datetime | None = None
+    maybe_sent: bool = False
+
+
+OutboxTransition = OutboxSent | OutboxFailure
+"""One claimed row's outcome, as :meth:`~candor.typing.Store.record_many` records it."""
+
+
+# -- what a service already has --------------------------------------------------------
+
+
+class Imported(BaseModel):
+    """One incident as a service holds it, in candor's terms."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    remote_id: str = Field(min_length=1)
+    """The service's id of the incident: the thread root of every later update."""
+    remote_update_id: str | None = None
+    """The service's id of its newest update (the receipt's remote id)."""
+    url: str | None = None
+    title: str = Field(min_length=1, max_length=255)
+    status: Status
+    impact: Impact
+    components: tuple[str, ...] = Field(min_length=1)
+    effect: Effect = Effect.OUTAGE
+    message: str = Field(min_length=1)
+    """What the service says now: its newest update's text."""
+    started_at: AwareDatetime
+    candor_incident_id: str | None = None
+    """candor's id, when candor created the incident (found in the service's metadata)."""
