@@ -4,6 +4,11 @@ Secrets never live in the file: a value such as ``"${MASTODON_TOKEN}"`` is
 read from the environment when the file is loaded, and a variable that is not
 set is an error then, before any incident is touched. Every error names the
 file, the channel and the key.
+
+Once loaded, a channel's secret settings stay masked (``**********`` in every
+``repr``, ``str`` and dump): those whose key names a credential and those the
+adapter's settings model declares ``SecretStr``. :meth:`Config.dump` is the
+configuration as ``candor config`` shows it.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pydantic
+from pydantic import BaseModel
 
 from candor._http import HTTPSettings, Transport
 from candor.errors import AdapterError, ConfigError, InputError
+from candor.masking import mask_settings, secret_fields
 from candor.model import Organization
 from candor.policy import Policy
 from candor.vocabulary import Audience, Channel
@@ -30,6 +38,7 @@ __all__ = [
     "HTTPSettings",
     "default_config",
     "load_config",
+    "masked_url",
     "starter_config",
 ]
 
@@ -51,6 +60,64 @@ class Config:
     templates_dir: Path | None = None
     path: Path | None = None
     http: HTTPSettings = field(default_factory=HTTPSettings)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{name}={value!r}"
+            for name, value in (
+                ("base_dir", self.base_dir),
+                ("organization", self.organization),
+                ("store_url", masked_url(self.store_url)),
+                ("policy", self.policy),
+                ("channels", self.channels),
+                ("templates_dir", self.templates_dir),
+                ("path", self.path),
+                ("http", self.http),
+            )
+        )
+        return f"Config({fields})"
+
+    def dump(self) -> dict[str, Any]:
+        """The configuration as loaded, JSON-ready, with every secret shown as ``**********``."""
+        return {
+            "path": str(self.path) if self.path else None,
+            "base_dir": str(self.base_dir),
+            "organization": self.organization.model_dump(mode="json"),
+            "store": {"url": masked_url(self.store_url)},
+            "policy": self.policy.model_dump(mode="json"),
+            "templates": {"path": str(self.templates_dir) if self.templates_dir else None},
+            "http": {"transport": str(self.http.transport)},
+            "channels": [
+                {
+                    "name": channel.name,
+                    "adapter": _adapter_name(channel.adapter),
+                    "audience": channel.audience.value,
+                    "settings": channel.model_dump(mode="json")["settings"],
+                }
+                for channel in self.channels
+            ],
+        }
+
+
+def masked_url(url: str) -> str:
+    """``url`` with the password in it (``scheme://user:password@host``) shown as ``**********``."""
+    try:
+        parts = urlsplit(url)
+        password, port = parts.password, parts.port
+    except ValueError:
+        return url
+    if password is None:
+        return url
+    netloc = f"{parts.username or ''}:**********@{parts.hostname or ''}"
+    netloc += f":{port}" if port else ""
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _adapter_name(adapter: object) -> str:
+    if isinstance(adapter, str):
+        return adapter
+    kind = adapter if isinstance(adapter, type) else type(adapter)
+    return f"{kind.__module__}:{kind.__qualname__}"
 
 
 def default_config(base_dir: str | Path | None = None) -> Config:
@@ -129,7 +196,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
             raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
 
-    http = _http(_section(raw, "http", where), where)
+    http = _http(_section(raw, "http", where), where, base_dir)
 
     channels = _channels(raw.get("channels", []), where)
     names = {channel.name for channel in channels}
@@ -157,12 +224,27 @@ def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _http(raw: dict[str, Any], where: str) -> HTTPSettings:
+def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
+    """``[http]``; the client certificate's paths are relative to the file's folder."""
+    known = ("client_cert", "client_key", "http2", "transport")
     for key in raw:
-        if key != "transport":
-            raise ConfigError("unknown key; known: transport", path=where, key=f"http.{key}")
+        if key not in known:
+            raise ConfigError(
+                f"unknown key; known: {', '.join(known)}", path=where, key=f"http.{key}"
+            )
+    files: dict[str, Path | None] = {}
+    for key in ("client_cert", "client_key"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError("must be a path (a string)", path=where, key=f"http.{key}")
+        files[key] = base_dir / value if value else None
     try:
-        return HTTPSettings(transport=raw.get("transport", Transport.CANDOR))
+        return HTTPSettings(
+            transport=raw.get("transport", Transport.CANDOR),
+            http2=raw.get("http2", False),
+            client_cert=files["client_cert"],
+            client_key=files["client_key"],
+        )
     except ConfigError as exc:
         raise ConfigError(exc.reason, path=where, key=exc.key) from None
 
@@ -191,7 +273,7 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
                 "required, the adapter's name", path=where, channel=name, key="adapter"
             )
         try:
-            registry.load(adapter)
+            adapter_class = registry.load(adapter)
         except AdapterError as exc:
             raise ConfigError(str(exc), path=where, channel=name, key="adapter") from None
         audience = entry.get("audience", "public")
@@ -199,7 +281,14 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
             raise ConfigError(
                 "must be 'public' or 'internal'", path=where, channel=name, key="audience"
             )
-        settings = {k: v for k, v in entry.items() if k not in _CHANNEL_KEYS}
+        # The adapter's own word on which settings are secret, beside the keys' names.
+        model = getattr(adapter_class, "settings_model", None)
+        declared = (
+            secret_fields(model) if isinstance(model, type) and issubclass(model, BaseModel) else ()
+        )
+        settings = mask_settings(
+            {k: v for k, v in entry.items() if k not in _CHANNEL_KEYS}, declared
+        )
         try:
             channels.append(
                 Channel(name=name, adapter=adapter, audience=audience, settings=settings)

@@ -15,8 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from candor.masking import mask_settings
 from candor.model import DeliveryState, Effect, Impact, Incident, Organization, Status, Update
 
 __all__ = [
@@ -94,7 +95,12 @@ class Capabilities(BaseModel):
 
 
 class Channel(BaseModel):
-    """A configured adapter: a name, the adapter (a registered name or an instance), settings."""
+    """A configured adapter: a name, the adapter (a registered name or an instance), settings.
+
+    Secret settings are held masked (see :mod:`candor.masking`): a key that names
+    a credential, or a value already given as ``SecretStr``, prints as
+    ``**********`` in ``repr``, ``str`` and every dump of the channel.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -102,6 +108,11 @@ class Channel(BaseModel):
     adapter: Any
     audience: Audience = Audience.PUBLIC
     settings: Mapping[str, Any] = Field(default_factory=dict)
+
+    @field_validator("settings")
+    @classmethod
+    def _mask_secrets(cls, value: Mapping[str, Any]) -> Mapping[str, Any]:
+        return mask_settings(value)
 
 
 # -- what a check says about a message ---------------------------------------------------

@@ -1,30 +1,191 @@
-"""Adapters, one module per service, found through the ``candor.adapters`` entry points."""
+"""The adapter kit: everything an adapter author imports, from one place.
+
+An adapter posts one rendered message to one service; a *channel* is a
+configured adapter. candor's own adapters (one module per service, below this
+package) use only what is listed here, and so can yours::
+
+    from candor.adapters import Capabilities, Form, Receipt, ServiceAdapter, send
+
+- the Protocols (from :mod:`candor.typing`): :class:`Adapter`, :class:`Reconciling`,
+  :class:`Refreshing`, :class:`AdapterInit`;
+- the vocabulary (from :mod:`candor.vocabulary`): :class:`Capabilities`, :class:`Form`,
+  :class:`LengthUnit`, :class:`Markup`, :class:`Audience`, :class:`Channel`,
+  :class:`DeliveryContext`, :class:`Message`, :class:`Receipt`, :class:`Imported`;
+- the constructor every adapter shares: :class:`ServiceAdapter` (settings
+  parsed, secrets registered, capabilities for the channel);
+- settings: :func:`parse_settings`, and the validators :func:`http_url` and
+  :func:`required_secret`; secrets: :func:`register_secret`, :func:`secrets_of`,
+  :func:`scrub`;
+- HTTP: :func:`send` (one request, its answer classified), :func:`check_response`,
+  :func:`transport_error`, :func:`retry_after`, :func:`service_message`,
+  :func:`answer`, :func:`json_of`;
+- text: :func:`measure`, :func:`fits`, :func:`refuse_if_too_long`,
+  :func:`neutralise_mentions`, :func:`links`, :func:`graphemes`,
+  :func:`weighted_length`;
+- threads: :func:`root_of`, :func:`parent_of`;
+- status pages: :class:`ComponentState`, :func:`component_state`,
+  :func:`component_states`, :func:`worst`, :data:`STATUSPAGE_COMPONENT_STATUS`;
+- finding adapters: :func:`available`, :func:`load`.
+
+Names load on first use, so that ``import candor`` (which needs only the
+vocabulary) never pays for the HTTP or text parts. The walk-through is
+``docs/adapters.md``.
+"""
 
 from __future__ import annotations
 
-from candor.adapters.registry import available, load
-from candor.typing import Adapter
-from candor.vocabulary import (
-    Audience,
-    Capabilities,
-    Channel,
-    DeliveryContext,
-    Form,
-    LengthUnit,
-    Markup,
-    Receipt,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from candor.adapters.base import http_url, parse_settings, required_secret
+    from candor.adapters.exchange import answer, json_of, send
+    from candor.adapters.http import (
+        check_response,
+        retry_after,
+        scrub,
+        service_message,
+        transport_error,
+    )
+    from candor.adapters.pages import (
+        STATUSPAGE_COMPONENT_STATUS,
+        ComponentState,
+        component_state,
+        component_states,
+        worst,
+    )
+    from candor.adapters.registry import available, load
+    from candor.adapters.service import ServiceAdapter, register_secret, secrets_of
+    from candor.adapters.text import (
+        fits,
+        graphemes,
+        links,
+        measure,
+        neutralise_mentions,
+        refuse_if_too_long,
+        weighted_length,
+    )
+    from candor.adapters.threads import parent_of, root_of
+    from candor.typing import Adapter, AdapterInit, Reconciling, Refreshing
+    from candor.vocabulary import (
+        Audience,
+        Capabilities,
+        Channel,
+        DeliveryContext,
+        Form,
+        Imported,
+        LengthUnit,
+        Markup,
+        Message,
+        Receipt,
+    )
+
+_LAZY = {
+    **dict.fromkeys(("Adapter", "AdapterInit", "Reconciling", "Refreshing"), "candor.typing"),
+    **dict.fromkeys(
+        (
+            "Audience",
+            "Capabilities",
+            "Channel",
+            "DeliveryContext",
+            "Form",
+            "Imported",
+            "LengthUnit",
+            "Markup",
+            "Message",
+            "Receipt",
+        ),
+        "candor.vocabulary",
+    ),
+    **dict.fromkeys(("http_url", "parse_settings", "required_secret"), "candor.adapters.base"),
+    **dict.fromkeys(("answer", "json_of", "send"), "candor.adapters.exchange"),
+    **dict.fromkeys(
+        ("check_response", "retry_after", "scrub", "service_message", "transport_error"),
+        "candor.adapters.http",
+    ),
+    **dict.fromkeys(
+        (
+            "STATUSPAGE_COMPONENT_STATUS",
+            "ComponentState",
+            "component_state",
+            "component_states",
+            "worst",
+        ),
+        "candor.adapters.pages",
+    ),
+    **dict.fromkeys(("available", "load"), "candor.adapters.registry"),
+    **dict.fromkeys(("ServiceAdapter", "register_secret", "secrets_of"), "candor.adapters.service"),
+    **dict.fromkeys(
+        (
+            "fits",
+            "graphemes",
+            "links",
+            "measure",
+            "neutralise_mentions",
+            "refuse_if_too_long",
+            "weighted_length",
+        ),
+        "candor.adapters.text",
+    ),
+    **dict.fromkeys(("parent_of", "root_of"), "candor.adapters.threads"),
+}
 
 __all__ = [
+    "STATUSPAGE_COMPONENT_STATUS",
     "Adapter",
+    "AdapterInit",
     "Audience",
     "Capabilities",
     "Channel",
+    "ComponentState",
     "DeliveryContext",
     "Form",
+    "Imported",
     "LengthUnit",
     "Markup",
+    "Message",
     "Receipt",
+    "Reconciling",
+    "Refreshing",
+    "ServiceAdapter",
+    "answer",
     "available",
+    "check_response",
+    "component_state",
+    "component_states",
+    "fits",
+    "graphemes",
+    "http_url",
+    "json_of",
+    "links",
     "load",
+    "measure",
+    "neutralise_mentions",
+    "parent_of",
+    "parse_settings",
+    "refuse_if_too_long",
+    "register_secret",
+    "required_secret",
+    "retry_after",
+    "root_of",
+    "scrub",
+    "secrets_of",
+    "send",
+    "service_message",
+    "transport_error",
+    "weighted_length",
+    "worst",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'candor.adapters' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -17,6 +17,7 @@ import pydantic
 from pydantic import BaseModel, SecretStr
 
 from candor.errors import ConfigError
+from candor.masking import reveal
 from candor.typing import Adapter, AdapterInit, Reconciling, Refreshing
 from candor.vocabulary import (
     Audience,
@@ -68,9 +69,13 @@ def required_secret(value: SecretStr) -> SecretStr:
 
 
 def parse_settings(model: type[SettingsT], channel: Channel) -> SettingsT:
-    """``channel.settings`` validated by ``model``; a ConfigError names the channel and key."""
+    """``channel.settings`` validated by ``model``; a ConfigError names the channel and key.
+
+    Masked settings are handed to ``model`` unmasked: declare a credential
+    ``SecretStr`` there, so that it stays masked in the adapter too.
+    """
     try:
-        return model.model_validate(dict(channel.settings))
+        return model.model_validate(reveal(dict(channel.settings)))
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or None

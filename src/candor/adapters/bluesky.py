@@ -33,19 +33,32 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
-from candor.adapters._social import answer, links, parent_of, refuse_if_too_long, root_of
-from candor.adapters.base import http_url, parse_settings
+from candor.adapters import (
+    Capabilities,
+    Form,
+    LengthUnit,
+    Receipt,
+    ServiceAdapter,
+    answer,
+    check_response,
+    graphemes,
+    http_url,
+    links,
+    parent_of,
+    refuse_if_too_long,
+    register_secret,
+    root_of,
+    send,
+)
 from candor.errors import DeliveryError
-from candor.length import graphemes
-from candor.log import get_logger, register_secret
-from candor.vocabulary import Capabilities, Channel, Form, LengthUnit, Receipt
+from candor.log import get_logger
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import httpx
 
-    from candor.vocabulary import DeliveryContext, Message
+    from candor.adapters import Channel, DeliveryContext, Message
 
 __all__ = ["BlueskyAdapter", "BlueskySettings", "facets", "record_key"]
 
@@ -73,9 +86,9 @@ class BlueskySettings(BaseModel):
     langs: tuple[str, ...] = ()
     """The languages of the posts (``["en"]``), for readers' feeds."""
     timeout: float = Field(default=10.0, gt=0)
-    rate_limit: float = Field(default=0.4, gt=0)
-    """Bluesky allows about 1,600 new posts an hour per account."""
-    burst: int = Field(default=10, ge=1)
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second, when not the account's allowance (see the capabilities)."""
+    burst: int | None = Field(default=None, ge=1)
 
     _service = field_validator("service")(http_url)
 
@@ -113,38 +126,38 @@ def facets(text: str) -> list[dict[str, Any]]:
     return found
 
 
-class BlueskyAdapter:
+class BlueskyAdapter(ServiceAdapter[BlueskySettings]):
     """Posts each incident as one thread on a Bluesky account; see the module docstring."""
 
+    settings_model = BlueskySettings
+    capabilities = Capabilities(
+        form=Form.SHORT,
+        max_length=MAX_GRAPHEMES,
+        length_unit=LengthUnit.GRAPHEMES,
+        threading=True,
+        # A repeated create collides with the record already made (it is not handed
+        # back as the first post would be), so candor reconciles instead.
+        idempotency=False,
+        # Bluesky allows about 1,600 new posts an hour per account.
+        rate_limit=0.4,
+        burst=10,
+        guarantee=GUARANTEE,
+    )
+
     def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(BlueskySettings, channel)
-        register_secret(self._password)
-        self.client = client
-        self.capabilities = Capabilities(
-            form=Form.SHORT,
-            max_length=MAX_GRAPHEMES,
-            length_unit=LengthUnit.GRAPHEMES,
-            threading=True,
-            idempotency=False,
-            rate_limit=self.settings.rate_limit,
-            burst=self.settings.burst,
-            guarantee=GUARANTEE,
-        )
         self._session: dict[str, str] | None = None
+        super().__init__(channel, client=client, base_dir=base_dir)
         self._session_lock: asyncio.Lock | None = None
         self._cids: dict[str, str] = {}
-
-    def __repr__(self) -> str:
-        return f"BlueskyAdapter({self.channel.name!r})"
 
     @property
     def _password(self) -> str:
         return self.settings.app_password.get_secret_value()
 
     @property
-    def _secrets(self) -> list[str]:
-        held = [self._password]
+    def secrets(self) -> list[str]:
+        """The app password and, once signed in, the session's two tokens."""
+        held = super().secrets
         if self._session is not None:
             held += [self._session["accessJwt"], self._session["refreshJwt"]]
         return held
@@ -162,29 +175,24 @@ class BlueskyAdapter:
         procedure: bool | None = None,
     ) -> httpx.Response:
         """One XRPC request (a procedure, POST, when it has a body or ``procedure``)."""
-        import httpx
-
-        from candor.adapters.http import transport_error
-
         headers = {"User-Agent": f"candor/{__version__}"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        try:
-            return await self.client.request(
-                "POST" if procedure or body is not None else "GET",
-                f"{self.settings.service}/xrpc/{nsid}",
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=self.settings.timeout,
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(channel, exc, secrets=self._secrets) from None
+        return await send(
+            self.client,
+            channel,
+            "POST" if procedure or body is not None else "GET",
+            f"{self.settings.service}/xrpc/{nsid}",
+            params=params,
+            json=body,
+            headers=headers,
+            secrets=self.secrets,
+            timeout=self.settings.timeout,
+            check=False,
+        )
 
     def _check(self, channel: str, response: httpx.Response, now: datetime | None = None) -> None:
-        from candor.adapters.http import check_response
-
-        check_response(channel, response, secrets=self._secrets, now=now)
+        check_response(channel, response, secrets=self.secrets, now=now)
 
     def _keep(self, channel: str, response: httpx.Response) -> dict[str, str]:
         self._check(channel, response)

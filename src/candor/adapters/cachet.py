@@ -24,23 +24,29 @@ text) before posting again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
-from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import http_url, parse_settings, required_secret
+from candor.adapters import (
+    Capabilities,
+    ComponentState,
+    Form,
+    Receipt,
+    ServiceAdapter,
+    component_states,
+    http_url,
+    json_of,
+    required_secret,
+    root_of,
+    send,
+)
 from candor.errors import DeliveryError
-from candor.log import register_secret
 from candor.model import Status
-from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
-    import httpx
-
-    from candor.vocabulary import DeliveryContext, Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "INCIDENT_STATUS", "CachetAdapter", "CachetSettings"]
 
@@ -79,9 +85,9 @@ class CachetSettings(BaseModel):
     notifications: bool = True
     """Whether Cachet notifies its subscribers of a new incident."""
     timeout: float = Field(default=10.0, gt=0)
-    rate_limit: float = Field(default=1.0, gt=0)
-    """Requests per second (Cachet's API allows 60 a minute per token by default)."""
-    burst: int = Field(default=5, ge=1)
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second, when not the service's allowance (see the capabilities)."""
+    burst: int | None = Field(default=None, ge=1)
 
     @field_validator("base_url")
     @classmethod
@@ -91,24 +97,18 @@ class CachetSettings(BaseModel):
     _token = field_validator("token")(required_secret)
 
 
-class CachetAdapter:
+class CachetAdapter(ServiceAdapter[CachetSettings]):
     """Creates one Cachet incident per candor incident and posts each later update on it."""
 
-    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(CachetSettings, channel)
-        register_secret(self.settings.token.get_secret_value())
-        self.client = client
-        self.capabilities = Capabilities(
-            form=Form.LONG,
-            threading=True,
-            rate_limit=self.settings.rate_limit,
-            burst=self.settings.burst,
-            guarantee=GUARANTEE,
-        )
-
-    def __repr__(self) -> str:
-        return f"CachetAdapter({self.channel.name!r})"
+    settings_model = CachetSettings
+    capabilities = Capabilities(
+        form=Form.LONG,
+        threading=True,
+        # Cachet's API allows 60 requests a minute per token by default.
+        rate_limit=1.0,
+        burst=5,
+        guarantee=GUARANTEE,
+    )
 
     @property
     def _api(self) -> str:
@@ -133,9 +133,9 @@ class CachetAdapter:
                 "User-Agent": f"candor/{__version__}",
                 "Accept": "application/json",
             },
-            secrets=[self.settings.token.get_secret_value()],
+            secrets=self.secrets,
             timeout=self.settings.timeout,
-            body=body,
+            json=body,
             params=params,
         )
         return json_of(response)
@@ -149,7 +149,7 @@ class CachetAdapter:
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Create the incident (first update) or post an incident update on it."""
-        root = root_of(context.previous)
+        root = root_of(context)
         status = INCIDENT_STATUS[message.status]
         if root is None:
             body = {
@@ -185,7 +185,7 @@ class CachetAdapter:
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
         """The receipt of an earlier attempt Cachet already has, or None to post again."""
-        root = root_of(context.previous)
+        root = root_of(context)
         if root is None:
             answer = await self._request(
                 context.channel, "GET", "/incidents", params={"sort": "-id", "per_page": "50"}
@@ -217,9 +217,6 @@ class CachetAdapter:
                     thread_root=root,
                 )
         return None
-
-    async def aclose(self) -> None:
-        """Nothing to release: the HTTP client is shared and closed by its owner."""
 
 
 def _data_id(channel: str, answer: Any) -> str:

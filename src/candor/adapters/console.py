@@ -7,18 +7,14 @@ that a first run shows what would be said.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from candor.adapters.base import parse_settings
-from candor.vocabulary import Capabilities, Channel, DeliveryContext, Form, Receipt
+from candor.adapters import Capabilities, Form, Receipt, ServiceAdapter
 
 if TYPE_CHECKING:
-    import httpx
-
-    from candor.vocabulary import Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["ConsoleAdapter"]
 
@@ -30,13 +26,11 @@ class ConsoleSettings(BaseModel):
     form: Form = Form.LONG
 
 
-class ConsoleAdapter:
+class ConsoleAdapter(ServiceAdapter[ConsoleSettings]):
     """Prints messages with a one-line header naming the channel, status and incident."""
 
-    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(ConsoleSettings, channel)
-        self.capabilities = Capabilities(form=self.settings.form, idempotency=False)
+    settings_model = ConsoleSettings
+    capabilities = Capabilities(form=Form.LONG, idempotency=False)
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         stream = sys.stdout if self.settings.stream == "stdout" else sys.stderr
@@ -47,6 +41,3 @@ class ConsoleAdapter:
         stream.write(f"{header}{'─' * max(0, 78 - len(header))}\n{message.text}\n\n")
         stream.flush()
         return Receipt(channel=self.channel.name, remote_id=message.update_id)
-
-    async def aclose(self) -> None:
-        return None

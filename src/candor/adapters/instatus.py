@@ -22,22 +22,28 @@ with the same text) before posting again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
-from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import http_url, parse_settings, required_secret
+from candor.adapters import (
+    Capabilities,
+    ComponentState,
+    Form,
+    Receipt,
+    ServiceAdapter,
+    component_states,
+    http_url,
+    json_of,
+    required_secret,
+    root_of,
+    send,
+)
 from candor.errors import DeliveryError
-from candor.log import register_secret
-from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
-    import httpx
-
-    from candor.vocabulary import DeliveryContext, Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "InstatusAdapter", "InstatusSettings"]
 
@@ -68,31 +74,25 @@ class InstatusSettings(BaseModel):
     notify: bool = True
     """Whether Instatus notifies the page's subscribers."""
     timeout: float = Field(default=10.0, gt=0)
-    rate_limit: float = Field(default=1.0, gt=0)
-    burst: int = Field(default=1, ge=1)
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second, when not the service's allowance (see the capabilities)."""
+    burst: int | None = Field(default=None, ge=1)
 
     _base_url = field_validator("base_url")(http_url)
     _api_key = field_validator("api_key")(required_secret)
 
 
-class InstatusAdapter:
+class InstatusAdapter(ServiceAdapter[InstatusSettings]):
     """Creates one Instatus incident per candor incident and posts each later update on it."""
 
-    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(InstatusSettings, channel)
-        register_secret(self.settings.api_key.get_secret_value())
-        self.client = client
-        self.capabilities = Capabilities(
-            form=Form.LONG,
-            threading=True,
-            rate_limit=self.settings.rate_limit,
-            burst=self.settings.burst,
-            guarantee=GUARANTEE,
-        )
-
-    def __repr__(self) -> str:
-        return f"InstatusAdapter({self.channel.name!r})"
+    settings_model = InstatusSettings
+    capabilities = Capabilities(
+        form=Form.LONG,
+        threading=True,
+        rate_limit=1.0,
+        burst=1,
+        guarantee=GUARANTEE,
+    )
 
     @property
     def _incidents(self) -> str:
@@ -109,9 +109,9 @@ class InstatusAdapter:
                 "User-Agent": f"candor/{__version__}",
                 "Accept": "application/json",
             },
-            secrets=[self.settings.api_key.get_secret_value()],
+            secrets=self.secrets,
             timeout=self.settings.timeout,
-            body=body,
+            json=body,
         )
         return json_of(response)
 
@@ -133,7 +133,7 @@ class InstatusAdapter:
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Create the incident (first update) or post an incident update on it."""
-        root = root_of(context.previous)
+        root = root_of(context)
         body = self.body(message, context)
         if root is None:
             answer = await self._request(
@@ -153,7 +153,7 @@ class InstatusAdapter:
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
         """The receipt of an earlier attempt Instatus already has, or None to post again."""
-        root = root_of(context.previous)
+        root = root_of(context)
         if root is None:
             answer = await self._request(context.channel, "GET", self._incidents)
             for incident in answer if isinstance(answer, list) else []:
@@ -173,9 +173,6 @@ class InstatusAdapter:
                     channel=context.channel, remote_id=str(update["id"]), thread_root=root
                 )
         return None
-
-    async def aclose(self) -> None:
-        """Nothing to release: the HTTP client is shared and closed by its owner."""
 
 
 def _id(channel: str, answer: Any) -> str:

@@ -26,23 +26,28 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
-from candor.adapters._social import (
+from candor.adapters import (
+    Capabilities,
+    Form,
+    LengthUnit,
+    Receipt,
+    ServiceAdapter,
     answer,
+    http_url,
     neutralise_mentions,
     parent_of,
     refuse_if_too_long,
     root_of,
+    send,
 )
-from candor.adapters.base import http_url, parse_settings
 from candor.errors import DeliveryError
 from candor.length import URL
-from candor.log import get_logger, register_secret
-from candor.vocabulary import Capabilities, Channel, Form, LengthUnit, Receipt
+from candor.log import get_logger
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.vocabulary import DeliveryContext, Message
+    from candor.adapters import Channel, DeliveryContext, Message
 
 __all__ = ["MastodonAdapter", "MastodonSettings", "mastodon_length"]
 
@@ -75,42 +80,41 @@ class MastodonSettings(BaseModel):
     max_characters: int | None = Field(default=None, gt=0)
     """The instance's limit, when you want it fixed; by default it is read from the instance."""
     timeout: float = Field(default=10.0, gt=0)
-    rate_limit: float = Field(default=1.0, gt=0)
-    """Mastodon allows 300 posts per 5 minutes per account: one a second on average."""
-    burst: int = Field(default=5, ge=1)
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second, when not the account's allowance (see the capabilities)."""
+    burst: int | None = Field(default=None, ge=1)
 
     _base_url = field_validator("base_url")(http_url)
 
 
-class MastodonAdapter:
+class MastodonAdapter(ServiceAdapter[MastodonSettings]):
     """Posts each incident as one thread on a Mastodon account; see the module docstring."""
 
+    settings_model = MastodonSettings
+    capabilities = Capabilities(
+        form=Form.SHORT,
+        max_length=DEFAULT_MAX_CHARACTERS,
+        length_unit=LengthUnit.CHARACTERS,
+        threading=True,
+        editing=True,
+        idempotency=True,
+        # Mastodon allows 300 posts per 5 minutes per account: one a second on average.
+        rate_limit=1.0,
+        burst=5,
+        guarantee=GUARANTEE,
+    )
+
     def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(MastodonSettings, channel)
-        register_secret(self._token)
-        self.client = client
+        super().__init__(channel, client=client, base_dir=base_dir)
         self.reserved_per_url = DEFAULT_RESERVED_PER_URL
         self._instance_read = self.settings.max_characters is not None
-        self.capabilities = self._capabilities(
-            self.settings.max_characters or DEFAULT_MAX_CHARACTERS
-        )
 
-    def __repr__(self) -> str:
-        return f"MastodonAdapter({self.channel.name!r})"
-
-    def _capabilities(self, max_characters: int) -> Capabilities:
-        return Capabilities(
-            form=Form.SHORT,
-            max_length=max_characters,
-            length_unit=LengthUnit.CHARACTERS,
-            threading=True,
-            editing=True,
-            idempotency=True,
-            rate_limit=self.settings.rate_limit,
-            burst=self.settings.burst,
-            guarantee=GUARANTEE,
-        )
+    def channel_capabilities(self) -> Capabilities:
+        """As declared, with the instance's limit when ``max_characters`` fixes it."""
+        declared = super().channel_capabilities()
+        if self.settings.max_characters is None:
+            return declared
+        return declared.model_copy(update={"max_length": self.settings.max_characters})
 
     @property
     def _token(self) -> str:
@@ -133,21 +137,17 @@ class MastodonAdapter:
         headers: dict[str, str] | None = None,
         now: Any = None,
     ) -> httpx.Response:
-        import httpx
-
-        from candor.adapters.http import check_response, transport_error
-
-        try:
-            response = await self.client.request(
-                method,
-                f"{self.settings.base_url}{path}",
-                json=json,
-                headers=headers or self._headers(),
-                timeout=self.settings.timeout,
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(channel, exc, secrets=[self._token]) from None
-        check_response(channel, response, secrets=[self._token], now=now)
+        response = await send(
+            self.client,
+            channel,
+            method,
+            f"{self.settings.base_url}{path}",
+            json=json,
+            headers=headers or self._headers(),
+            secrets=self.secrets,
+            timeout=self.settings.timeout,
+            now=now,
+        )
         return response
 
     async def read_instance(self, channel: str | None = None) -> Capabilities:
@@ -165,7 +165,7 @@ class MastodonAdapter:
             if isinstance(reserved, int) and reserved > 0:
                 self.reserved_per_url = reserved
             if isinstance(limit, int) and limit > 0:
-                self.capabilities = self._capabilities(limit)
+                self.capabilities = self.capabilities.model_copy(update={"max_length": limit})
             self._instance_read = True
             log.debug(
                 "mastodon_instance_read",
@@ -252,6 +252,3 @@ class MastodonAdapter:
         url = status.get("url")
         log.info("status_corrected", channel=receipt.channel, remote_id=receipt.remote_id)
         return receipt.model_copy(update={"url": url if isinstance(url, str) else receipt.url})
-
-    async def aclose(self) -> None:
-        """Nothing to release: the HTTP client is shared and closed by its owner."""

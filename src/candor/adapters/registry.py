@@ -16,7 +16,7 @@ from candor.errors import AdapterError
 if TYPE_CHECKING:
     from candor.typing import AdapterInit
 
-__all__ = ["GROUP", "available", "load"]
+__all__ = ["GROUP", "available", "built_in", "load"]
 
 GROUP = "candor.adapters"
 
@@ -33,6 +33,14 @@ def _entry_points() -> dict[str, EntryPoint]:
 def available() -> list[str]:
     """The names of every adapter installed, candor's own and third parties'."""
     return sorted(_entry_points())
+
+
+def built_in() -> list[str]:
+    """The names of candor's own adapters (those this package registers), sorted."""
+    return sorted(name for name, point in _entry_points().items() if point.value.startswith(_OWN))
+
+
+_OWN = "candor.adapters."
 
 
 def load(name: str) -> AdapterInit:

@@ -12,7 +12,7 @@ each component's edit page (the URL ends in ``/components/<id>/edit``) or from
 The first update of an incident creates the Statuspage incident; every later one
 PATCHes that same incident (its id is the receipt's ``thread_root``), never
 creates another. Component statuses follow the policy (see
-:mod:`candor.adapters._pages`): ``major_outage`` for a component that is down for
+:mod:`candor.adapters.pages`): ``major_outage`` for a component that is down for
 the customers it affects, whatever the fraction, ``degraded_performance`` for one
 that is slow; a resolution returns them to ``operational``. Each incident carries
 ``metadata.candor`` (candor's incident and update ids), which is how an
@@ -26,23 +26,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
-from candor.adapters._pages import ComponentState, component_states, json_of, root_of, send
-from candor.adapters.base import http_url, parse_settings, required_secret
+from candor.adapters import (
+    STATUSPAGE_COMPONENT_STATUS,
+    Capabilities,
+    ComponentState,
+    Form,
+    Imported,
+    Receipt,
+    ServiceAdapter,
+    component_states,
+    http_url,
+    json_of,
+    required_secret,
+    root_of,
+    send,
+)
 from candor.errors import DeliveryError
-from candor.log import register_secret
 from candor.model import Effect, Impact, Status
-from candor.vocabulary import Capabilities, Channel, Form, Imported, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.vocabulary import DeliveryContext, Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["COMPONENT_STATUS", "StatuspageAdapter", "StatuspageSettings"]
 
@@ -51,11 +61,7 @@ GUARANTEE = (
     "the adapter finds the incident (or update) by its candor metadata before posting again"
 )
 
-COMPONENT_STATUS: Mapping[ComponentState, str] = {
-    ComponentState.OPERATIONAL: "operational",
-    ComponentState.DEGRADED: "degraded_performance",
-    ComponentState.OUTAGE: "major_outage",
-}
+COMPONENT_STATUS: Mapping[ComponentState, str] = STATUSPAGE_COMPONENT_STATUS
 """Statuspage's component status for each of candor's component states."""
 
 
@@ -71,36 +77,26 @@ class StatuspageSettings(BaseModel):
     base_url: str = "https://api.statuspage.io/v1"
     deliver_notifications: bool = True
     timeout: float = Field(default=10.0, gt=0)
-    rate_limit: float = Field(default=1.0, gt=0)
-    """Requests per second; Statuspage allows about one per second per key."""
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second, when not the service's allowance (see the capabilities)."""
 
     _base_url = field_validator("base_url")(http_url)
     _api_key = field_validator("api_key")(required_secret)
 
 
-class StatuspageAdapter:
+class StatuspageAdapter(ServiceAdapter[StatuspageSettings]):
     """Creates, then updates in place, one Statuspage incident per candor incident."""
 
-    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(StatuspageSettings, channel)
-        register_secret(self.settings.api_key.get_secret_value())
-        self.client = client
-        self.capabilities = Capabilities(
-            form=Form.LONG,
-            threading=True,
-            editing=True,
-            rate_limit=self.settings.rate_limit,
-            burst=1,
-            guarantee=GUARANTEE,
-        )
-
-    def __repr__(self) -> str:
-        return f"StatuspageAdapter({self.channel.name!r})"
-
-    @property
-    def _secrets(self) -> list[str]:
-        return [self.settings.api_key.get_secret_value()]
+    settings_model = StatuspageSettings
+    capabilities = Capabilities(
+        form=Form.LONG,
+        threading=True,
+        editing=True,
+        # Statuspage allows about one request per second per key.
+        rate_limit=1.0,
+        burst=1,
+        guarantee=GUARANTEE,
+    )
 
     @property
     def _incidents(self) -> str:
@@ -121,9 +117,9 @@ class StatuspageAdapter:
             method,
             url,
             headers=headers,
-            secrets=self._secrets,
+            secrets=self.secrets,
             timeout=self.settings.timeout,
-            body=body,
+            json=body,
             slow_down=(420,),
         )
 
@@ -155,7 +151,7 @@ class StatuspageAdapter:
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Create the incident (first update) or PATCH it (every later one)."""
-        root = root_of(context.previous)
+        root = root_of(context)
         if root is None:
             url, method = self._incidents, "POST"
         else:
@@ -171,7 +167,7 @@ class StatuspageAdapter:
         candor incident's id. For a later one: the thread's incident, if its
         metadata already names this update.
         """
-        root = root_of(context.previous)
+        root = root_of(context)
         if root is None:
             response = await self._request(context.channel, "GET", f"{self._incidents}/unresolved")
             found = json_of(response)
@@ -234,9 +230,6 @@ class StatuspageAdapter:
                 )
             )
         return imported
-
-    async def aclose(self) -> None:
-        """Nothing to release: the HTTP client is shared and closed by its owner."""
 
 
 _OPEN = {"investigating", "identified", "monitoring"}

@@ -22,6 +22,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -29,15 +30,20 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from candor._version import __version__
-from candor.adapters.base import parse_settings
+from candor.adapters import (
+    Capabilities,
+    Channel,
+    Form,
+    Receipt,
+    ServiceAdapter,
+    send,
+)
 from candor.errors import SignatureError
-from candor.log import register_secret
-from candor.vocabulary import Capabilities, Channel, Form, Receipt
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.vocabulary import DeliveryContext, Message
+    from candor.adapters import DeliveryContext, Message
 
 __all__ = ["BODY_VERSION", "WebhookAdapter", "WebhookSettings", "sign", "verify_signature"]
 
@@ -58,10 +64,11 @@ class WebhookSettings(BaseModel):
     url: SecretStr
     secret: SecretStr = Field(min_length=16)
     timeout: float = Field(default=10.0, gt=0)
-    headers: Mapping[str, str] = Field(default_factory=dict)
+    headers: Mapping[str, SecretStr] = Field(default_factory=dict)
+    """Extra headers, such as the receiver's own ``Authorization``; each value is a secret."""
     form: Form = Form.LONG
     rate_limit: float | None = Field(default=None, gt=0)
-    burst: int = Field(default=1, ge=1)
+    burst: int | None = Field(default=None, ge=1)
     receiver_deduplicates: bool = True
     """Whether the receiver drops a repeated Idempotency-Key (docs/webhook.md asks it to).
 
@@ -81,7 +88,7 @@ class WebhookSettings(BaseModel):
 
     @field_validator("headers")
     @classmethod
-    def _no_reserved_headers(cls, value: Mapping[str, str]) -> Mapping[str, str]:
+    def _no_reserved_headers(cls, value: Mapping[str, SecretStr]) -> Mapping[str, SecretStr]:
         reserved = {"content-type", "idempotency-key", "x-candor-signature", "x-candor-timestamp"}
         for name in value:
             if name.lower() in reserved:
@@ -128,37 +135,35 @@ def verify_signature(
         raise SignatureError("X-Candor-Signature does not match the body and the secret")
 
 
-class WebhookAdapter:
+class WebhookAdapter(ServiceAdapter[WebhookSettings]):
     """Posts each update as signed JSON; see the module docstring and docs/webhook.md."""
 
+    settings_model = WebhookSettings
+    capabilities = Capabilities(form=Form.LONG, idempotency=True, guarantee=GUARANTEE)
+
     def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(WebhookSettings, channel)
-        for secret in self._secrets:
-            register_secret(secret)
-        parts = urlsplit(self.settings.url.get_secret_value())
-        register_secret(parts.path if parts.path not in ("", "/") else None)
-        register_secret(parts.query or None)
-        self.client = client
+        super().__init__(channel, client=client, base_dir=base_dir)
         self._url: httpx.URL | None = None  # parsed on the first post, then reused
-        self.capabilities = Capabilities(
-            form=self.settings.form,
-            idempotency=self.settings.receiver_deduplicates,
-            rate_limit=self.settings.rate_limit,
-            burst=self.settings.burst,
-            guarantee=GUARANTEE,
+
+    @cached_property
+    def secrets(self) -> list[str]:
+        """The URL, the signing secret, every header value (the settings' secrets), and the
+        URL's path and query.
+
+        The path and the query are a credential on many services (a token in the
+        URL), so an error that quotes either alone is masked too.
+        """
+        parts = urlsplit(self.settings.url.get_secret_value())
+        pieces = [part for part in (parts.path, parts.query) if len(part) >= 6]
+        return [*super().secrets, *pieces]
+
+    def channel_capabilities(self) -> Capabilities:
+        """As declared, with ``receiver_deduplicates`` saying whether a repeat is dropped."""
+        return (
+            super()
+            .channel_capabilities()
+            .model_copy(update={"idempotency": self.settings.receiver_deduplicates})
         )
-
-    def __repr__(self) -> str:
-        return f"WebhookAdapter({self.channel.name!r})"
-
-    @property
-    def _secrets(self) -> list[str]:
-        return [
-            self.settings.url.get_secret_value(),
-            self.settings.secret.get_secret_value(),
-            *self.settings.headers.values(),
-        ]
 
     def body(self, message: Message, context: DeliveryContext) -> bytes:
         """The JSON body for ``message``, as sent (compact, keys in a fixed order)."""
@@ -182,14 +187,12 @@ class WebhookAdapter:
         """POST the signed body; the receiver's JSON ``id`` and ``url`` (if any) are the receipt."""
         import httpx
 
-        from candor.adapters.http import check_response, transport_error
-
         body = self.body(message, context)
         # The receiver judges replays against its own clock, so the signature's time
         # is the real time of sending, not the communicator's (possibly simulated) clock.
         timestamp = str(int(time.time()))
         headers = {
-            **self.settings.headers,
+            **{name: value.get_secret_value() for name, value in self.settings.headers.items()},
             "Content-Type": "application/json",
             "User-Agent": f"candor/{__version__}",
             "Idempotency-Key": context.idempotency_key,
@@ -198,23 +201,21 @@ class WebhookAdapter:
         }
         if self._url is None:
             self._url = httpx.URL(self.settings.url.get_secret_value())
-        try:
-            response = await self.client.post(
-                self._url,
-                content=body,
-                headers=headers,
-                timeout=self.settings.timeout,
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(context.channel, exc, secrets=self._secrets) from None
-        check_response(context.channel, response, secrets=self._secrets, now=context.now)
+        response = await send(
+            self.client,
+            context.channel,
+            "POST",
+            self._url,
+            content=body,
+            headers=headers,
+            secrets=self.secrets,
+            timeout=self.settings.timeout,
+            now=context.now,
+        )
         remote_id, url = _identify(response)
         remote_id = remote_id or context.idempotency_key
         root = context.previous[0].remote_id if context.previous else remote_id
         return Receipt(channel=context.channel, remote_id=remote_id, url=url, thread_root=root)
-
-    async def aclose(self) -> None:
-        """Nothing to release: the HTTP client is shared and closed by its owner."""
 
 
 def _json(value: object) -> str:

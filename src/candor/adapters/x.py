@@ -35,23 +35,29 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from candor._version import __version__
-from candor.adapters._social import (
+from candor.adapters import (
+    Capabilities,
+    Form,
+    LengthUnit,
+    Receipt,
+    ServiceAdapter,
     answer,
+    check_response,
+    http_url,
     neutralise_mentions,
     parent_of,
     refuse_if_too_long,
     root_of,
+    send,
+    weighted_length,
 )
-from candor.adapters.base import http_url, parse_settings
 from candor.errors import ConfigError, DeliveryError
-from candor.length import weighted_length
-from candor.log import get_logger, register_secret
-from candor.vocabulary import Capabilities, Channel, Form, LengthUnit, Receipt
+from candor.log import get_logger
 
 if TYPE_CHECKING:
     import httpx
 
-    from candor.vocabulary import DeliveryContext, Message
+    from candor.adapters import Channel, DeliveryContext, Message
 
 __all__ = ["XAdapter", "XSettings", "is_duplicate"]
 
@@ -80,9 +86,9 @@ class XSettings(BaseModel):
     """An OAuth 2.0 user access token (scopes ``tweet.write tweet.read``), instead of the four."""
     base_url: str = "https://api.x.com"
     timeout: float = Field(default=10.0, gt=0)
-    rate_limit: float = Field(default=0.2, gt=0)
-    """X allows 200 posts per 15 minutes per user (less on the free tier)."""
-    burst: int = Field(default=5, ge=1)
+    rate_limit: float | None = Field(default=None, gt=0)
+    """Requests per second, when not the account's allowance (see the capabilities)."""
+    burst: int | None = Field(default=None, ge=1)
 
     _base_url = field_validator("base_url")(http_url)
 
@@ -105,15 +111,24 @@ def is_duplicate(response: httpx.Response) -> bool:
     return "duplicate" in said
 
 
-class XAdapter:
+class XAdapter(ServiceAdapter[XSettings]):
     """Posts each incident as one thread on an X account; see the module docstring."""
 
+    settings_model = XSettings
+    capabilities = Capabilities(
+        form=Form.SHORT,
+        max_length=MAX_WEIGHT,
+        length_unit=LengthUnit.WEIGHTED,
+        threading=True,
+        idempotency=False,
+        # X allows 200 posts per 15 minutes per user (less on the free tier).
+        rate_limit=0.2,
+        burst=5,
+        guarantee=GUARANTEE,
+    )
+
     def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
-        self.channel = channel
-        self.settings = parse_settings(XSettings, channel)
-        for secret in self._secrets:
-            register_secret(secret)
-        self.client = client
+        super().__init__(channel, client=client, base_dir=base_dir)
         self._signer: Any = None
         if self.settings.user_token is None:
             try:
@@ -130,27 +145,10 @@ class XAdapter:
                 resource_owner_key=self._secret("access_token"),
                 resource_owner_secret=self._secret("access_token_secret"),
             )
-        self.capabilities = Capabilities(
-            form=Form.SHORT,
-            max_length=MAX_WEIGHT,
-            length_unit=LengthUnit.WEIGHTED,
-            threading=True,
-            idempotency=False,
-            rate_limit=self.settings.rate_limit,
-            burst=self.settings.burst,
-            guarantee=GUARANTEE,
-        )
-
-    def __repr__(self) -> str:
-        return f"XAdapter({self.channel.name!r})"
 
     def _secret(self, name: str) -> str:
         value = getattr(self.settings, name)
         return value.get_secret_value() if value is not None else ""
-
-    @property
-    def _secrets(self) -> list[str]:
-        return [self._secret(name) for name in (*_OAUTH1, "user_token") if self._secret(name)]
 
     def _authorization(self, url: str) -> str:
         if self._signer is None:
@@ -172,10 +170,6 @@ class XAdapter:
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Post, in reply to the incident's previous post when there is one."""
-        import httpx
-
-        from candor.adapters.http import check_response, transport_error
-
         text = self.text_for(message)
         refuse_if_too_long(context.channel, text, weighted_length(text), MAX_WEIGHT, "weighted")
         body: dict[str, Any] = {"text": text}
@@ -188,12 +182,17 @@ class XAdapter:
             "Content-Type": "application/json",
             "User-Agent": f"candor/{__version__}",
         }
-        try:
-            response = await self.client.post(
-                url, content=json.dumps(body), headers=headers, timeout=self.settings.timeout
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(context.channel, exc, secrets=self._secrets) from None
+        response = await send(
+            self.client,
+            context.channel,
+            "POST",
+            url,
+            content=json.dumps(body),
+            headers=headers,
+            secrets=self.secrets,
+            timeout=self.settings.timeout,
+            check=False,
+        )
         if is_duplicate(response) and context.attempt > 1:
             # An earlier attempt of this very update may have reached X: this is that post.
             log.warning(
@@ -204,7 +203,7 @@ class XAdapter:
                 attempt=context.attempt,
             )
             return Receipt(channel=context.channel, remote_id=None, thread_root=root_of(context))
-        check_response(context.channel, response, secrets=self._secrets, now=context.now)
+        check_response(context.channel, response, secrets=self.secrets, now=context.now)
         data = answer(response).get("data")
         post_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(post_id, str):
@@ -220,6 +219,3 @@ class XAdapter:
             url=f"https://x.com/i/status/{post_id}",
             thread_root=root_of(context) or post_id,
         )
-
-    async def aclose(self) -> None:
-        """Nothing to release: the HTTP client is shared and closed by its owner."""

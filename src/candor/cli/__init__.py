@@ -56,6 +56,7 @@ COMMANDS: Mapping[str, Entry] = {
         "close",
         "Close the books on a resolved incident; refused while its write-up is owed.",
     ),
+    "config": Entry("start", "config", "Show the configuration as loaded, every secret masked."),
     "deliver": Entry(
         "delivery", "deliver", "Send whatever is still owed to any channel, in order per channel."
     ),

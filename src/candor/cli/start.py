@@ -1,7 +1,8 @@
-"""Getting started: init and demo."""
+"""Getting started: init, demo and config."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ import click
 from candor.cli._shared import State, emit, pass_state
 from candor.errors import ConfigError
 
-__all__ = ["demo", "init"]
+__all__ = ["config", "demo", "init"]
 
 
 @click.command()
@@ -55,3 +56,14 @@ def init(state: State, path: str, force: bool) -> None:
         raise ConfigError("already exists; pass --force to overwrite it", path=str(target))
     target.write_text(starter_config(), encoding="utf-8")
     emit(state, {"path": str(target)}, lambda: click.echo(f"Wrote {target}"))
+
+
+@click.command()
+@pass_state
+def config(state: State) -> None:
+    """Show the configuration as loaded, every secret masked."""
+    # Imported here so that --help never loads the configuration machinery.
+    from candor.config import load_config
+
+    dumped = load_config(state.config).dump()
+    emit(state, dumped, lambda: click.echo(json.dumps(dumped, indent=2)))

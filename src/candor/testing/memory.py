@@ -26,7 +26,6 @@ from candor.vocabulary import (
     Channel,
     DeliveryContext,
     Form,
-    LengthUnit,
     Markup,
     Receipt,
 )
@@ -38,24 +37,59 @@ if TYPE_CHECKING:
 
 __all__ = ["SERVICE_CAPABILITIES", "MemoryAdapter", "Outbox", "PostedMessage"]
 
-#: What each service can take, for channels a test names without configuring them.
-SERVICE_CAPABILITIES: Mapping[str, Capabilities] = {
-    "static_site": Capabilities(form=Form.LONG, markup=Markup.HTML, idempotency=True),
-    "console": Capabilities(form=Form.LONG),
-    "statuspage": Capabilities(form=Form.LONG, max_length=None, threading=True, editing=True),
-    "mastodon": Capabilities(
-        form=Form.SHORT, max_length=500, threading=True, editing=True, idempotency=True
-    ),
-    "bluesky": Capabilities(
-        form=Form.SHORT,
-        max_length=300,
-        length_unit=LengthUnit.GRAPHEMES,
-        threading=True,
-        idempotency=True,
-    ),
-    "x": Capabilities(
-        form=Form.SHORT, max_length=280, length_unit=LengthUnit.WEIGHTED, threading=True
-    ),
+
+class _ServiceCapabilities(Mapping[str, Capabilities]):
+    """What each service can take, read from the adapters themselves on first use.
+
+    Each of candor's own adapters declares its capabilities once, as its class's
+    ``capabilities``; this mapping holds those, so it cannot drift from them.
+    Services candor has no adapter for yet are listed in :data:`_PLANNED`, until
+    their adapter lands and declares its own.
+    """
+
+    def __init__(self) -> None:
+        self._table: dict[str, Capabilities] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, Capabilities]:
+        table = self._table
+        if table is None:
+            with self._lock:
+                if self._table is None:
+                    self._table = _read_adapters()
+                table = self._table
+        return table
+
+    def __getitem__(self, name: str) -> Capabilities:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return f"SERVICE_CAPABILITIES({self._load()!r})"
+
+
+def _read_adapters() -> dict[str, Capabilities]:
+    # The registry and the adapter modules load here, on first use, so that
+    # importing candor.testing stays as light as importing candor.
+    from candor.adapters import registry
+
+    table = dict(_PLANNED)
+    for name in registry.built_in():
+        declared = getattr(registry.load(name), "capabilities", None)
+        if not isinstance(declared, Capabilities):
+            raise TypeError(f"adapter {name!r} declares no capabilities")
+        table[name] = declared
+    return table
+
+
+# Services candor has no adapter for yet; each entry moves to its adapter's class
+# when the adapter lands (the test of agreement then covers it).
+_PLANNED: Mapping[str, Capabilities] = {
     "slack": Capabilities(
         form=Form.SHORT, max_length=40000, markup=Markup.MARKDOWN, threading=True, editing=True
     ),
@@ -63,8 +97,11 @@ SERVICE_CAPABILITIES: Mapping[str, Capabilities] = {
     "teams": Capabilities(form=Form.LONG),
     "matrix": Capabilities(form=Form.LONG, threading=True, editing=True, idempotency=True),
     "email": Capabilities(form=Form.LONG, threading=True),
-    "webhook": Capabilities(form=Form.LONG, idempotency=True),
 }
+
+#: What each service can take, for channels a test names without configuring them:
+#: candor's own adapters' declared capabilities (read lazily), and the planned services'.
+SERVICE_CAPABILITIES: Mapping[str, Capabilities] = _ServiceCapabilities()
 _ALIASES = {"status": "static_site", "twitter": "x", "mail": "email"}
 _DEFAULT = Capabilities(form=Form.LONG, threading=True, idempotency=True)
 

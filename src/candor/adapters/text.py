@@ -1,20 +1,33 @@
-"""What the social adapters share: threads, mentions, length limits, reading JSON."""
+"""Text as a service takes it: mentions made harmless, links found, length measured and refused.
+
+candor fits every message to the channel's ``Capabilities`` before it is stored;
+an adapter measures the text it is about to send (after its own changes, such
+as neutralised mentions) with :func:`measure` and refuses one still over the
+limit with :func:`refuse_if_too_long`, rather than let the service cut it.
+Part of the adapter kit: import these from :mod:`candor.adapters`.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from candor.errors import DeliveryError
-from candor.length import URL
+from candor.length import URL, graphemes, measure, weighted_length
 
 if TYPE_CHECKING:
-    import httpx
+    from candor.vocabulary import Capabilities
 
-    from candor.vocabulary import DeliveryContext
-
-__all__ = ["answer", "links", "neutralise_mentions", "parent_of", "refuse_if_too_long", "root_of"]
+__all__ = [
+    "fits",
+    "graphemes",
+    "links",
+    "measure",
+    "neutralise_mentions",
+    "refuse_if_too_long",
+    "weighted_length",
+]
 
 # An @ that would start a mention: not after a word character (so not an e-mail address),
 # followed by a name. X also counts ＠ (U+FF20) as an at sign; nothing here writes one.
@@ -48,22 +61,6 @@ def links(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def root_of(context: DeliveryContext) -> str | None:
-    """The remote id of the post that opened this incident's thread on this channel."""
-    if not context.previous:
-        return None
-    first = context.previous[0]
-    return first.thread_root or first.remote_id
-
-
-def parent_of(context: DeliveryContext) -> str | None:
-    """The remote id of this incident's latest post on this channel that the service named."""
-    for receipt in reversed(context.previous):
-        if receipt.remote_id:
-            return receipt.remote_id
-    return None
-
-
 def refuse_if_too_long(
     channel: str, text: str, length: int, limit: int, unit: str, *, hint: str = ""
 ) -> None:
@@ -82,10 +79,7 @@ def refuse_if_too_long(
         )
 
 
-def answer(response: httpx.Response) -> dict[str, Any]:
-    """The JSON object a service answered with, or an empty dict."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+def fits(text: str, capabilities: Capabilities) -> bool:
+    """Whether ``text`` is within ``capabilities.max_length`` as the service counts it."""
+    limit = capabilities.max_length
+    return limit is None or measure(text, capabilities.length_unit) <= limit

@@ -1,0 +1,106 @@
+"""What every adapter of candor's does when it is made, in one class to subclass.
+
+:class:`ServiceAdapter` is the constructor an adapter class needs,
+``(channel, *, client, base_dir)``: it validates the channel's settings with the
+class's ``settings_model`` (a mistake is a ConfigError naming the channel and
+key), registers every secret setting so that it never reaches a log line, and
+gives the channel its capabilities: the ones the class declares once, as its
+``capabilities`` attribute, with the channel's own ``form``, ``rate_limit``,
+``burst`` and ``max_length`` settings where the settings model has them and they
+are set. Part of the adapter kit: import it from :mod:`candor.adapters`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+
+from pydantic import BaseModel, Secret, SecretStr
+
+from candor.adapters.base import parse_settings
+from candor.log import register_secret
+from candor.vocabulary import Capabilities, Channel
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["TUNABLE", "ServiceAdapter", "register_secret", "secrets_of"]
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+TUNABLE = ("form", "max_length", "rate_limit", "burst")
+"""The capabilities a channel's settings of the same name override, when set."""
+
+
+def secrets_of(settings: BaseModel) -> list[str]:
+    """The plain values of every secret field of ``settings`` (``SecretStr``, ``Secret[...]``).
+
+    A secret that holds a mapping or a sequence gives each of its string values.
+    """
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        _collect(getattr(settings, name), found, inside=False)
+    return found
+
+
+def _collect(value: object, found: list[str], *, inside: bool) -> None:
+    if isinstance(value, SecretStr):
+        found.append(value.get_secret_value())
+    elif isinstance(value, Secret):
+        _collect(value.get_secret_value(), found, inside=True)
+    elif isinstance(value, str):
+        if inside:
+            found.append(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _collect(item, found, inside=inside)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect(item, found, inside=inside)
+
+
+class ServiceAdapter(Generic[SettingsT]):
+    """The base of an adapter: settings parsed, secrets registered, capabilities for the channel.
+
+    A subclass sets two class attributes, ``settings_model`` (a pydantic model
+    with ``extra="forbid"``) and ``capabilities`` (what the service can do,
+    declared once; :mod:`candor.testing` reads it from here), and writes
+    ``post``. Override :attr:`secrets` to add values the settings do not hold
+    as secrets (a session token, a URL's path), and :meth:`channel_capabilities`
+    when a setting changes a capability in another way.
+    """
+
+    settings_model: ClassVar[type[BaseModel]]
+    capabilities: Capabilities = Capabilities()
+
+    def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
+        self.channel = channel
+        self.client = client
+        self.base_dir = Path(base_dir)
+        self.settings = cast("SettingsT", parse_settings(self.settings_model, channel))
+        for secret in self.secrets:
+            register_secret(secret)
+        self.capabilities = self.channel_capabilities()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.channel.name!r})"
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret this adapter holds, to be masked in errors (``secrets=`` of the kit)."""
+        return secrets_of(self.settings)
+
+    def channel_capabilities(self) -> Capabilities:
+        """The class's capabilities with this channel's settings of the same names, when set."""
+        declared = type(self).capabilities
+        chosen: dict[str, Any] = {}
+        for name in TUNABLE:
+            if name in type(self.settings).model_fields:
+                value = getattr(self.settings, name)
+                if value is not None:
+                    chosen[name] = value
+        return declared.model_copy(update=chosen) if chosen else declared
+
+    async def aclose(self) -> None:
+        """Nothing to release: the HTTP client is shared and closed by its owner."""

@@ -1,0 +1,63 @@
+"""The static site's Atom 1.0 feed (RFC 4287), ``feed.atom``: one entry per update."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
+
+from candor.adapters.static_site.view import iso
+
+if TYPE_CHECKING:
+    from candor.adapters.static_site.view import SiteView
+
+__all__ = ["ATOM", "feed"]
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def feed(view: SiteView) -> bytes:
+    """The feed document, newest entry first."""
+    ET.register_namespace("", ATOM)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            node.text = text
+        return node
+
+    document = ET.Element(f"{{{ATOM}}}feed")
+    document.set("xml:lang", "en")
+    feed_id = view.url("feed.atom") if view.base_url else f"urn:candor:feed:{view.page_id}"
+    sub(document, "id", feed_id)
+    sub(document, "title", view.title)
+    entries = [
+        (incident, entry)
+        for incident in [*view.open, *view.resolved]
+        for entry in incident.updates.values()
+    ]
+    entries.sort(key=lambda pair: (pair[1].created_at, pair[1].seq), reverse=True)
+    updated = entries[0][1].created_at if entries else view.now
+    sub(document, "updated", iso(updated))
+    author = sub(document, "author")
+    sub(author, "name", view.organization.name)
+    if view.base_url:
+        sub(document, "link", rel="self", type="application/atom+xml", href=view.url("feed.atom"))
+    sub(document, "link", rel="alternate", type="text/html", href=view.url("index.html"))
+    sub(document, "generator", "candor")
+    for incident, entry in entries:
+        item = sub(document, "entry")
+        sub(item, "id", f"urn:candor:update:{entry.id}")
+        sub(item, "title", f"{entry.status.value.capitalize()}: {incident.title}")
+        sub(item, "published", iso(entry.created_at))
+        sub(item, "updated", iso(entry.created_at))
+        sub(
+            item,
+            "link",
+            rel="alternate",
+            type="text/html",
+            href=view.url(view.incident_path(incident.id)),
+        )
+        sub(item, "content", entry.text, type="text")
+    ET.indent(document)
+    written: bytes = ET.tostring(document, encoding="utf-8", xml_declaration=True)
+    return written + b"\n"
