@@ -109,7 +109,11 @@ class TestMistakesAreNamed:
              "NOT_SET"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "'candor' (candor's fan-out"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "or 'httpx'"),
-            ("[http]\nhttp2=true\n", None, "http.http2", "unknown key; known: transport"),
+            ("[http]\nversion=2\n", None, "http.version", "known: client_cert, client_key"),
+            ("[http]\nhttp2=true\n", None, "http.http2", "set transport = 'httpx'"),
+            ("[http]\ntransport='httpx'\nhttp2='yes'\n", None, "http.http2", "true or false"),
+            ("[http]\nclient_cert=3\n", None, "http.client_cert", "a path"),
+            ("[http]\nclient_key='k.pem'\n", None, "http.client_key", "needs its client_cert"),
             ("http='httpx'\n", None, "http", "must be a table"),
         ],
     )  # fmt: skip

@@ -369,6 +369,7 @@ class TestClassification:
             (httpx.ConnectError("refused"), False),
             (httpx.ConnectTimeout("slow"), False),
             (httpx.PoolTimeout("busy"), False),
+            (httpx.ProxyError("403 Forbidden"), False),
             (httpx.ReadTimeout("timed out"), True),
             (httpx.RemoteProtocolError("peer closed"), True),
         ],

@@ -196,7 +196,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
             raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
 
-    http = _http(_section(raw, "http", where), where)
+    http = _http(_section(raw, "http", where), where, base_dir)
 
     channels = _channels(raw.get("channels", []), where)
     names = {channel.name for channel in channels}
@@ -224,12 +224,27 @@ def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _http(raw: dict[str, Any], where: str) -> HTTPSettings:
+def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
+    """``[http]``; the client certificate's paths are relative to the file's folder."""
+    known = ("client_cert", "client_key", "http2", "transport")
     for key in raw:
-        if key != "transport":
-            raise ConfigError("unknown key; known: transport", path=where, key=f"http.{key}")
+        if key not in known:
+            raise ConfigError(
+                f"unknown key; known: {', '.join(known)}", path=where, key=f"http.{key}"
+            )
+    files: dict[str, Path | None] = {}
+    for key in ("client_cert", "client_key"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError("must be a path (a string)", path=where, key=f"http.{key}")
+        files[key] = base_dir / value if value else None
     try:
-        return HTTPSettings(transport=raw.get("transport", Transport.CANDOR))
+        return HTTPSettings(
+            transport=raw.get("transport", Transport.CANDOR),
+            http2=raw.get("http2", False),
+            client_cert=files["client_cert"],
+            client_key=files["client_key"],
+        )
     except ConfigError as exc:
         raise ConfigError(exc.reason, path=where, key=exc.key) from None
 

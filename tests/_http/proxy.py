@@ -29,8 +29,11 @@ class Carried:
 
 @dataclass
 class RecordingProxy:
+    """Records each request; with ``refuse_tunnels``, answers every CONNECT 403 Forbidden."""
+
     requests: list[Carried] = field(default_factory=list)
     port: int = 0
+    refuse_tunnels: bool = False
 
     @property
     def url(self) -> str:
@@ -52,6 +55,10 @@ class RecordingProxy:
                         headers[name.strip().lower()] = value.strip()
                 self.requests.append(Carried(method, target, headers))
                 if method == "CONNECT":
+                    if self.refuse_tunnels:  # as a proxy whose policy forbids the target does
+                        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                        await writer.drain()
+                        return
                     await self._tunnel(target, reader, writer)
                     return
                 await self._forward(method, target, headers, reader, writer)

@@ -180,3 +180,19 @@ class TestTheDefaultClient:
         assert "'httpx'" in str(caught.value)
         assert "'h2'" in str(caught.value)
         assert HTTPSettings(transport="httpx").transport is Transport.HTTPX
+
+    def test_http2_without_h2_says_what_to_install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util, "find_spec", lambda name, *rest: None if name == "h2" else real(name)
+        )
+        with pytest.raises(ConfigError, match=r"candor\[http2\]") as caught:
+            default_client(HTTPSettings(transport=Transport.HTTPX, http2=True))
+        assert caught.value.key == "http.http2"
+
+    def test_http2_goes_to_the_proxy_transports_too(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+        client = default_client(HTTPSettings(transport=Transport.HTTPX, http2=True))
+        (proxied,) = (t for t in client._mounts.values() if t is not None)
+        assert proxied._pool._http2  # type: ignore[attr-defined]
+        assert client._transport._pool._http2  # type: ignore[attr-defined]

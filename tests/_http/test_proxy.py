@@ -15,6 +15,7 @@ from tests.receiver import Receiver, _handler, _QuietServer, serving
 
 import candor
 from candor.config import HTTPSettings
+from candor.delivery import DeliverySettings
 from candor.model import DeliveryState
 from candor.testing import Clock
 
@@ -41,13 +42,24 @@ def receiver() -> Iterator[Receiver]:
         yield running
 
 
-def deliver_one(tmp_path: Path, clock: Clock, url: str, http: HTTPSettings) -> candor.Incident:
+def deliver_one(
+    tmp_path: Path,
+    clock: Clock,
+    url: str,
+    http: HTTPSettings,
+    delivery: DeliverySettings | None = None,
+) -> candor.Incident:
     """Open one incident on one webhook channel at ``url``, with the default client."""
     channel = candor.Channel(
         name="ops", adapter="webhook", settings={"url": url, "secret": "whsec-" + "0" * 26}
     )
     with candor.Communicator(
-        [channel], store=tmp_path / "candor.db", clock=clock, base_dir=tmp_path, http=http
+        [channel],
+        store=tmp_path / "candor.db",
+        clock=clock,
+        base_dir=tmp_path,
+        http=http,
+        delivery=delivery,
     ) as comms:
         return comms.open("API down", api_outage(), "Requests to the API fail.")
 
@@ -181,3 +193,24 @@ class TestHTTPS:
         assert sent(incident) == [DeliveryState.SENT]
         assert proxy.requests == []
         assert len(tls_receiver.requests) == 1
+
+    def test_a_proxy_refusing_the_tunnel_is_a_failure_that_sent_nothing(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+        clock: Clock,
+        proxy: RecordingProxy,
+        tls_receiver: Receiver,
+        http: HTTPSettings,
+    ) -> None:
+        proxy.refuse_tunnels = True
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        url = f"https://127.0.0.1:{tls_receiver.port}/hook"
+        once = DeliverySettings(max_attempts=1)  # the classification is the point, not retrying
+        incident = deliver_one(tmp_path, clock, url, http, once)
+        (delivery,) = incident.deliveries
+        assert delivery.state is DeliveryState.RETRY
+        assert delivery.last_error is not None
+        assert "ProxyError" in delivery.last_error
+        assert tls_receiver.requests == []
+        assert {c.method for c in proxy.requests} == {"CONNECT"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from candor.errors import ConfigError
 
@@ -35,11 +36,20 @@ class Transport(StrEnum):
 class HTTPSettings:
     """The ``[http]`` section of ``candor.toml``: how the default client is made.
 
-    ``transport`` is a :class:`Transport` or its name; any other value raises
-    :class:`~candor.errors.ConfigError` naming the key ``http.transport``.
+    ``transport`` is a :class:`Transport` or its name. ``http2`` offers HTTP/2
+    to servers that take it (over TLS, by ALPN); only httpx's transport speaks
+    it, and it needs the ``h2`` package (``pip install 'candor[http2]'``).
+    ``client_cert`` is a PEM file with the certificate (and, without
+    ``client_key``, its private key) that the client shows servers asking for
+    one, with either transport. A wrong value raises
+    :class:`~candor.errors.ConfigError` naming its key (``http.transport``,
+    ``http.http2``, ``http.client_cert``, ``http.client_key``).
     """
 
     transport: Transport | str = Transport.CANDOR
+    http2: bool = False
+    client_cert: Path | None = None
+    client_key: Path | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -51,3 +61,12 @@ class HTTPSettings:
                 key="http.transport",
             ) from None
         object.__setattr__(self, "transport", chosen)
+        if not isinstance(self.http2, bool):
+            raise ConfigError(f"must be true or false, not {self.http2!r}", key="http.http2")
+        if self.http2 and chosen is not Transport.HTTPX:
+            raise ConfigError(
+                "HTTP/2 is spoken by httpx's transport only: set transport = 'httpx' with it",
+                key="http.http2",
+            )
+        if self.client_key is not None and self.client_cert is None:
+            raise ConfigError("a client key needs its client_cert", key="http.client_key")

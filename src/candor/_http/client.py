@@ -18,7 +18,9 @@ limits, and httpx reads the environment itself.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
+import ssl
 import urllib.request
 from dataclasses import dataclass
 
@@ -100,24 +102,57 @@ def default_client(settings: HTTPSettings | None = None) -> httpx.AsyncClient:
     ``httpx[socks]``, a malformed address).
     """
     settings = settings or HTTPSettings()
-    mounts = {route.pattern: _proxy_transport(route) for route in proxy_routes()}
+    if settings.http2 and importlib.util.find_spec("h2") is None:
+        raise ConfigError(
+            "HTTP/2 needs the h2 package: pip install 'candor[http2]'", key="http.http2"
+        )
+    verify = _tls_context(settings)
+    mounts = {route.pattern: _proxy_transport(route, settings, verify) for route in proxy_routes()}
     direct: httpx.AsyncBaseTransport
     if settings.transport == Transport.HTTPX:
         # What a plain httpx.AsyncClient makes for itself, with candor's limits.
-        direct = httpx.AsyncHTTPTransport(limits=FANOUT_LIMITS)
+        direct = httpx.AsyncHTTPTransport(verify=verify, limits=FANOUT_LIMITS, http2=settings.http2)
     else:
-        direct = FanoutTransport()
+        direct = FanoutTransport(verify=verify)
     return httpx.AsyncClient(timeout=TIMEOUT, transport=direct, mounts=mounts)
 
 
-def _proxy_transport(route: ProxyRoute) -> httpx.AsyncBaseTransport | None:
+def _tls_context(settings: HTTPSettings) -> ssl.SSLContext | bool:
+    """True (httpx's default context, made when first needed), or one holding the client cert."""
+    if settings.client_cert is None:
+        return True
+    for key, path in (
+        ("http.client_cert", settings.client_cert),
+        ("http.client_key", settings.client_key),
+    ):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"no such file: {path}", key=key)
+    context = httpx.create_ssl_context()  # certifi, or SSL_CERT_FILE / SSL_CERT_DIR
+    key = "http.client_key" if settings.client_key is not None else "http.client_cert"
+    try:
+        context.load_cert_chain(settings.client_cert, settings.client_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load the client certificate {settings.client_cert}"
+            + (f" with the key {settings.client_key}" if settings.client_key else "")
+            + f": {exc.strerror or exc}",
+            key=key,
+        ) from None
+    return context
+
+
+def _proxy_transport(
+    route: ProxyRoute, settings: HTTPSettings, verify: ssl.SSLContext | bool
+) -> httpx.AsyncBaseTransport | None:
     """httpx's transport through ``route.proxy`` (None for a direct route), checked now."""
     try:
         httpx.URL(route.pattern)  # as httpx will parse it when the client is made
         if route.proxy is None:
             return None
-        # The client's own limits, as httpx gives a proxy transport it mounts itself.
-        return httpx.AsyncHTTPTransport(proxy=route.proxy, limits=FANOUT_LIMITS)
+        # The client's own limits and HTTP versions, as httpx gives a proxy transport it mounts.
+        return httpx.AsyncHTTPTransport(
+            proxy=route.proxy, verify=verify, limits=FANOUT_LIMITS, http2=settings.http2
+        )
     except (ValueError, ImportError, httpx.InvalidURL) as exc:
         # httpx's messages show a proxy URL with its password masked ("[secure]").
         raise ConfigError(f"environment variable {route.variable}: {exc}") from None

@@ -5,20 +5,18 @@ streams, sockets and :mod:`ssl`. Whatever those raise leaves the transport as
 the :class:`httpx.TransportError` a caller of httpx expects, chosen by what was
 raised and the phase of the request it was raised in:
 
-=========================  ===================  ===================  ===================
-raised                     connecting           sending              reading the answer
-=========================  ===================  ===================  ===================
-``TimeoutError``           ``ConnectTimeout``   ``WriteTimeout``     ``ReadTimeout``
-``OSError`` (``ssl``,      ``ConnectError``     ``WriteError``       ``ReadError``
-DNS, refused, reset)
-``h11.LocalProtocolError``  ``LocalProtocolError`` in every phase
-``h11.RemoteProtocolError`` ``RemoteProtocolError`` in every phase
-=========================  ===================  ===================  ===================
+=================================  ==================  ================  ====================
+raised                             connecting          sending           reading the answer
+=================================  ==================  ================  ====================
+``TimeoutError``                   ``ConnectTimeout``  ``WriteTimeout``  ``ReadTimeout``
+``OSError`` (TLS, DNS, refused)    ``ConnectError``    ``WriteError``    ``ReadError``
+=================================  ==================  ================  ====================
 
-and a ``TimeoutError`` while waiting for a free connection is ``PoolTimeout``.
-Every piece of the transport that touches those layers runs inside
-:func:`mapped`, so there is no other ``except`` clause for them. (httpx does
-the same one level up, from httpcore's exceptions, in
+A ``TimeoutError`` while waiting for a free connection is ``PoolTimeout``;
+h11's ``LocalProtocolError`` and ``RemoteProtocolError`` become httpx's of the
+same names in every phase. Every piece of the transport that touches those
+layers runs inside :class:`mapped`, so there is no other ``except`` clause for
+them. (httpx does the same one level up, from httpcore's exceptions, in
 ``httpx._transports.default``.)
 
 A message names the host and port at most, never the request's path or query,

@@ -8,6 +8,7 @@ Adapters call :func:`check_response` on the service's answer and
 what happened                             retryable   maybe_delivered  retry_after
 ========================================  ==========  ===============  ===================
 connect error or timeout, pool timeout    yes         no               -
+a proxy refusing the tunnel (CONNECT)     yes         no               -
 read timeout, connection lost mid-answer  yes         yes              -
 2xx                                       (no error)
 408, 425                                  yes         no               -
@@ -47,7 +48,8 @@ __all__ = [
 
 MASK = "**********"
 _QUOTE_LIMIT = 300
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# httpx.ProxyError: the proxy refused the CONNECT (or SOCKS) tunnel; nothing reached the service.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 _NEVER_WORKS = (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError)
 
 

@@ -23,6 +23,7 @@ from candor import store as stores
 from candor._http import HTTPSettings
 from candor._http.client import default_client
 from candor.adapters import registry
+from candor.checks import rules
 from candor.config import default_config, load_config
 from candor.delivery import Courier, DeliverySettings, Outcome, Sleep
 from candor.errors import AdapterError, ConfigError, InputError
@@ -99,6 +100,7 @@ class Facade:
         self.policy = policy or Policy()
         self.renderer = Renderer(self.organization, templates_dir=templates_dir)
         self.renderer.load_all()
+        rules()  # reads the check plugins' entry points now, like the adapters': not in an open()
         # While candor.testing.capture() is active in this context, it picks the clock and
         # adapters; unset, this is one lookup per constructor and changes nothing.
         hook: Interceptor | None = _state.interceptor.get()
