@@ -317,9 +317,10 @@ def preview(
                 click.echo("  checks: no findings")
             for finding in message_.findings:
                 line, column = finding.position(message_.text)
+                why = f"\n      why: {finding.why}" if finding.why else ""
                 click.echo(
                     f"  {line}:{column} {finding.severity.value} {finding.code}: "
-                    f"{finding.message}\n      suggestion: {finding.suggestion}"
+                    f"{finding.message}{why}\n      suggestion: {finding.suggestion}"
                 )
             click.echo()
 
