@@ -129,12 +129,19 @@ class Channel(BaseModel):
 
 
 class Severity(StrEnum):
+    """How much a finding weighs: an error blocks delivery, a warning is shown and never blocks."""
+
     ERROR = "error"
     WARNING = "warning"
 
 
 class Finding(BaseModel):
-    """One thing a message says that it should not, or fails to say."""
+    """One thing a message says that it should not, or fails to say.
+
+    ``excerpt`` is the words that triggered it (``text[start:end]``), ``message``
+    says what they do to the reader, ``why`` why that counts, and ``suggestion``
+    what to write instead.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -145,6 +152,7 @@ class Finding(BaseModel):
     excerpt: str
     message: str
     suggestion: str
+    why: str = ""
 
     @property
     def is_error(self) -> bool:

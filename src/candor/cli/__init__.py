@@ -76,6 +76,11 @@ COMMANDS: Mapping[str, Entry] = {
         "overdue",
         "List broken promises (exit 3) and promises about to break (exit 5), for cron.",
     ),
+    "overrides": Entry(
+        "checks",
+        "overrides",
+        "List the check errors let through on purpose (allow=... reason=...), rule by rule.",
+    ),
     "postmortem": Entry(
         "promises",
         "postmortem",

@@ -93,6 +93,8 @@ class State:
                 comms.close()
 
 
+# True from the pause in starting() until loaded(); only ever set within one main() call,
+# which puts it back, so it needs no reset.
 _paused = False
 
 
@@ -115,7 +117,7 @@ def starting() -> Iterator[None]:
     try:
         yield
     finally:
-        if _paused:
+        if _paused:  # the library never loaded: nothing was frozen
             _paused = False
         else:
             gc.unfreeze()

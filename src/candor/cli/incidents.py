@@ -327,9 +327,10 @@ def preview(
                 echo("  checks: no findings")
             for finding in message_.findings:
                 line, column = finding.position(message_.text)
+                why = f"\n      why: {finding.why}" if finding.why else ""
                 echo(
                     f"  {line}:{column} {finding.severity.value} {finding.code}: "
-                    f"{finding.message}\n      suggestion: {finding.suggestion}"
+                    f"{finding.message}{why}\n      suggestion: {finding.suggestion}"
                 )
             echo()
 
