@@ -112,3 +112,13 @@ class TestNewText:
         assert err.startswith("candor: error: ")
         assert_nothing_raw(err)
         assert "\\x1b[2J" in err
+
+    def test_cli_options_meet_the_same_limits(self, capsys: pytest.CaptureFixture[str]) -> None:
+        out, err = run(
+            capsys, "open", "API down", "-c", "API", "--customers", "m" * 101, "-m", "It fails.",
+            code=1,
+        )  # fmt: skip
+        assert out == ""
+        assert err.startswith("candor: error: scope.customers=")
+        assert "101 characters long; the limit is 100" in err
+        assert len(err) < 500

@@ -90,6 +90,12 @@ class TestSizeLimits:
         assert refused.value.field == "write_up.what_happened"
         assert comms.get(incident.id).version == 2
 
+    def test_an_unknown_megabyte_id_gives_a_short_error(self, comms: candor.Communicator) -> None:
+        with pytest.raises(candor.IncidentNotFound) as missing:
+            comms.get(MEGABYTE)
+        assert len(str(missing.value)) < 1_000
+        assert missing.value.incident_id == MEGABYTE
+
     def test_any_long_value_gives_a_short_error(self) -> None:
         error = InputError("impact", MEGABYTE, "unknown impact")
         assert len(str(error)) < 1_000

@@ -106,7 +106,7 @@ class IncidentNotFound(CandorError, LookupError):
 
     def __init__(self, incident_id: str) -> None:
         self.incident_id = incident_id
-        super().__init__(f"no incident with id {incident_id!r}")
+        super().__init__(f"no incident with id {_bounded(_quoted(incident_id))}")
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message again
         return str(self.args[0])
