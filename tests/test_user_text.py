@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import candor
 from candor import InputError, lifecycle
@@ -250,3 +252,41 @@ class TestEscaping:
     def test_check_text_takes_a_given_limit(self) -> None:
         with pytest.raises(InputError, match="limit is 3"):
             check_text("abcd", "note", limit=3)
+
+
+# Any code point, with the troublesome ones (controls, lone surrogates, noncharacters) drawn
+# often enough to matter; joined from a list, since st.text() rarely draws a surrogate.
+TROUBLE = list("\x00\x07\x08\x1b\x7f\x9b\r\n\t \ud800\udbff\udc00\udfff\ufffe\uffff\u202e")
+ANY_TEXT = st.lists(
+    st.one_of(st.sampled_from(TROUBLE), st.characters(exclude_categories=())), max_size=300
+).map("".join)
+FIELDS = ["title", "message", "cause", "workaround", "component", "customers"]
+
+
+class TestAnyText:
+    @settings(max_examples=300, deadline=None)
+    @given(
+        field=st.sampled_from(FIELDS),
+        text=ANY_TEXT,
+    )
+    def test_any_text_is_recorded_or_refused_with_a_short_input_error(
+        self, field: str, text: str
+    ) -> None:
+        """Whatever is typed, the incident can be stored as JSON, or an InputError says why."""
+        call: dict[str, Any] = {"title": "API failing", "message": "It fails."}
+        scope: dict[str, Any] = {"components": ["API"]}
+        if field == "component":
+            scope["components"] = ["API", text]
+        elif field == "customers":
+            scope["customers"] = text
+        else:
+            call[field] = text
+        refused: InputError | None = None
+        try:
+            incident = lifecycle.open_incident(Policy(), START, scope=scope, **call)
+        except InputError as error:
+            refused = error
+        if refused is not None:
+            assert len(str(refused)) < 1_000
+        else:
+            incident.model_dump_json()  # what the store writes: raises on a lone surrogate
