@@ -194,6 +194,8 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
     for key in templates:
         if key != "path":
             raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
+    if "path" in templates and not isinstance(templates["path"], str):
+        raise ConfigError("must be a folder's path (a string)", path=where, key="templates.path")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
 
     http = _http(_section(raw, "http", where), where, base_dir)
