@@ -584,7 +584,7 @@ def the_call(world: World, data: st.DataObject) -> tuple[str, Callable[[], Any]]
 
 
 class TestThePublicAPI:
-    @settings(FUZZ, max_examples=400)
+    @settings(FUZZ, max_examples=1_000)
     @given(data=st.data())
     def test_any_call_works_or_raises_a_short_candor_error_and_loses_nothing(
         self, world: World, data: st.DataObject
@@ -849,7 +849,7 @@ def candor_toml(draw: st.DrawFn) -> str:
 
 
 class TestTheConfigurationLoader:
-    @FUZZ
+    @settings(FUZZ, max_examples=500)
     @given(text=candor_toml())
     def test_any_candor_toml_loads_or_raises_a_short_config_error(
         self, tmp_path_factory: pytest.TempPathFactory, text: str
