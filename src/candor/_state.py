@@ -8,7 +8,9 @@ put it back as a fresh process has it (:func:`reset`, also
 - ``state.adapter_entry_points``: the ``candor.adapters`` entry points, read on
   first use (``candor.adapters.registry``), None until then;
 - ``state.secrets`` and ``state.secret_pattern``: every registered secret and
-  the one pattern that masks them all (``candor.log``);
+  the one pattern that masks them all; :func:`masked` applies it (``candor.log``
+  to log lines, :class:`~candor.errors.DeliveryError` to its reason,
+  :class:`~candor.vocabulary.Receipt` to what a service answered);
 - ``state.check_rules_reset``: how to forget the check rules registered so far,
   set by the module that keeps them;
 - ``state.captures``: the captures active, innermost last (for
@@ -24,15 +26,18 @@ This module imports nothing from candor: every layer may ask it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import re
     from importlib.metadata import EntryPoint
 
-__all__ = ["interceptor", "reset", "state"]
+__all__ = ["MASK", "interceptor", "masked", "reset", "secret_pattern", "state"]
+
+MASK = "**********"
+"""What a secret is shown as, everywhere."""
 
 
 class _State:
@@ -63,6 +68,34 @@ class _State:
 
 state = _State()
 """The one instance; modules read and write its attributes, never copy them."""
+
+# Every registered secret in one pattern, longest first (so that a secret that contains
+# another is masked whole): a fan-out to 200 webhooks registers hundreds, and scanning
+# for each in turn in every value of every event cost more than the event. It is rebuilt
+# on first use after the set grew (secrets are only ever added between resets), not on
+# each registration, which would compile it once per channel.
+
+
+def secret_pattern() -> re.Pattern[str] | None:
+    """The pattern matching every registered secret; None while there is none."""
+    held = state.secret_pattern
+    secrets = state.secrets
+    if held is not None and held[0] == len(secrets):
+        return held[1]
+    if not secrets:
+        return None
+    ordered = sorted(secrets, key=len, reverse=True)
+    compiled = re.compile("|".join(re.escape(secret) for secret in ordered))
+    # Assigned whole, so that a thread logging meanwhile sees the old pair or the new.
+    state.secret_pattern = (len(ordered), compiled)
+    return compiled
+
+
+def masked(text: str) -> str:
+    """``text`` with every registered secret replaced by :data:`MASK`."""
+    pattern = secret_pattern()
+    return text if pattern is None or not text else pattern.sub(MASK, text)
+
 
 # Typed Any rather than with the Interceptor protocol: that protocol names types of
 # the layers above, which this module must not import. The facade reads it as one.

@@ -15,13 +15,12 @@ one is ever passed by mistake.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-from candor._state import state
+from candor._state import MASK, secret_pattern, state
 
 __all__ = ["get_logger", "redact", "register_secret"]
 
@@ -44,28 +43,7 @@ _SCRUBBED_LOGGERS = (
     "oauthlib.oauth1.rfc5849",
     "oauthlib.oauth1.rfc5849.signature",
 )
-_MASK = "**********"
-
-# Every registered secret (candor._state keeps them) in one pattern, longest first (so
-# a secret that contains another is masked whole): a fan-out to 200 webhooks registers
-# hundreds, and scanning for each in turn in every value of every event cost more than
-# the event. It is rebuilt on first use after the set grew (secrets are only ever added
-# between resets), not on each registration, which would compile it once per channel.
-
-
-def _pattern() -> re.Pattern[str] | None:
-    """The pattern matching every registered secret; None while there is none."""
-    held = state.secret_pattern
-    secrets = state.secrets
-    if held is not None and held[0] == len(secrets):
-        return held[1]
-    if not secrets:
-        return None
-    ordered = sorted(secrets, key=len, reverse=True)
-    compiled = re.compile("|".join(re.escape(secret) for secret in ordered))
-    # Assigned whole, so that a thread logging meanwhile sees the old pair or the new.
-    state.secret_pattern = (len(ordered), compiled)
-    return compiled
+_MASK = MASK
 
 
 class _ScrubSecrets(logging.Filter):
@@ -76,7 +54,7 @@ class _ScrubSecrets(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = _pattern()
+        pattern = secret_pattern()
         if pattern is not None:
             message = record.getMessage()
             scrubbed = pattern.sub(_MASK, message)
@@ -103,7 +81,7 @@ def redact_registered(
     _: object, __: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """A structlog processor that replaces registered secrets in every string value."""
-    pattern = _pattern()
+    pattern = secret_pattern()
     if pattern is not None:
         for key, value in event.items():
             if isinstance(value, str):

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
+from candor._state import masked
+
 if TYPE_CHECKING:
     from candor.communicator import Communicator
 
@@ -168,7 +170,9 @@ def configure_logging(verbose: int) -> None:
 
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:
     if state.as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        # Registered secrets masked once more: a row recorded before they were masked at
+        # the source (an older candor) must not print them either.
+        click.echo(masked(json.dumps(data, indent=2, default=str)))
     else:
         text()
 
