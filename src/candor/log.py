@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from candor._state import MASK, secret_pattern, state
+from candor._state import SHORTEST, masked, state
 
 __all__ = ["get_logger", "redact", "register_secret"]
 
@@ -43,7 +43,6 @@ _SCRUBBED_LOGGERS = (
     "oauthlib.oauth1.rfc5849",
     "oauthlib.oauth1.rfc5849.signature",
 )
-_MASK = MASK
 
 
 class _ScrubSecrets(logging.Filter):
@@ -54,10 +53,9 @@ class _ScrubSecrets(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = secret_pattern()
-        if pattern is not None:
+        if state.secret_index:
             message = record.getMessage()
-            scrubbed = pattern.sub(_MASK, message)
+            scrubbed = masked(message)
             if scrubbed != message:
                 record.msg, record.args = scrubbed, ()
         return True
@@ -68,9 +66,9 @@ _FILTER = _ScrubSecrets()
 
 def register_secret(value: str | None) -> None:
     """Never let ``value`` (a token, a webhook URL) through candor's or httpx's log lines."""
-    if not value or len(value) < 6:  # too short to be a credential; would mangle logs
+    if not value or len(value) < SHORTEST:  # too short to be a credential; would mangle logs
         return
-    state.secrets.add(value)
+    state.add_secret(value)
     for name in _SCRUBBED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
@@ -81,11 +79,10 @@ def redact_registered(
     _: object, __: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """A structlog processor that replaces registered secrets in every string value."""
-    pattern = secret_pattern()
-    if pattern is not None:
+    if state.secret_index:
         for key, value in event.items():
             if isinstance(value, str):
-                event[key] = pattern.sub(_MASK, value)
+                event[key] = masked(value)
     return event
 
 

@@ -34,6 +34,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pydantic import BaseModel, Secret, SecretStr
 
+from candor._state import SHORTEST
+
 __all__ = [
     "looks_secret",
     "mask",
@@ -191,7 +193,7 @@ def secret_parts(value: str) -> list[str]:
     return list(found)
 
 
-_SHORTEST = 6
+_SHORTEST = SHORTEST
 
 
 def _basic_decoded(credential: str) -> list[str]:
