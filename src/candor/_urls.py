@@ -27,6 +27,7 @@ IPv4 address it is. This module imports nothing but the standard library.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ _LINK_LOCAL = (
     ipaddress.ip_network("fd00:ec2::254/128"),  # the AWS metadata service over IPv6
 )
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: private in practice
+_CONTROL_OR_SPACE = re.compile("[\x00-\x20\x7f-\x9f]")
 _HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_~%")
 
 
@@ -47,10 +49,11 @@ def check_url(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> st
     The message names the fault (the scheme, the port, a control character),
     never the URL itself.
     """
-    for position, char in enumerate(value):
-        if ord(char) < 0x21 or 0x7F <= ord(char) < 0xA0:
-            what = "white space" if char == " " else f"a control character (U+{ord(char):04X})"
-            raise ValueError(f"must not contain {what} (at position {position})")
+    found = _CONTROL_OR_SPACE.search(value)
+    if found:
+        char = found.group()
+        what = "white space" if char == " " else f"a control character (U+{ord(char):04X})"
+        raise ValueError(f"must not contain {what} (at position {found.start()})")
     if "\\" in value:
         raise ValueError("must not contain a backslash")
     try:

@@ -69,6 +69,8 @@ def register_secret(value: str | None) -> None:
     if not value or len(value) < SHORTEST:  # too short to be a credential; would mangle logs
         return
     state.add_secret(value)
+    if _FILTER in logging.getLogger(_SCRUBBED_LOGGERS[-1]).filters:
+        return  # added to all of them already (the last is added last)
     for name in _SCRUBBED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:

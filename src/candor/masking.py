@@ -186,14 +186,17 @@ def secret_parts(value: str) -> list[str]:
         pieces += _url_parts(value.strip())
     found: dict[str, None] = {}
     for piece in pieces:
-        plain = unquote(piece)
-        for form in (piece, plain, quote(plain, safe="/:@!$&'()*+,;=?~-._")):
+        plain = unquote(piece) if "%" in piece else piece
+        encoded = quote(plain, safe=_URL_SAFE) if _NEEDS_QUOTING.search(plain) else plain
+        for form in (piece, plain, encoded):
             if len(form) >= _SHORTEST:
                 found[form] = None
     return list(found)
 
 
 _SHORTEST = SHORTEST
+_URL_SAFE = "/:@!$&'()*+,;=?~-._"
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=?~._-]")
 
 
 def _basic_decoded(credential: str) -> list[str]:

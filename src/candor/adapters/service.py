@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, Secret, SecretStr
 
+from candor._state import state
 from candor.adapters.base import parse_settings
 from candor.log import register_secret
 from candor.masking import masked_values, secret_parts
@@ -88,8 +89,9 @@ class ServiceAdapter(Generic[SettingsT]):
         # And what the channel holds masked beyond the model's secrets (a URL with a
         # password in any setting), as loading a configuration registers it.
         for value in masked_values(channel.settings):
-            for part in secret_parts(value):
-                register_secret(part)
+            if value not in state.secrets:  # the settings' own are registered above
+                for part in secret_parts(value):
+                    register_secret(part)
         self.capabilities = self.channel_capabilities()
 
     def __repr__(self) -> str:
