@@ -780,6 +780,40 @@ toml_values = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
     texts.map(_quoted),
 )
+ODD_BUT_FINE: dict[str, list[str]] = {
+    "name": ['"Ünïcode ☃ Inc"', '"ops-2"', '"' + "n" * 200 + '"'],
+    "status_page_url": ['"http://127.0.0.1:8080/status"', '"https://xn--bcher-kva.example/"'],
+    "timezone": ['"America/Argentina/Buenos_Aires"', '"Etc/GMT+12"'],
+    "url": [
+        '"http://10.0.0.5:8080/hook?token=abc"',
+        '"https://user:pass@hooks.example.com/T0/B0"',
+        '"http://[::1]:9/x"',
+        '"http://169.254.169.254/latest"',
+        '"http://[fe80::1]/x"',
+        '"http://[fd00:ec2::254]/x"',
+        '"https://hooks.example.com:65535/x"',
+    ],
+    "cadence": ['{ none = "7d", minor = "1s", major = "1h", critical = "1m" }'],
+    "warn_before": ['"1s"', '"7d"'],
+    "warn_channels": ["[]", '["ops", "hook"]'],
+    "transport": ['"httpx"'],
+    "audience": ['"internal"'],
+    "headers": ["{}", '{ "X-Ünï" = "v" }'],
+    "timeout": ["0.001", "1e9"],
+    "rate_limit": ["1e-9", "1e9"],
+    "burst": ["1", "9223372036854775807"],
+    "history": ["0", "9223372036854775807"],
+    "components": ["[]", '["' + "c" * 100 + '"]'],
+}
+"""Values a key takes that are unusual (so a fuzz run is worth more than the base file)."""
+
+
+def value_for(key: str) -> st.SearchStrategy[str]:
+    """A TOML value for ``key``: unusual but fitting, or anything at all."""
+    odd = ODD_BUT_FINE.get(key)
+    return st.one_of(st.sampled_from(odd), toml_values) if odd else toml_values
+
+
 BASE: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "organization",
@@ -835,7 +869,7 @@ PLACES = [(index, key) for index, (_, pairs) in enumerate(BASE) for key, _ in pa
 def candor_toml(draw: st.DrawFn) -> str:
     """The base file with arbitrary values for a few keys, an unknown key or a broken line."""
     changed = draw(st.lists(st.sampled_from(PLACES), min_size=1, max_size=2, unique=True))
-    values = {place: draw(toml_values) for place in changed}
+    values = {place: draw(value_for(place[1])) for place in changed}
     lines: list[str] = []
     for index, (section, pairs) in enumerate(BASE):
         lines.append(f"[{section}]")
