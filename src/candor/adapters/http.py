@@ -30,6 +30,8 @@ carries one, never reaches a log line, an exception or the store.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -39,9 +41,13 @@ import httpx
 from candor.errors import DeliveryError
 
 __all__ = [
+    "LONGEST_WAIT",
     "check_response",
+    "epoch_seconds",
+    "header_seconds",
     "retry_after",
     "scrub",
+    "seconds",
     "service_message",
     "transport_error",
 ]
@@ -60,39 +66,99 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text
 
 
+LONGEST_WAIT = 10 * 365 * 86400.0
+"""The longest wait the parsers here report (ten years); a longer one, ``inf`` too, reads as it.
+
+Delivery caps every wait far below this (``DeliverySettings.max_retry_after``);
+the bound only keeps a date arithmetic of any caller from overflowing.
+"""
+
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def seconds(value: object) -> float | None:
+    """A wait a service gave as a number, if it is one candor can believe; else None.
+
+    Booleans, strings, ``nan`` and negative numbers are None (no wait announced);
+    ``inf`` and anything past :data:`LONGEST_WAIT` read as :data:`LONGEST_WAIT`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int with hundreds of digits
+        return LONGEST_WAIT if value > 0 else None
+    if math.isnan(number) or number < 0:
+        return None
+    return min(number, LONGEST_WAIT)
+
+
+def header_seconds(text: str | None, *, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` value: delay-seconds or an HTTP date (RFC 9110, 10.2.3), defensively.
+
+    Seconds are ASCII digits (a fraction, or a number Python reads, is taken
+    too); ``inf`` reads as the longest wait, and ``nan``, a negative number, or
+    text that is neither seconds nor a date gives None. A date is measured from
+    ``now`` (the current time when None); a date in the past means no wait (0).
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if _DELAY_SECONDS.fullmatch(text):
+        whole = text.partition(".")[0]
+        if len(whole) > 15:  # more digits than any wait worth reading exactly
+            return LONGEST_WAIT
+        return seconds(float(text))
+    try:
+        # Not HTTP's form, but what some services send: "1e3", "inf", "-5", "nan".
+        return seconds(float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    moment = now if now is not None else datetime.now(UTC)
+    return seconds(max(0.0, (when - moment).total_seconds()))
+
+
+def epoch_seconds(text: str | None, *, now: datetime | None = None) -> float | None:
+    """The wait until a reset time given in epoch seconds (X's ``x-rate-limit-reset``).
+
+    A time in the past means no wait (0); anything that is not a number is None.
+    """
+    if text is None or not _DELAY_SECONDS.fullmatch(text.strip()):
+        return None
+    whole = text.strip().partition(".")[0]
+    if len(whole) > 15:
+        return LONGEST_WAIT
+    moment = now if now is not None else datetime.now(UTC)
+    return seconds(max(0.0, float(text) - moment.timestamp()))
+
+
 def retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
     """Seconds the service asks us to wait before trying again, or None if it does not say.
 
-    An HTTP date is measured from ``now`` (the current time when None); a date
-    in the past means no wait (0).
+    Read from ``Retry-After`` (:func:`header_seconds`), else a JSON body's
+    ``retry_after_ms``, ``retry_after`` or ``parameters.retry_after`` (:func:`seconds`).
+    Never ``inf`` nor ``nan``: at most :data:`LONGEST_WAIT`.
     """
-    header = response.headers.get("Retry-After")
+    header = header_seconds(response.headers.get("Retry-After"), now=now)
     if header is not None:
-        text = header.strip()
-        try:
-            return max(0.0, float(text))
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            moment = now if now is not None else datetime.now(UTC)
-            return max(0.0, (when - moment).total_seconds())
+        return header
     body = _json(response)
     if isinstance(body, dict):
         for key, scale in (("retry_after_ms", 0.001), ("retry_after", 1.0)):
-            value = body.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return max(0.0, float(value) * scale)
+            value = seconds(body.get(key))
+            if value is not None:
+                return LONGEST_WAIT if value >= LONGEST_WAIT else value * scale
         parameters = body.get("parameters")
         if isinstance(parameters, dict):
-            value = parameters.get("retry_after")
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return max(0.0, float(value))
+            return seconds(parameters.get("retry_after"))
     return None
 
 
