@@ -283,3 +283,111 @@ class TestSettlementPerChannel:
         assert len(page.posted) == 1
         incident = comms.get(incident.id)
         assert states(incident) == {"ops": "sent", "page": "sent", "chat": "sent"}
+
+
+class TestConfiguration:
+    def test_delivery_section_sets_the_cap(self, tmp_path: Path) -> None:
+        from candor.config import load_config
+
+        path = tmp_path / "candor.toml"
+        path.write_text("[delivery]\nmax_retry_after = 120\nmax_wait = 5\n", encoding="utf-8")
+        config = load_config(path)
+        assert config.delivery.max_retry_after == 120
+        assert config.delivery.max_wait == 5
+        assert config.dump()["delivery"]["max_retry_after"] == 120
+
+    @pytest.mark.parametrize(
+        ("text", "key"),
+        [
+            ("max_retry_after = 0", "delivery.max_retry_after"),
+            ("max_retry_after = inf", "delivery.max_retry_after"),
+            ("max_retry_after = 99999999", "delivery.max_retry_after"),
+            ("max_retry_after = 'soon'", "delivery.max_retry_after"),
+            ("retry_after_cap = 5", "delivery.retry_after_cap"),
+        ],
+    )
+    def test_a_bad_value_is_a_config_error_naming_the_key(
+        self, tmp_path: Path, text: str, key: str
+    ) -> None:
+        from candor.config import load_config
+        from candor.errors import ConfigError
+
+        path = tmp_path / "candor.toml"
+        path.write_text(f"[delivery]\n{text}\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as raised:
+            load_config(path)
+        assert raised.value.key == key
+        assert str(path) in str(raised.value)
+
+
+class TestCommandLine:
+    """``candor`` prints a clear line and exits 4, never a traceback, for either failure."""
+
+    def _config(self, tmp_path: Path, url: str) -> None:
+        (tmp_path / "candor.toml").write_text(
+            '[[channels]]\nname = "ops"\nadapter = "webhook"\n'
+            f'url = "{url}"\nsecret = "0123456789abcdef0123"\n'
+            '[[channels]]\nname = "status"\nadapter = "static_site"\npath = "site"\n',
+            encoding="utf-8",
+        )
+
+    def test_a_wait_of_1e400_leaves_the_other_channel_sent(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        import json
+
+        from tests.receiver import Received, Receiver, serving
+
+        from candor.cli import main
+
+        def answer(request: Received) -> tuple[int, dict[str, str], bytes]:
+            return 429, {"Retry-After": "1e400"}, b""
+
+        monkeypatch.chdir(tmp_path)
+        with serving(Receiver(answer=answer)) as (receiver,):
+            self._config(tmp_path, receiver.url)
+            with pytest.raises(SystemExit) as exited:
+                main(["--json", "open", "API down", "-c", "API", "-m", "Down."])
+        assert exited.value.code == 4
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.out + captured.err
+        assert "not yet delivered to: ops" in captured.err
+        incident = json.loads(captured.out)
+        states = {d["channel"]: d["state"] for d in incident["deliveries"]}
+        assert states == {"ops": "retry", "status": "sent"}
+
+    def test_a_settlement_that_raises_is_one_clear_line(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from tests.receiver import Receiver, serving
+
+        from candor.cli import main
+        from candor.store.sqlite import SQLiteStore
+
+        original = SQLiteStore.record_many
+
+        def record_many(self: SQLiteStore, transitions: Any) -> None:
+            ops = {r.id for r in self.pending() if r.channel == "ops"}
+            if any(t.item_id in ops for t in transitions):
+                raise RuntimeError("disk on fire")
+            original(self, transitions)
+
+        monkeypatch.chdir(tmp_path)
+        with serving(Receiver()) as (receiver,):
+            self._config(tmp_path, receiver.url)
+            monkeypatch.setattr(SQLiteStore, "record_many", record_many)
+            with pytest.raises(SystemExit) as exited:
+                main(["open", "API down", "-c", "API", "-m", "Down."])
+            assert exited.value.code == 4
+            captured = capsys.readouterr()
+            assert "Traceback" not in captured.out + captured.err
+            assert "disk on fire" in captured.err + captured.out
+            assert "not yet delivered to: ops" in captured.err
+            assert (tmp_path / "site" / "index.html").is_file()
+            monkeypatch.setattr(SQLiteStore, "record_many", original)
+            store = SQLiteStore(tmp_path / "candor.db")
+            (incident,) = store.list()
+            states = {d.channel: d.state.value for d in incident.deliveries}
+            store.close()
+            assert states == {"ops": "in_flight", "status": "sent"}
+            assert len(receiver.requests) == 1
