@@ -22,12 +22,20 @@ import candor
 from candor.adapters.http import retry_after
 from candor.delivery import DeliverySettings
 from candor.errors import DeliveryError
-from candor.testing import Clock, MemoryAdapter
+from candor.testing import Clock, MemoryAdapter, reset
 from candor.vocabulary import Capabilities, Form
 
 SECRET = "whsec-0123456789abcdef"
 URL = "https://hooks.example/candor"
 TEN_YEARS = 10 * 365 * 86400.0
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    # The CLI configures structlog to print to the stderr of the moment (this test's
+    # capture); later tests must not log into that closed stream.
+    yield
+    reset()
 
 
 class Sleeper:

@@ -24,7 +24,15 @@ from candor.cli import main
 from candor.errors import StoreError
 from candor.store import open_store
 from candor.store.sqlite import SQLiteStore
-from candor.testing import StoreContract
+from candor.testing import StoreContract, reset
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    # The CLI configures structlog to print to the stderr of the moment (this test's
+    # capture); later tests must not log into that closed stream.
+    yield
+    reset()
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -184,24 +184,16 @@ class Courier:
         )
         log.debug("outbox_claimed", rows=len(claimed), incident_id=incident_id)
         taken = {(i.incident_id, i.channel) for i in claimed}
+        if any(key not in taken for key in queued):
+            # Read again: another process may have claimed, or even sent, a row since.
+            owed = await self._store_call(self.store.pending, incident_id=incident_id)
         heads: dict[tuple[str, str], OutboxItem] = {}
         for item in owed:
             heads.setdefault((item.incident_id, item.channel), item)
         for key in queued:
-            if key not in taken:
+            if key not in taken and key in heads:
                 # Waiting for its time, or in flight in another process: still owed.
-                head = heads[key]
-                outcomes.append(
-                    self._report(
-                        Outcome(
-                            head,
-                            head.state,
-                            error=head.last_error,
-                            attempts=head.attempts,
-                            next_attempt_at=head.next_attempt_at,
-                        )
-                    )
-                )
+                outcomes.append(self._report(self._untaken(heads[key])))
         incidents: dict[str, IncidentRead] = {}
         for item in claimed:
             if item.incident_id not in incidents:
@@ -216,6 +208,26 @@ class Courier:
         )
         outcomes.extend(outcome for group in drained for outcome in group)
         return outcomes
+
+    def _untaken(self, head: OutboxItem) -> Outcome:
+        """The outcome of a row this pass could not claim: waiting, or another process's."""
+        if head.state is DeliveryState.IN_FLIGHT and head.claim != self._token:
+            # A live lease (an expired one would have been claimed here): not a crash.
+            holder = head.claim.rsplit(":", 1)[0] if head.claim else "unknown"
+            return Outcome(
+                head,
+                head.state,
+                error=(f"being delivered by another process ({holder}), which records the outcome"),
+                attempts=head.attempts,
+                elsewhere=True,
+            )
+        return Outcome(
+            head,
+            head.state,
+            error=head.last_error,
+            attempts=head.attempts,
+            next_attempt_at=head.next_attempt_at,
+        )
 
     async def _drain(
         self, item: OutboxItem, incidents: dict[str, IncidentRead], *, more: bool

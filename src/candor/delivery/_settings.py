@@ -21,7 +21,16 @@ Sleep = Callable[[float], Awaitable[None]]
 class Outcome:
     """Where one outbox row stands after a delivery pass."""
 
-    __slots__ = ("attempts", "channel", "error", "item", "latency", "next_attempt_at", "state")
+    __slots__ = (
+        "attempts",
+        "channel",
+        "elsewhere",
+        "error",
+        "item",
+        "latency",
+        "next_attempt_at",
+        "state",
+    )
 
     def __init__(
         self,
@@ -32,6 +41,7 @@ class Outcome:
         attempts: int = 0,
         next_attempt_at: datetime | None = None,
         latency: float = 0.0,
+        elsewhere: bool = False,
     ) -> None:
         self.item = item
         self.channel = item.channel
@@ -40,6 +50,8 @@ class Outcome:
         self.attempts = attempts
         self.next_attempt_at = next_attempt_at
         self.latency = latency
+        self.elsewhere = elsewhere
+        """Claimed by another live process, which is delivering it now and records its outcome."""
 
     @property
     def sent(self) -> bool:
