@@ -18,6 +18,8 @@ package) use only what is listed here, and so can yours::
   :func:`scrub`;
 - HTTP: :func:`send` (one request, its answer classified), :func:`check_response`,
   :func:`transport_error`, :func:`retry_after`, :func:`service_message`,
+  the readers of a service's "too many requests" (:class:`Wait`, :func:`reset_header`,
+  :func:`discord_wait`),
   :func:`answer`, :func:`json_of`;
 - text: :func:`measure`, :func:`fits`, :func:`refuse_if_too_long`,
   :func:`neutralise_mentions`, :func:`links`, :func:`graphemes`,
@@ -41,7 +43,11 @@ if TYPE_CHECKING:
     from candor.adapters.base import http_url, parse_settings, required_secret
     from candor.adapters.exchange import answer, json_of, send
     from candor.adapters.http import (
+        Wait,
+        WaitReader,
         check_response,
+        discord_wait,
+        reset_header,
         retry_after,
         scrub,
         service_message,
@@ -100,7 +106,17 @@ _LAZY = {
     **dict.fromkeys(("http_url", "parse_settings", "required_secret"), "candor.adapters.base"),
     **dict.fromkeys(("answer", "json_of", "send"), "candor.adapters.exchange"),
     **dict.fromkeys(
-        ("check_response", "retry_after", "scrub", "service_message", "transport_error"),
+        (
+            "Wait",
+            "WaitReader",
+            "check_response",
+            "discord_wait",
+            "reset_header",
+            "retry_after",
+            "scrub",
+            "service_message",
+            "transport_error",
+        ),
         "candor.adapters.http",
     ),
     **dict.fromkeys(
@@ -148,11 +164,14 @@ __all__ = [
     "Reconciling",
     "Refreshing",
     "ServiceAdapter",
+    "Wait",
+    "WaitReader",
     "answer",
     "available",
     "check_response",
     "component_state",
     "component_states",
+    "discord_wait",
     "fits",
     "graphemes",
     "http_url",
@@ -166,6 +185,7 @@ __all__ = [
     "refuse_if_too_long",
     "register_secret",
     "required_secret",
+    "reset_header",
     "retry_after",
     "root_of",
     "scrub",

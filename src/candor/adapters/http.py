@@ -32,9 +32,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 import httpx
 
@@ -42,9 +43,14 @@ from candor.errors import DeliveryError
 
 __all__ = [
     "LONGEST_WAIT",
+    "Wait",
+    "WaitReader",
+    "announced_wait",
     "check_response",
+    "discord_wait",
     "epoch_seconds",
     "header_seconds",
+    "reset_header",
     "retry_after",
     "scrub",
     "seconds",
@@ -162,6 +168,62 @@ def retry_after(response: httpx.Response, *, now: datetime | None = None) -> flo
     return None
 
 
+class Wait(NamedTuple):
+    """A wait a service asked for, in seconds, and what it holds back when the service says."""
+
+    seconds: float
+    scope: str | None = None
+    """``"global"`` when every request of the account waits (Discord), else None."""
+
+
+WaitReader = Callable[[httpx.Response, datetime | None], Wait | None]
+"""How an adapter reads its service's "too many requests" answer into a :class:`Wait`."""
+
+
+def announced_wait(response: httpx.Response, now: datetime | None = None) -> Wait | None:
+    """The default :data:`WaitReader`: ``Retry-After`` or a JSON body (:func:`retry_after`)."""
+    wait = retry_after(response, now=now)
+    return Wait(wait) if wait is not None else None
+
+
+def reset_header(name: str) -> WaitReader:
+    """A :data:`WaitReader` for a service that gives the time its window resets, in epoch seconds.
+
+    X answers 429 with ``x-rate-limit-reset`` and no ``Retry-After``: reading
+    the reset is what keeps candor from trying again inside the window. Where
+    the header is missing or not a number, the default reading applies.
+    """
+
+    def read(response: httpx.Response, now: datetime | None = None) -> Wait | None:
+        wait = epoch_seconds(response.headers.get(name), now=now)
+        return Wait(wait) if wait is not None else announced_wait(response, now)
+
+    return read
+
+
+def discord_wait(response: httpx.Response, now: datetime | None = None) -> Wait | None:
+    """Discord's 429: the body's ``retry_after`` (seconds, with a fraction) and ``global``.
+
+    Discord's rate-limit object (``RatelimitedResponse`` in its OpenAPI
+    description) requires both fields; the body's wait is more precise than the
+    whole seconds of ``Retry-After``, which is read only when the body has none.
+    ``global`` true, or an ``X-RateLimit-Scope: global`` header, means the whole
+    application waits, not this webhook alone.
+    """
+    body = _json(response)
+    scope_header = response.headers.get("X-RateLimit-Scope", "").strip().lower()
+    is_global = scope_header == "global"
+    wait: float | None = None
+    if isinstance(body, dict):
+        wait = seconds(body.get("retry_after"))
+        is_global = is_global or body.get("global") is True
+    if wait is None:
+        wait = header_seconds(response.headers.get("Retry-After"), now=now)
+    if wait is None:
+        return None
+    return Wait(wait, "global" if is_global else None)
+
+
 def service_message(response: httpx.Response) -> str:
     """What the service said about a refusal, in one line of at most 300 characters."""
     body = _json(response)
@@ -192,8 +254,14 @@ def check_response(
     *,
     secrets: Iterable[str | None] = (),
     now: datetime | None = None,
+    wait: WaitReader | None = None,
 ) -> None:
-    """Return if the service took the request (2xx); raise a classified DeliveryError if not."""
+    """Return if the service took the request (2xx); raise a classified DeliveryError if not.
+
+    ``wait`` reads how long a 429 (or 503) asks to wait, where the service has
+    its own way of saying it (:func:`reset_header`, :func:`discord_wait`); by
+    default ``Retry-After`` or the body (:func:`announced_wait`).
+    """
     code = response.status_code
     if 200 <= code < 300:
         return
@@ -201,11 +269,14 @@ def check_response(
     reason = f"HTTP {code} {response.reason_phrase}".rstrip()
     if said:
         reason += f": {said!r}"
+    asked = (wait or announced_wait)(response, now) if code in {429, 503} else None
+    if asked is not None and asked.scope:
+        reason += f" ({asked.scope} rate limit)"
     reason = scrub(reason, secrets)
-    wait = retry_after(response, now=now) if code in {429, 503} else None
-    if code == 429 or (code == 503 and wait is not None):
+    wait_seconds = asked.seconds if asked is not None else None
+    if code == 429 or (code == 503 and wait_seconds is not None):
         raise DeliveryError(
-            channel, reason, status_code=code, retry_after=wait, maybe_delivered=False
+            channel, reason, status_code=code, retry_after=wait_seconds, maybe_delivered=False
         )
     if code >= 500:
         raise DeliveryError(channel, reason, status_code=code, maybe_delivered=True)
