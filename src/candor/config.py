@@ -27,7 +27,8 @@ from pydantic import BaseModel
 
 from candor._http import HTTPSettings, Transport
 from candor.errors import AdapterError, ConfigError, InputError
-from candor.masking import mask_settings, secret_fields
+from candor.log import register_secret
+from candor.masking import mask_settings, masked_values, secret_fields, secret_parts
 from candor.model import Organization
 from candor.policy import Policy
 from candor.vocabulary import Audience, Channel, DeliverySettings
@@ -88,7 +89,12 @@ class Config:
             "store": {"url": masked_url(self.store_url)},
             "policy": self.policy.model_dump(mode="json"),
             "templates": {"path": str(self.templates_dir) if self.templates_dir else None},
-            "http": {"transport": str(self.http.transport)},
+            "http": {
+                "transport": str(self.http.transport),
+                "allow_link_local": self.http.allow_link_local,
+                "allow_loopback": self.http.allow_loopback,
+                "allow_private": self.http.allow_private,
+            },
             "delivery": self.delivery.model_dump(mode="json"),
             "channels": [
                 {
@@ -198,6 +204,9 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         if key != "path":
             raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        reason = "is not a folder" if templates_dir.exists() else "no such folder"
+        raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
 
     http = _http(_section(raw, "http", where), where, base_dir)
     delivery = _delivery(_section(raw, "delivery", where), where)
@@ -231,7 +240,15 @@ def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
 
 def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
     """``[http]``; the client certificate's paths are relative to the file's folder."""
-    known = ("client_cert", "client_key", "http2", "transport")
+    known = (
+        "allow_link_local",
+        "allow_loopback",
+        "allow_private",
+        "client_cert",
+        "client_key",
+        "http2",
+        "transport",
+    )
     for key in raw:
         if key not in known:
             raise ConfigError(
@@ -249,6 +266,9 @@ def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
             http2=raw.get("http2", False),
             client_cert=files["client_cert"],
             client_key=files["client_key"],
+            allow_link_local=raw.get("allow_link_local", False),
+            allow_loopback=raw.get("allow_loopback", True),
+            allow_private=raw.get("allow_private", True),
         )
     except ConfigError as exc:
         raise ConfigError(exc.reason, path=where, key=exc.key) from None
@@ -266,7 +286,9 @@ def _delivery(raw: dict[str, Any], where: str) -> DeliverySettings:
 
 
 def _channels(raw: object, where: str) -> tuple[Channel, ...]:
+    # Imported here: the adapter kit is loaded only by a configuration that has channels.
     from candor.adapters import registry
+    from candor.adapters.base import parse_settings
 
     if not isinstance(raw, list):
         raise ConfigError("must be an array of tables ([[channels]])", path=where, key="channels")
@@ -305,14 +327,24 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
         settings = mask_settings(
             {k: v for k, v in entry.items() if k not in _CHANNEL_KEYS}, declared
         )
+        # Every secret, and every piece of one (a URL's path, its user info), is masked
+        # wherever candor writes or prints from now on, before anything is sent.
+        for value in masked_values(settings):
+            for part in secret_parts(value):
+                register_secret(part)
         try:
-            channels.append(
-                Channel(name=name, adapter=adapter, audience=audience, settings=settings)
-            )
+            channel = Channel(name=name, adapter=adapter, audience=audience, settings=settings)
         except pydantic.ValidationError as exc:
             raise ConfigError(
                 exc.errors()[0]["msg"], path=where, channel=name, key="name"
             ) from None
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            # Checked now (a URL's port, a blank token), not at the first delivery.
+            try:
+                parse_settings(model, channel)
+            except ConfigError as exc:
+                raise ConfigError(exc.reason, path=where, channel=name, key=exc.key) from None
+        channels.append(channel)
     return tuple(channels)
 
 

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from candor._state import masked
 from candor.masking import mask_settings
 from candor.model import (
     ITEM_LIMITS,
@@ -208,6 +209,13 @@ class Receipt(BaseModel):
     remote_id: str | None = None
     url: str | None = None
     thread_root: str | None = None
+
+    @field_validator("remote_id", "url", "thread_root")
+    @classmethod
+    def _no_secret(cls, value: str | None) -> str | None:
+        # What a service answered: one that echoes the request (a webhook URL as its
+        # "url") must not put a registered secret into the store.
+        return masked(value) if value else value
 
 
 class DeliveryContext(BaseModel):

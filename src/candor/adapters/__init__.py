@@ -13,9 +13,9 @@ package) use only what is listed here, and so can yours::
   :class:`DeliveryContext`, :class:`Message`, :class:`Receipt`, :class:`Imported`;
 - the constructor every adapter shares: :class:`ServiceAdapter` (settings
   parsed, secrets registered, capabilities for the channel);
-- settings: :func:`parse_settings`, and the validators :func:`http_url` and
-  :func:`required_secret`; secrets: :func:`register_secret`, :func:`secrets_of`,
-  :func:`scrub`;
+- settings: :func:`parse_settings`, and the validators :func:`http_url`,
+  :func:`secret_http_url` and :func:`required_secret`; secrets:
+  :func:`register_secret`, :func:`secrets_of`, :func:`scrub`;
 - HTTP: :func:`send` (one request, its answer classified), :func:`check_response`,
   :func:`transport_error`, :func:`retry_after`, :func:`service_message`,
   the readers of a service's "too many requests" (:class:`Wait`, :func:`reset_header`,
@@ -40,7 +40,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from candor.adapters.base import http_url, parse_settings, required_secret
+    from candor.adapters.base import (
+        http_url,
+        parse_settings,
+        required_secret,
+        secret_http_url,
+    )
     from candor.adapters.exchange import answer, json_of, send
     from candor.adapters.http import (
         Wait,
@@ -105,7 +110,9 @@ _LAZY = {
         ),
         "candor.vocabulary",
     ),
-    **dict.fromkeys(("http_url", "parse_settings", "required_secret"), "candor.adapters.base"),
+    **dict.fromkeys(
+        ("http_url", "parse_settings", "required_secret", "secret_http_url"), "candor.adapters.base"
+    ),
     **dict.fromkeys(("answer", "json_of", "send"), "candor.adapters.exchange"),
     **dict.fromkeys(
         (
@@ -193,6 +200,7 @@ __all__ = [
     "retry_after",
     "root_of",
     "scrub",
+    "secret_http_url",
     "secrets_of",
     "send",
     "service_message",

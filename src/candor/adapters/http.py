@@ -8,6 +8,7 @@ Adapters call :func:`check_response` on the service's answer and
 what happened                             retryable   maybe_delivered  retry_after
 ========================================  ==========  ===============  ===================
 connect error or timeout, pool timeout    yes         no               -
+an address the address policy refuses     no          no               -
 a proxy refusing the tunnel (CONNECT)     yes         no               -
 read timeout, connection lost mid-answer  yes         yes              -
 2xx                                       (no error)
@@ -303,7 +304,9 @@ def transport_error(
     if request_url:
         detail = scrub(detail, [request_url])
     reason = f"{what}: {detail}" if detail else what
-    if isinstance(error, _NEVER_WORKS):
+    # An error that says trying again cannot help (candor's address policy refusing
+    # where a host name resolves: the transport raises it with ``retryable = False``).
+    if isinstance(error, _NEVER_WORKS) or getattr(error, "retryable", True) is False:
         return DeliveryError(channel, reason, retryable=False, maybe_delivered=False)
     if isinstance(error, _NOT_SENT):
         return DeliveryError(channel, reason, maybe_delivered=False)

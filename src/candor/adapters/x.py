@@ -49,6 +49,7 @@ from candor.adapters import (
     neutralise_mentions,
     parent_of,
     refuse_if_too_long,
+    required_secret,
     reset_header,
     root_of,
     send,
@@ -97,6 +98,7 @@ class XSettings(BaseModel):
     burst: int | None = Field(default=None, ge=1)
 
     _base_url = field_validator("base_url")(http_url)
+    _tokens = field_validator(*_OAUTH1, "user_token")(required_secret)
 
     @model_validator(mode="after")
     def _one_way_to_sign_in(self) -> XSettings:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import click
 
 from candor._escape import terminal_safe
+from candor._state import masked
 
 if TYPE_CHECKING:
     from candor.communicator import Communicator
@@ -186,7 +187,9 @@ def one_line(text: str) -> str:
 
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:
     if state.as_json:
-        click.echo(json.dumps(data, indent=2, default=str))  # JSON escapes controls itself
+        # Registered secrets masked once more: a row recorded before they were masked at
+        # the source (an older candor) must not print them either. JSON escapes controls.
+        click.echo(masked(json.dumps(data, indent=2, default=str)))
     else:
         text()
 
