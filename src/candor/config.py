@@ -31,7 +31,7 @@ from candor.log import register_secret
 from candor.masking import mask_settings, masked_values, secret_fields, secret_parts
 from candor.model import Organization
 from candor.policy import Policy
-from candor.vocabulary import Audience, Channel
+from candor.vocabulary import Audience, Channel, DeliverySettings
 
 __all__ = [
     "DEFAULT_PATH",
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "candor.toml"
-_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http"}
+_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http", "delivery"}
 _CHANNEL_KEYS = {"name", "adapter", "audience"}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -61,6 +61,7 @@ class Config:
     templates_dir: Path | None = None
     path: Path | None = None
     http: HTTPSettings = field(default_factory=HTTPSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -74,6 +75,7 @@ class Config:
                 ("templates_dir", self.templates_dir),
                 ("path", self.path),
                 ("http", self.http),
+                ("delivery", self.delivery),
             )
         )
         return f"Config({fields})"
@@ -93,6 +95,7 @@ class Config:
                 "allow_loopback": self.http.allow_loopback,
                 "allow_private": self.http.allow_private,
             },
+            "delivery": self.delivery.model_dump(mode="json"),
             "channels": [
                 {
                     "name": channel.name,
@@ -208,6 +211,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
 
     http = _http(_section(raw, "http", where), where, base_dir)
+    delivery = _delivery(_section(raw, "delivery", where), where)
 
     channels = _channels(raw.get("channels", []), where)
     names = {channel.name for channel in channels}
@@ -225,6 +229,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         templates_dir=templates_dir,
         path=file,
         http=http,
+        delivery=delivery,
     )
 
 
@@ -269,6 +274,17 @@ def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
         )
     except ConfigError as exc:
         raise ConfigError(exc.reason, path=where, key=exc.key) from None
+
+
+def _delivery(raw: dict[str, Any], where: str) -> DeliverySettings:
+    """``[delivery]``: how hard and how long delivery tries (see DeliverySettings)."""
+    try:
+        return DeliverySettings.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(["delivery", *(str(p) for p in first["loc"])])
+        reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(reason.removeprefix("Value error, "), path=where, key=key) from None
 
 
 def _channels(raw: object, where: str) -> tuple[Channel, ...]:

@@ -262,14 +262,27 @@ def terminal_width() -> int:
 
 
 def exit_if_owed(rows: list[dict[str, Any]]) -> None:
-    """Exit 4, saying which channels and why, when any has not taken its update."""
-    owed = [r["channel"] for r in rows if r["state"] not in {"sent", "failed"}]
+    """Exit 4, saying which channels and why, when any has not taken its update.
+
+    A row another process is delivering right now is named apart: it is in
+    hands, not lost, and that process records how it went.
+    """
+    elsewhere = [r["channel"] for r in rows if r.get("elsewhere")]
+    owed = [
+        r["channel"]
+        for r in rows
+        if r["state"] not in {"sent", "failed"} and not r.get("elsewhere")
+    ]
     refused = [r["channel"] for r in rows if r["state"] == "failed"]
-    if not owed and not refused:
+    if not owed and not refused and not elsewhere:
         return
     parts = []
     if owed:
         parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
+    if elsewhere:
+        parts.append(
+            f"being delivered by another process: {', '.join(elsewhere)} (it records the outcome)"
+        )
     if refused:
         parts.append(f"refused for good by: {', '.join(refused)} (see the table for why)")
     echo(f"candor: recorded, but {'; '.join(parts)}", err=True)

@@ -212,6 +212,7 @@ class Facade:
                 templates_dir=config.templates_dir,
                 base_dir=config.base_dir,
                 http=overrides.pop("http", config.http),
+                delivery=overrides.pop("delivery", config.delivery),
                 **overrides,
             )
         except ConfigError as exc:
