@@ -804,6 +804,12 @@ ODD_BUT_FINE: dict[str, list[str]] = {
     "burst": ["1", "9223372036854775807"],
     "history": ["0", "9223372036854775807"],
     "components": ["[]", '["' + "c" * 100 + '"]'],
+    "allow_link_local": ["true"],
+    "allow_loopback": ["false"],
+    "allow_private": ["false"],
+    "max_attempts": ["1", "1000"],
+    "max_retry_after": ["1", "2592000", "2592001"],
+    "lease": ["0.5", "2592000"],
 }
 """Values a key takes that are unusual (so a fuzz run is worth more than the base file)."""
 
@@ -835,7 +841,26 @@ BASE: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     ("templates", [("path", '"templates"')]),
-    ("http", [("transport", '"candor"'), ("http2", "false")]),
+    (
+        "http",
+        [
+            ("transport", '"candor"'),
+            ("http2", "false"),
+            ("allow_link_local", "false"),
+            ("allow_loopback", "true"),
+            ("allow_private", "true"),
+        ],
+    ),
+    (
+        "delivery",
+        [
+            ("max_attempts", "4"),
+            ("backoff", "0.25"),
+            ("deadline", "30.0"),
+            ("max_retry_after", "3600"),
+            ("lease", "120"),
+        ],
+    ),
     (
         "[channels]",
         [
