@@ -391,6 +391,12 @@ class TestInputsThatEscapedRaw:
             ({"channels": [5]}, "channels"),
             ({"organization": "Example"}, "organization"),
             ({"policy": {}}, "policy"),
+            ({"base_dir": 5}, "base_dir"),
+            ({"delivery": {"max_attempts": 2}}, "delivery"),
+            ({"http": "httpx"}, "http"),
+            ({"client": "http://proxy"}, "client"),
+            ({"clock": "2026-11-22T14:00:00Z"}, "clock"),
+            ({"sleep": 0}, "sleep"),
         ],
     )
     def test_a_constructor_option_of_the_wrong_kind(
@@ -401,6 +407,15 @@ class TestInputsThatEscapedRaw:
             lambda: candor.Communicator(**{"base_dir": tmp_path, **options}),
             f"key {key!r}",
         )
+
+    def test_a_clock_that_returns_no_datetime(self, tmp_path: Path) -> None:
+        with candor.Communicator([], store=tmp_path / "candor.db", clock=lambda: 5) as comms:
+            refused(candor.InputError, lambda: comms.open(**self.OPEN), "clock")
+
+    @pytest.mark.parametrize("path", [5, "cand\x00or.toml", "\ud800.toml"])
+    def test_a_configuration_path_the_file_system_cannot_take(self, path: Any) -> None:
+        refused(candor.ConfigError, lambda: load_config(path))
+        refused(candor.ConfigError, lambda: candor.Communicator.from_config(path))
 
     def test_a_templates_path_in_candor_toml_that_is_not_text(self, tmp_path: Path) -> None:
         (tmp_path / "candor.toml").write_text("[templates]\npath = nan\n", encoding="utf-8")
@@ -618,8 +633,13 @@ class TestTheConstructor:
         store=st.none() | safe_paths | anything,
         templates=st.none() | safe_paths | anything,
         channels=st.none() | anything,
-        organization=st.none() | anything,
-        policy=st.none() | anything,
+        options=st.dictionaries(
+            st.sampled_from(
+                ["organization", "policy", "delivery", "http", "client", "clock", "sleep"]
+            ),
+            anything,
+            max_size=2,
+        ),
     )
     def test_any_option_is_taken_or_refused_with_a_short_candor_error(
         self,
@@ -627,20 +647,14 @@ class TestTheConstructor:
         store: Any,
         templates: Any,
         channels: Any,
-        organization: Any,
-        policy: Any,
+        options: dict[str, Any],
     ) -> None:
         if isinstance(store, str) and store.startswith("/"):
             store = None  # never a file outside the test's folder
 
         def build() -> candor.Communicator:
             return candor.Communicator(
-                channels,
-                store=store,
-                templates_dir=templates,
-                organization=organization,
-                policy=policy,
-                base_dir=tmp_path,
+                channels, store=store, templates_dir=templates, base_dir=tmp_path, **options
             )
 
         made = attempt("Communicator", build)

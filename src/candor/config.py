@@ -151,16 +151,18 @@ def load_config(
             if not Path(DEFAULT_PATH).is_file():
                 return default_config()
             path = DEFAULT_PATH
+    if not isinstance(path, str | Path):
+        raise ConfigError(f"must be a file's path, not {type(path).__name__}", key="path")
     file = Path(path)
     where = str(file)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("no such file", path=where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read it: {exc}", path=where) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate in the path
+        raise ConfigError(f"cannot read it: {exc}", path=where) from None
     return _parse(raw, file, environ)
 
 

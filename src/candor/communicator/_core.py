@@ -100,20 +100,32 @@ def _path_text(value: str | Path, key: str) -> None:
         raise ConfigError("holds a lone surrogate, which no path may hold", key=key) from None
 
 
-def _options(channels: object, organization: object, policy: object, templates_dir: object) -> None:
-    """Refuse an option of the wrong kind, naming it, before anything is built."""
+def _options(options: Mapping[str, object]) -> None:
+    """Refuse a constructor option of the wrong kind, naming it, before anything is built."""
+    channels = options["channels"]
     if channels is not None and (
         isinstance(channels, str | bytes | Mapping) or not isinstance(channels, Iterable)
     ):
         raise ConfigError("must be a list of candor.Channel", key="channels")
-    if organization is not None and not isinstance(organization, Organization):
-        raise ConfigError("must be a candor.Organization", key="organization")
-    if policy is not None and not isinstance(policy, Policy):
-        raise ConfigError("must be a candor.Policy", key="policy")
-    if templates_dir is not None:
-        if not isinstance(templates_dir, str | Path):
-            raise ConfigError("must be a folder's path", key="templates.path")
-        _path_text(templates_dir, "templates.path")
+    kinds: dict[str, tuple[type, str]] = {
+        "organization": (Organization, "a candor.Organization"),
+        "policy": (Policy, "a candor.Policy"),
+        "delivery": (DeliverySettings, "a candor.DeliverySettings"),
+        "http": (HTTPSettings, "a candor.config.HTTPSettings"),
+        "client": (httpx.AsyncClient, "an httpx.AsyncClient"),
+    }
+    for key, (kind, described) in kinds.items():
+        if options[key] is not None and not isinstance(options[key], kind):
+            raise ConfigError(f"must be {described}", key=key)
+    for key in ("clock", "sleep", "on_outcome"):
+        if options[key] is not None and not callable(options[key]):
+            raise ConfigError("must be a function", key=key)
+    for key, named in (("templates_dir", "templates.path"), ("base_dir", "base_dir")):
+        folder = options[key]
+        if folder is not None:
+            if not isinstance(folder, str | Path):
+                raise ConfigError("must be a folder's path", key=named)
+            _path_text(folder, named)
 
 
 class Facade:
@@ -138,7 +150,21 @@ class Facade:
         on_outcome: Callable[[Outcome], None] | None = None,
         http: HTTPSettings | None = None,
     ) -> None:
-        _options(channels, organization, policy, templates_dir)
+        _options(
+            {
+                "channels": channels,
+                "organization": organization,
+                "policy": policy,
+                "templates_dir": templates_dir,
+                "clock": clock,
+                "client": client,
+                "base_dir": base_dir,
+                "delivery": delivery,
+                "sleep": sleep,
+                "on_outcome": on_outcome,
+                "http": http,
+            }
+        )
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         defaults = default_config(self.base_dir)
         self.organization = organization or defaults.organization
@@ -225,6 +251,8 @@ class Facade:
     def now(self) -> datetime:
         """The communicator's clock, checked to be timezone-aware."""
         now = self._clock()
+        if not isinstance(now, datetime):
+            raise InputError("clock", now, "the clock must return datetimes")
         if now.tzinfo is None or now.utcoffset() is None:
             raise InputError("clock", now, "the clock must return timezone-aware datetimes")
         return now.astimezone(UTC)
