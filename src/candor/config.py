@@ -30,7 +30,7 @@ from candor.errors import AdapterError, ConfigError, InputError
 from candor.masking import mask_settings, secret_fields
 from candor.model import Organization
 from candor.policy import Policy
-from candor.vocabulary import Audience, Channel
+from candor.vocabulary import Audience, Channel, TemplateLimits
 
 __all__ = [
     "DEFAULT_PATH",
@@ -58,6 +58,7 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     channels: tuple[Channel, ...] = ()
     templates_dir: Path | None = None
+    template_limits: TemplateLimits = field(default_factory=TemplateLimits)
     path: Path | None = None
     http: HTTPSettings = field(default_factory=HTTPSettings)
 
@@ -71,6 +72,7 @@ class Config:
                 ("policy", self.policy),
                 ("channels", self.channels),
                 ("templates_dir", self.templates_dir),
+                ("template_limits", self.template_limits),
                 ("path", self.path),
                 ("http", self.http),
             )
@@ -85,7 +87,10 @@ class Config:
             "organization": self.organization.model_dump(mode="json"),
             "store": {"url": masked_url(self.store_url)},
             "policy": self.policy.model_dump(mode="json"),
-            "templates": {"path": str(self.templates_dir) if self.templates_dir else None},
+            "templates": {
+                "path": str(self.templates_dir) if self.templates_dir else None,
+                **self.template_limits.model_dump(mode="json"),
+            },
             "http": {"transport": str(self.http.transport)},
             "channels": [
                 {
@@ -192,9 +197,18 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
 
     templates = _section(raw, "templates", where)
     for key in templates:
-        if key != "path":
-            raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
+        if key not in ("path", "timeout", "max_output"):
+            raise ConfigError(
+                "unknown key; known: max_output, path, timeout", path=where, key=f"templates.{key}"
+            )
     templates_dir = base_dir / templates["path"] if "path" in templates else None
+    limits = {key: templates[key] for key in ("timeout", "max_output") if key in templates}
+    try:
+        template_limits = TemplateLimits.model_validate(limits, strict=True)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = "templates." + ".".join(str(p) for p in first["loc"])
+        raise ConfigError(first["msg"], path=where, key=key) from None
 
     http = _http(_section(raw, "http", where), where, base_dir)
 
@@ -212,6 +226,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         policy=policy,
         channels=channels,
         templates_dir=templates_dir,
+        template_limits=template_limits,
         path=file,
         http=http,
     )
