@@ -420,7 +420,7 @@ class TestScorecard:
         comms.update(incident.id, message="We are replacing the certificate.")
         clock.advance(minutes=50)  # the promise of 14:55 is broken
         comms.update(
-            incident.id, message="The fix will be deployed within 20 minutes, only in eu-west.",
+            incident.id, message="A fix is coming; a few accounts fail.",
             allow=["minimizing"], reason="eu-west is the only region",
         )  # fmt: skip
         clock.advance(minutes=10)

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import trustme
 from tests._http.proxy import RecordingProxy, recording_proxy
-from tests.conftest import Clock, api_outage
+from tests.conftest import api_outage
 from tests.receiver import Receiver, _handler, _QuietServer, serving
 
 import candor
 from candor.config import HTTPSettings
 from candor.delivery import DeliverySettings
 from candor.model import DeliveryState
+from candor.testing import Clock
 
 _VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "SSL_CERT_FILE")
 TRANSPORTS = [HTTPSettings(transport="candor"), HTTPSettings(transport="httpx")]

@@ -12,8 +12,9 @@ default client once ignored proxies altogether.
 that httpx itself matches URLs to them, mounts httpx's own
 :class:`httpx.AsyncHTTPTransport` for each proxy, and leaves every other URL to
 :class:`~candor._http.transport.FanoutTransport`. With ``[http] transport =
-"httpx"`` it is a plain ``httpx.AsyncClient`` with candor's timeout and
-limits, and httpx reads the environment itself.
+"httpx"`` httpx's own :class:`httpx.AsyncHTTPTransport` carries those instead,
+so that the client is what a plain ``httpx.AsyncClient`` would make, with
+candor's timeout and limits (and ``http2``, ``client_cert`` as configured).
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def default_client(settings: HTTPSettings | None = None) -> httpx.AsyncClient:
 
     Raises :class:`~candor.errors.ConfigError` naming the variable when a proxy
     setting cannot be used (an unknown scheme, a SOCKS proxy without
-    ``httpx[socks]``, a malformed address).
+    ``httpx[socks]``, a malformed address), and naming the key when HTTP/2
+    lacks ``h2`` or a client certificate cannot be loaded.
     """
     settings = settings or HTTPSettings()
     if settings.http2 and importlib.util.find_spec("h2") is None:

@@ -1,0 +1,216 @@
+"""Fact rules: the next update is promised; figures, times and status words match the incident."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC
+from functools import lru_cache
+
+from candor.checks._rule import Rule, rule
+from candor.checks._subject import CLAIMS_RESOLVED, Subject
+from candor.checks._words import CLOCK, DURATION, PEOPLE_PATTERN
+from candor.model import Status
+from candor.vocabulary import Finding, Severity
+
+_NEXT_UPDATE_PLAIN = re.compile(
+    r"\bnext update (?:by \d{1,2}:\d{2}|in \d+ (?:minutes?|hours?))", re.IGNORECASE
+)
+_UPDATE_PROMISE = re.compile(
+    r"\b(?:next\s+update|(?:will|'ll|’ll|shall|to)\s+(?:\w+\s+){0,4}?"
+    r"(?:update|updates|updating|post|posting|provide|share|send|publish|communicate|report|"
+    r"be\s+back)"
+    r"|(?:another|further|additional|more)\s+(?:\w+\s+)?updates?|updates?\s+every"
+    r"|update\s+again)\b",
+    re.IGNORECASE,
+)
+_UPDATE_TIME = re.compile(
+    r"(?:\b(?:by|at|before|around|until|no\s+later\s+than)|:|—|–)\s+(?:approximately\s+|about\s+)?"
+    + CLOCK
+    + r"(?=\W|$)"
+    r"|\b(?:in|within|every)\s+(?:the\s+next\s+)?(?:approximately\s+|about\s+|around\s+)?"
+    + DURATION
+    + r"|\b(?:in|within|every)\s+(?:the\s+next\s+|the\s+|an?\s+)?(?:half\s+(?:an\s+)?)?hour\b"
+    r"|\bin\s+\d+\s*(?:h|m|min|hr)\b|\b(?:at|on)\s+the\s+(?:top|half)\s+of\s+the\s+hour"
+    r"|\b(?:by|at|before)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?day|noon|midnight)"
+    r"|\b(?:by|on|before)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"tomorrow)\b",
+    re.IGNORECASE,
+)
+
+
+@rule(
+    "no-next-update",
+    Severity.ERROR,
+    "A non-final update that does not say when the next one comes.",
+    rationale=(
+        "Once the conversation starts, never walk away. 'Shortly' and 'as soon as we know "
+        "more' promise nothing; a time is a promise customers can hold you to."
+    ),
+    bad="We are working on a fix and will share more information shortly.",
+    good="We are working on a fix. Next update by 14:30 UTC, sooner if we learn more.",
+    bad_status=Status.INVESTIGATING,
+    why="once an incident is public, customers wait on you; a time is a promise they can hold "
+    "you to, 'shortly' is not",
+    policy="Always an error in a non-final update: whether a time is promised is read reliably, "
+    "and the promise of the next update is a product principle.",
+)
+def no_next_update(subject: Subject) -> Iterator[Finding]:
+    if subject.final or _NEXT_UPDATE_PLAIN.search(subject.text):
+        return
+    for _, sentence in subject.sentences:
+        if _UPDATE_PROMISE.search(sentence) and _UPDATE_TIME.search(sentence):
+            return
+    yield no_next_update.finding(
+        subject,
+        0,
+        len(subject.text),
+        "no time is given for the next update",
+        "end with 'Next update by HH:MM UTC' (or 'in 30 minutes')",
+    )
+
+
+_PERCENT_OF = re.compile(
+    r"(\d+(?:\.\d+)?(?:e-?\d+)?)\s?%\s+of\s+(?:our\s+|the\s+|all\s+)?(?:[\w-]+\s+)?"
+    r"(?:" + PEOPLE_PATTERN + r")",
+    re.IGNORECASE,
+)
+_NEXT_AT = re.compile(r"\bnext\s+update\s+by\s+(\d{1,2}):(\d{2})\s*(UTC|GMT)\b", re.IGNORECASE)
+# The patterns above are tried only where they can start (a figure before each "%", the
+# count before each mention of the noun, each "next update by"): trying them at every
+# position of the text costs more than all the other rules together.
+_BEFORE_PERCENT = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?\s?$")
+_BEFORE_NOUN = re.compile(r"\b(?:\d{1,3}(?:,\d{3})+|\d+)\s+$")
+
+
+def _starts(text: str, mark: str, before: re.Pattern[str], reach: int = 24) -> Iterator[int]:
+    """Where a figure ending just before each ``mark`` (in lowercased ``text``) starts."""
+    at = text.find(mark)
+    while at >= 0:
+        found = before.search(text, max(0, at - reach), at)
+        if found is not None:
+            yield found.start()
+        at = text.find(mark, at + 1)
+
+
+def _percents(subject: Subject) -> Iterator[re.Match[str]]:
+    for start in _starts(subject.text, "%", _BEFORE_PERCENT):
+        match = _PERCENT_OF.match(subject.text, start)
+        if match is not None:
+            yield match
+
+
+def _counts(subject: Subject, noun: str) -> Iterator[re.Match[str]]:
+    counted = _counted(noun)
+    if len(subject.lowered) != len(subject.text):  # lowercasing moved positions: read it all
+        yield from counted.finditer(subject.text)
+        return
+    for start in _starts(subject.lowered, noun, _BEFORE_NOUN):
+        match = counted.match(subject.text, start)
+        if match is not None:
+            yield match
+
+
+_STATUS_WORDS = {
+    Status.RESOLVED: CLAIMS_RESOLVED,
+    Status.MONITORING: re.compile(r"\b(?:we are|we're|now)\s+monitoring\b", re.IGNORECASE),
+}
+
+
+@rule(
+    "contradicts-incident",
+    Severity.ERROR,
+    "A number, time or status word that contradicts the incident's facts.",
+    rationale=(
+        "One truth on every channel: if the text says 5% and the incident says 12%, one of "
+        "them is wrong, and customers will find out which."
+    ),
+    bad="(incident: 12% affected, monitoring) Resolved: 5% of customers saw errors.",
+    good="(incident: 12% affected, monitoring) A fix is in place for the 12% of customers "
+    "who saw errors; we are monitoring it.",
+    why="one truth on every channel: a customer who sees two figures trusts neither",
+    policy="Always an error: it compares the text with the incident's own recorded facts.",
+)
+def contradicts_incident(subject: Subject) -> Iterator[Finding]:
+    incident = subject.incident
+    if incident is None:
+        return
+    rule = contradicts_incident
+    scope = incident.scope
+    if scope.affected_fraction is not None:
+        expected = scope.affected_fraction * 100
+        for match in _percents(subject):
+            said = float(match.group(1))
+            if abs(said - expected) > max(0.005 * expected, 1e-9) and not _rounds_to(
+                said, expected
+            ):
+                yield rule.finding(
+                    subject,
+                    match.start(),
+                    match.end(),
+                    f"the text says {match.group(1)}%; the incident says {expected:g}%",
+                    "use the incident's figure, or update the incident's scope first",
+                )
+    if scope.affected_count is not None:
+        noun = (scope.customers or "customers").split()[-1].lower()
+        for match in _counts(subject, noun):
+            said_count = int(match.group(1).replace(",", ""))
+            if said_count != scope.affected_count:
+                yield rule.finding(
+                    subject,
+                    match.start(),
+                    match.end(),
+                    f"the text says {said_count:,} {noun}; the incident says "
+                    f"{scope.affected_count:,}",
+                    "use the incident's count, or update the incident's scope first",
+                )
+    status = subject.status or incident.status
+    for claimed, pattern in _STATUS_WORDS.items():
+        if claimed.value not in subject.lowered:
+            continue
+        found = pattern.search(subject.text)
+        if (
+            found
+            and claimed is not status
+            and not (claimed is Status.MONITORING and status is Status.RESOLVED)
+        ):
+            yield rule.finding(
+                subject,
+                found.start(),
+                found.end(),
+                f"the text says {claimed.value}; the incident is {status.value}",
+                f"post the {claimed.value} status through candor, or say what is true now",
+            )
+    due = incident.next_update_by
+    if due is None or "next update by" not in subject.lowered:
+        return
+    same = len(subject.lowered) == len(subject.text)
+    start = subject.lowered.find("next update by") if same else 0
+    for match in _NEXT_AT.finditer(subject.text, start):
+        said_time = (int(match.group(1)), int(match.group(2)))
+        due_utc = due.astimezone(UTC)
+        if said_time != (due_utc.hour, due_utc.minute):
+            yield rule.finding(
+                subject,
+                match.start(),
+                match.end(),
+                f"the text promises {match.group(1)}:{match.group(2)} UTC; the incident "
+                f"promises {due_utc:%H:%M} UTC",
+                "promise the same next-update time on every channel",
+            )
+
+
+@lru_cache(maxsize=64)
+def _counted(noun: str) -> re.Pattern[str]:
+    """A number followed by ``noun``: '1,843 merchants'."""
+    return re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)\s+(" + re.escape(noun) + r")\b", re.I)
+
+
+def _rounds_to(said: float, expected: float) -> bool:
+    """True when ``said`` is ``expected`` written with fewer digits."""
+    text = f"{said:g}"
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return round(expected, decimals) == said
+
+
+RULES: list[Rule] = [no_next_update, contradicts_incident]

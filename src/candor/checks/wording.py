@@ -1,0 +1,655 @@
+"""Wording rules: words that shrink the impact, hedge a known impact, apologise by rote, or
+promise a fix time.
+
+Each rule reads the shape of the phrase, not a list of set phrases: a minimiser
+counts only where it qualifies what customers suffer (who, how badly, how long),
+a hedge only where it makes a known impact sound uncertain, an apology only
+where what it apologises for is generic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from candor.checks._rule import Rule, rule
+from candor.checks._subject import Subject
+from candor.checks._words import AFFECTED, CLOCK, DURATION, MACHINERY, OFFERED
+from candor.model import Status
+from candor.vocabulary import Finding, Severity
+
+# -- minimising -----------------------------------------------------------------------------
+
+# What a customer suffers, as a noun: a minimiser in front of these shrinks how bad or how long.
+_HARM = frozenset(
+    [
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+        "outage",
+        "outages",
+        "disruption",
+        "disruptions",
+        "interruption",
+        "interruptions",
+        "degradation",
+        "degradations",
+        "delay",
+        "delays",
+        "error",
+        "errors",
+        "failure",
+        "failures",
+        "impact",
+        "slowness",
+        "slowdown",
+        "slowdowns",
+        "latency",
+        "downtime",
+        "duration",
+        "period",
+        "window",
+        "incident",
+        "hiccup",
+        "hiccups",
+        "blip",
+        "blips",
+        "glitch",
+        "glitches",
+        "inconvenience",
+        "trouble",
+        "increase",
+        "spike",
+        "loss",
+        "time",
+        "capacity",
+        "functionality",
+        "availability",
+        "extent",
+        "fashion",
+        "way",
+    ]
+)
+# "Some" in front of these describes the kind of trouble without saying how bad it is.
+_SOME_HARM = frozenset(
+    [
+        "slowness",
+        "delays",
+        "errors",
+        "issues",
+        "latency",
+        "disruption",
+        "degradation",
+        "failures",
+        "impact",
+        "interruptions",
+        "trouble",
+        "problems",
+        "timeouts",
+    ]
+)
+_SMALL = r"(?:small|tiny|limited|minor|low|minimal|negligible)"
+_SHARE = r"(?:number|subset|percentage|fraction|portion|proportion|set|group|share|amount|minority)"
+_QUANTIFIER = re.compile(
+    r"\b(?:(?:only|just|merely)\s+)?(?:"
+    r"(?:an?\s+|this\s+|these\s+|the\s+)?(?:very\s+|relatively\s+|extremely\s+)?"
+    + _SMALL
+    + r"\s+"
+    + _SHARE
+    + r"\s+of"
+    r"|an?\s+(?:very\s+)?(?:small\s+|tiny\s+|thin\s+)?(?:subset|handful|fraction|portion|"
+    r"minority|sliver|slice)\s+of"
+    r"|(?:isolated|sporadic|occasional|rare|select|certain)"
+    r"|(?:a\s+|very\s+)?few"
+    r"|some(?:\s+of\s+(?:the|our|your))?"
+    r")(?=\s)",
+    re.IGNORECASE,
+)
+_SEVERITY_WORD = re.compile(
+    r"\b(?:(?:only|just|merely)\s+)?(?:(?:very|relatively)\s+)?"
+    r"(?:minor|slight|negligible|minimal|brief|limited|small|short(?:-lived)?|momentary)\b",
+    re.IGNORECASE,
+)
+_ADVERB = re.compile(r"\b(?:(?:only|just)\s+)?(?:briefly|slightly|momentarily|marginally)\b", re.I)
+_ONLY = re.compile(r"\b(?:only|merely|just)\b", re.IGNORECASE)
+# The harm said to be small after the fact: "the impact was minimal", "delays were brief".
+_SMALL_PREDICATE = re.compile(
+    r"\b(?:impact|disruption|outage|interruption|delays?|errors?|downtime|scope|effect|"
+    r"degradation|slowdown|exposure)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
+    r"has\s+been|remained|remains|should\s+be|will\s+be|would\s+be|appears\s+to\s+be|seems)\s+"
+    r"(?:(?:very|relatively|fairly|quite|extremely)\s+)?"
+    r"(?:minor|minimal|negligible|small|low|slight|brief|short|limited"
+    r"(?!\s+to\s+(?:[A-Z0-9]|the\s+|our\s+|customers\s+(?:in|on|of|using)\b)))\b",
+    re.IGNORECASE,
+)
+# Framing by who was spared: "most customers were not affected", "requests largely succeeded".
+_SPARED = re.compile(
+    r"\b(?:(?:the\s+(?:vast\s+|overwhelming\s+)?majority\s+of|most(?:\s+of)?)\s+(?:our\s+|the\s+)?"
+    r"(?:\w+\s+)?(?:" + "|".join(sorted(AFFECTED)) + r")\s+(?:(?:were|was|are|is|remained|"
+    r"remain)\s+(?:not\s+affected|unaffected|not\s+impacted|unimpacted|working\s+normally|"
+    r"successful|fine)|continued\s+to\s+(?:work|succeed))\b"
+    r"|\b(?:largely|mostly|generally)\s+(?:unaffected|unimpacted|working|functional|available|"
+    r"operational)\b"
+    r"|\bin\s+(?:some|rare|a\s+few|certain|isolated|limited|edge)\s+cases\b"
+    r"|\b(?:somewhat|a\s+bit|a\s+little|marginally)\s+(?:slow\w*|delayed|degraded|elevated|"
+    r"higher|longer|increased)\b"
+    r"|\b(?:localized|localised|isolated|small|brief|minor)\s+(?:pockets?|blips?|hiccups?)\b"
+    r"|\bfor\s+a\s+(?:brief\s+|short\s+)?(?:moment|while|bit)\b)",
+    re.IGNORECASE,
+)
+_DIMINISHED_HARM = re.compile(
+    r"\s+(?:an?\s+)?(?:partial|slow(?:er)?|delayed|degraded|intermittent|occasional|"
+    r"cosmetic)\b",
+    re.IGNORECASE,
+)
+# A figure backs a quantifier: "some customers ... peaked at 5%" states the share after all.
+_FIGURE = re.compile(
+    r"\d(?:[\d,.]*\d)?\s?%|\b\d[\d,.]*\s*(?:k|thousand|million)?\s+(?:\w+\s+){0,2}?(?:"
+    + "|".join(sorted(AFFECTED))
+    + r")\b|\b(?:one|\d+)\s+(?:in|out\s+of)\s+(?:every\s+)?\d",
+    re.IGNORECASE,
+)
+# Words that say the sentence is about what customers go through.
+_IMPACT = re.compile(
+    r"\b(?:affect\w*|impact\w*|experienc\w*|unavailable|unable|fail\w*|errors?|down|degraded|"
+    r"delay\w*|slow\w*|outage|disrupt\w*|interrupt\w*|saw|seen|see|timeouts?|latency|lost|"
+    r"missing|stale|broken|rejected|dropped)\b",
+    re.IGNORECASE,
+)
+# A group narrowed to a named one: "customers in the EU region", "users on the Team plan".
+_NARROWED = re.compile(
+    r"\s+(?:(?:in|on|of|using|with|from)\s+(?:the\s+|our\s+)?(?:[A-Z][\w.-]*|[a-z]{2}-[a-z]+-?\d*)"
+    r"|who\s+(?:use|used|are\s+on|were\s+on|signed|have))",
+)
+# The quantified thing is what suffers: "some services may be intermittently impacted",
+# "affecting certain workflows".
+_SUFFERS = re.compile(
+    r"\s+(?:(?:may|might|could|will|can)\s+)?(?:(?:still|also|currently|now|intermittently|"
+    r"temporarily)\s+)*(?:be|are|were|is|was|have\s+been|has\s+been)\s+(?:(?:still|also|currently|"
+    r"now|intermittently|temporarily)\s+)*(?:impacted|affected|unavailable|degraded|down|failing|"
+    r"slow|delayed|stale|missing|lost|broken|disrupted|interrupted)\b",
+    re.IGNORECASE,
+)
+# Where the news came from, not how many were hit: "some customers reported errors".
+_REPORTED = re.compile(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
+_AFFECTING = re.compile(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
+_STOP = frozenset(
+    [
+        "of",
+        "the",
+        "our",
+        "your",
+        "their",
+        "its",
+        "in",
+        "on",
+        "at",
+        "for",
+        "to",
+        "from",
+        "with",
+        "by",
+        "and",
+        "or",
+    ]
+)
+_TIME_UNIT = re.compile(r"^(?:seconds?|minutes?|mins?|hours?|hrs?|moments?)$", re.IGNORECASE)
+_MINIMISING_TRIGGERS = frozenset(
+    [
+        "brief",
+        "briefly",
+        "few",
+        "fraction",
+        "handful",
+        "just",
+        "limited",
+        "merely",
+        "minimal",
+        "minor",
+        "minority",
+        "negligible",
+        "only",
+        "portion",
+        "proportion",
+        "slight",
+        "slightly",
+        "small",
+        "subset",
+        "tiny",
+        "some",
+        "momentarily",
+        "marginally",
+        "low",
+        "percentage",
+        "sliver",
+        "slice",
+        "isolated",
+        "sporadic",
+        "occasional",
+        "rare",
+        "select",
+        "certain",
+        "short",
+        "short-lived",
+        "momentary",
+        "majority",
+        "most",
+        "largely",
+        "mostly",
+        "generally",
+        "cases",
+        "somewhat",
+        "bit",
+        "little",
+        "localized",
+        "localised",
+        "pockets",
+        "blips",
+        "hiccups",
+        "moment",
+        "while",
+    ]
+)
+
+
+def _head(text: str, start: int) -> tuple[str | None, int]:
+    """The noun a quantifier qualifies: the first known noun among the next few words."""
+    end = start
+    for count, token in enumerate(_TOKEN.finditer(text, start)):
+        if count >= 4:
+            break
+        word = token.group().lower()
+        end = token.end()
+        if (
+            word in AFFECTED
+            or word in MACHINERY
+            or word in OFFERED
+            or word in _HARM
+            or _TIME_UNIT.match(word)
+        ):
+            return word, end
+        if word in _STOP and count > 0:
+            break
+    return None, end
+
+
+def _backed(subject: Subject, index: int) -> bool:
+    """Whether a figure in this sentence or the next states the share the quantifier hides."""
+    number, _ = subject.sentence_at(index)
+    near = subject.sentences[number : number + 2]
+    return any(_FIGURE.search(sentence) for _, sentence in near)
+
+
+@rule(
+    "minimizing",
+    Severity.ERROR,
+    "Shrinks who is affected, how badly or for how long, instead of stating it.",
+    rationale=(
+        "For the customers it hits, a partial outage is a full outage. 'Only a small number "
+        "of users' tells the ones affected that their problem does not matter; state the "
+        "fraction or count, and tell them plainly that it is broken for them. Qualifiers of "
+        "servers, fixes, rollouts, or of a scope that is then stated in full, shrink nothing."
+    ),
+    bad="Only a small subset of customers may see brief errors.",
+    good="Checkout fails for 1.2% of our customers (1,843 accounts). If you are one of them, "
+    "checkout does not work for you at all.",
+    why="to the customers it hits, a partial outage is a full outage; an unquantified "
+    "'small' or 'some' tells them their problem does not count",
+    policy="An error when the qualifier shrinks customers or their work ('a small number of "
+    "users', 'some requests'), for 'some' and 'a few' only when nothing in the text gives "
+    "the share or names the group; and when it shrinks the harm ('minor errors', 'some "
+    "slowness', 'the impact was minimal', 'only slower') or its length ('a brief outage'). "
+    "Nothing when a figure in that sentence or the next states the share. A warning when, "
+    "for 'some' or 'a few', a figure elsewhere in the text or a named group may make it "
+    "precise ('some customers in the EU region'), when the qualified noun is one the rule "
+    "does not know, or for a bare 'only' in a sentence about impact. Nothing when it "
+    "qualifies machinery (servers, a fix, a rollout) or narrows to a named group ('only "
+    "customers in the EU region').",
+)
+def minimizing(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_MINIMISING_TRIGGERS):
+        return
+    text = subject.text
+    taken: list[tuple[int, int]] = []
+
+    def report(start: int, end: int, what: str, severity: Severity) -> Finding:
+        taken.append((start, end))
+        return minimizing.finding(
+            subject,
+            start,
+            end,
+            f"'{text[start:end]}' shrinks {what}",
+            "state the scope precisely (components, regions, the fraction or count of "
+            "customers, the window) and say plainly that it is broken for them",
+            severity=severity,
+        )
+
+    for match in _QUANTIFIER.finditer(text):
+        head, end = _head(text, match.end())
+        phrase = match.group().lower()
+        explicit = bool(re.search(_SHARE + r"|few|handful|minority|sliver|slice", phrase))
+        unsure = phrase.split()[-1] in ("isolated", "sporadic", "occasional", "rare", "select",
+                                        "certain")  # fmt: skip
+        if head is None:
+            if explicit and _IMPACT.search(text, match.end(), match.end() + 80):
+                yield report(match.start(), end, "who is affected", Severity.WARNING)
+            continue
+        if head in MACHINERY or re.match(
+            r"\s+(?:remain|are|were|is|was)\s+(?:unaffected|not\s+affected|working)", text[end:]
+        ):
+            continue
+        reported = _REPORTED.match(text, end) is not None
+        suffers = bool(_SUFFERS.match(text, end)) or bool(
+            _AFFECTING.search(text, max(0, match.start() - 12), match.start())
+        )
+        if head in OFFERED and not suffers:
+            continue  # "we lost some transport capacity", "some VCS resources failed to ingest"
+        if _TIME_UNIT.match(head):
+            number, _ = subject.sentence_at(match.start())
+            if ("few" in phrase or "some" in phrase) and _IMPACT.search(
+                subject.sentences[number][1]
+            ):
+                yield report(match.start(), end, "how long it lasted", Severity.WARNING)
+            continue
+        if phrase.startswith("some") and head in _HARM and head not in _SOME_HARM:
+            continue
+        if _backed(subject, match.start()):
+            continue
+        what = "how bad it is" if head in _HARM else "who is affected"
+        # Sure only when nothing in the text gives the share and the group is not narrowed
+        # to a named one ("some customers on the Enterprise plan"): otherwise a warning.
+        narrowed = head in AFFECTED and _NARROWED.match(text, end) is not None
+        figured = head in AFFECTED and _FIGURE.search(text) is not None
+        if not suffers and (unsure or reported or (not explicit and (narrowed or figured))):
+            yield report(match.start(), end, what, Severity.WARNING)
+        else:
+            yield report(match.start(), end, what, Severity.ERROR)
+    for match in _SEVERITY_WORD.finditer(text):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        word = match.group().lower().split()[-1]
+        head, end = _head(text, match.end())
+        if word == "limited" and re.match(r"\s+to\b", text[match.end() :]):
+            continue  # "limited to the UI" states the scope
+        if head is None or head in MACHINERY or head in AFFECTED:
+            continue  # "a minor release", "small businesses"; quantifiers are read above
+        if head in _HARM and not (word in ("small", "low") and head not in ("impact", "outage")):
+            if word in ("small", "low", "limited", "minimal", "negligible") and _backed(
+                subject, match.start()
+            ):
+                continue
+            long = word in ("brief", "short", "short-lived", "momentary")
+            what = "how long it lasted" if long else "how bad it is"
+            yield report(match.start(), end, what, Severity.ERROR)
+    for match in _ADVERB.finditer(text):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        number, _ = subject.sentence_at(match.start())
+        sentence = subject.sentences[number][1]
+        severity = Severity.ERROR if _IMPACT.search(sentence) else Severity.WARNING
+        word = match.group().lower()
+        what = "how long it lasted" if "brief" in word or "moment" in word else "how bad it is"
+        yield report(match.start(), match.end(), what, severity)
+    for pattern in (_SMALL_PREDICATE, _SPARED):
+        for match in pattern.finditer(text):
+            if not any(a <= match.start() < b for a, b in taken) and not _backed(
+                subject, match.start()
+            ):
+                yield report(match.start(), match.end(), "how bad it is", Severity.ERROR)
+    for match in _ONLY.finditer(text):
+        if any(a <= match.start() < b for a, b in taken):
+            continue
+        before = text[max(0, match.start() - 5) : match.start()].lower()
+        after = text[match.end() : match.end() + 40]
+        if before.endswith("not ") or re.match(r"\s+(?:if|when|after|once|until|then)\b", after):
+            continue
+        if match.group().lower() == "just" and not re.match(r"\s+(?:an?\s+|one\s|\d)", after):
+            continue  # "we just deployed": a time, not a size
+        if _DIMINISHED_HARM.match(after):
+            yield report(match.start(), match.end() + _DIMINISHED_HARM.match(after).end(),  # type: ignore[union-attr]
+                         "how bad it is", Severity.ERROR)  # fmt: skip
+            continue
+        if re.match(r"\s+(?:[A-Z0-9]|customers\s+(?:in|on|of|using|with)\b|those\b)", after):
+            continue  # "only Copilot Business users", "only customers in the EU region"
+        number, _ = subject.sentence_at(match.start())
+        sentence = subject.sentences[number][1]
+        if _IMPACT.search(sentence) and not _backed(subject, match.start()):
+            yield report(match.start(), match.end(), "the impact", Severity.WARNING)
+
+
+# -- hedging --------------------------------------------------------------------------------
+
+_MODALS = frozenset(
+    {"may", "might", "could", "possibly", "potentially", "possible", "perhaps", "likely",
+     "believe", "chance", "possibility", "should"}
+)  # fmt: skip
+# A modal, then the ways English stacks aspect and negation ("may still not have been able
+# to"), then a verb of suffering or noticing, or an inability.
+_HEDGE = re.compile(
+    r"\b(?:may|might|could(?!\s+not\b|n['’]t))\s+"
+    r"(?:(?:still|also|continue\s+to|have|not|been|be|now|already|intermittently|"
+    r"temporarily|\w+ly)\s+){0,5}"
+    r"(?:able\s+to\s+\w+|unable|"
+    r"experienc\w*|see[ns]?|seeing|saw|observ\w*|notic\w*|not(?:e|ed|ing)|encounter\w*|"
+    r"result\w*|caus\w*|affect\w*|impact\w*|fac\w+|receiv\w*|get|got|hit|fail\w*|stale|"
+    r"delayed|unavailable|slow\w*|missing|lost|los[et]\w*|run\s+into|ran\s+into|"
+    r"find|found|report\w*|wait\w*|be\s+delayed|(?:some\s+|brief\s+)?(?:delays?|errors?|"
+    r"disruptions?|interruptions?|failures?|issues?|impact|data\s+loss|gaps?|downtime))\b",
+    re.IGNORECASE,
+)
+# Doubt put around the impact without a modal verb: "it is possible that some requests
+# failed", "customers were likely affected", "we believe a few customers saw errors".
+_DOUBT = re.compile(
+    r"\b(?:it\s+is\s+possible\s+that|it['’]s\s+possible\s+that|there\s+is\s+a\s+(?:small\s+)?"
+    r"(?:chance|possibility)\s+that|perhaps|we\s+believe\s+(?:that\s+)?(?:some|a\s+few|a\s+"
+    r"small)|(?:were|was|have|has)\s+likely\s+(?:been\s+)?(?:affected|impacted|experienc\w+|"
+    r"delayed|lost)|should\s+(?:now\s+|still\s+)?be\s+(?:minimal|limited|negligible|minor|small|"
+    r"unaffected))\b",
+    re.IGNORECASE,
+)
+_POTENTIALLY = re.compile(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
+
+
+@rule(
+    "hedging",
+    Severity.ERROR,
+    "Makes an impact that is already known sound uncertain ('may have experienced').",
+    rationale=(
+        "Once the cause is identified, or after the fact, 'may have experienced' is not "
+        "caution but evasion: you know who was hit. Say what happened to them. While the "
+        "cause is still being looked for, 'may' is honest, and passes."
+    ),
+    bad="Users may have experienced errors between 14:00 and 14:30 UTC.",
+    good="Between 14:00 and 14:30 UTC, 12% of API requests in eu-west failed with HTTP 503.",
+    bad_status=Status.RESOLVED,
+    why="once the cause is found, or after the fact, you know who was hit: 'may' reads as "
+    "not wanting to say",
+    policy="An error when a modal ('may', 'might', 'could have') puts a customer's experience "
+    "in doubt and the cause is known: the status is identified, monitoring or resolved, or "
+    "the text says the cause was found or the impact mitigated. A warning for 'potentially "
+    "affected', and for 'may have' about the past while still investigating. Nothing for "
+    "'may' about what is not known yet, or for advice ('you may retry').",
+)
+def hedging(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_MODALS):
+        return
+    known = subject.cause_known
+    for match in _HEDGE.finditer(subject.text):
+        past = " have " in f" {match.group().lower()} "
+        if known:
+            severity = Severity.ERROR
+        elif past:
+            severity = Severity.WARNING
+        else:
+            continue
+        yield hedging.finding(
+            subject,
+            match.start(),
+            match.end(),
+            f"'{match.group()}' makes a known impact sound uncertain",
+            "say what happens (or happened) to the affected customers, as a fact",
+            severity=severity,
+        )
+    if known:
+        for match in _DOUBT.finditer(subject.text):
+            yield hedging.finding(
+                subject,
+                match.start(),
+                match.end(),
+                f"'{match.group()}' makes a known impact sound uncertain",
+                "say who was affected and how, as a fact",
+            )
+        for match in _POTENTIALLY.finditer(subject.text):
+            yield hedging.finding(
+                subject,
+                match.start(),
+                match.end(),
+                f"'{match.group()}' makes a known impact sound uncertain",
+                "say who was affected, as a fact",
+                severity=Severity.WARNING,
+            )
+
+
+# -- rote apology ---------------------------------------------------------------------------
+
+_APOLOGY = re.compile(r"\b(?:apologi[sz]e[sd]?|apologies|apology|sorry|regret)\b", re.I)
+# What a rote apology apologises for: a noun that names no harm in particular.
+_GENERIC_HARM = (
+    r"(?:inconvenience\w*|trouble|troubles|disruption|disruptions|issues?|problems?|confusion|"
+    r"impact|frustration|interruptions?|difficult(?:y|ies)|disturbance|situation|delays?|"
+    r"outage|incident|any\s+\w+)"
+)
+_ROTE_OBJECT = re.compile(
+    r"\s*(?:for|about)\s+(?:(any|the|this|these|all|all\s+the|our|that)\s+)?"
+    r"(?:(?:possible|temporary|recent|resulting|potential|unexpected)\s+)?"
+    r"(" + _GENERIC_HARM + r")\b"
+    r"(?!\s+(?:to|of|in|on|with|during|at|for)\s+(?!you\b|our\s+(?:customers|users|community)\b|"
+    r"all\b|everyone\b|anyone\b|any\b|this\b))"
+    r"(?!\s+(?:this|it|that)\s+(?:\w+\s+){0,3}?caused\s+(?:to\s+)?"
+    r"(?!you\b|our\s+(?:customers|users|community|clients)\b)(?:your|our|the)\s)",
+    re.IGNORECASE,
+)
+_ROTE_TO = re.compile(
+    r"\s*to\s+(?:all\s+|our\s+|the\s+)*(?:customers|users|everyone|anyone|those|you)\s+"
+    r"(?:who|whose|that)\s+(?:\w+\s+){0,3}?(?:impacted|affected|inconvenienced)\b",
+    re.IGNORECASE,
+)
+_ROTE_ELSEWHERE = re.compile(
+    r"\b(?:inconvenience\s+(?:this|that|caused|it)\b[^.!?\n]*"
+    r"|(?:we\s+)?take\s+(?:this|it|these\s+\w+|the\s+\w+\s+of\s+\w+)\s+(?:very\s+)?seriously"
+    r"|(?:we\s+)?value\s+your\s+(?:business|patience|trust))",
+    re.IGNORECASE,
+)
+_ROTE_TRIGGERS = frozenset(
+    [
+        "apologise",
+        "apologize",
+        "apologised",
+        "apologized",
+        "apologises",
+        "apologizes",
+        "apologies",
+        "apology",
+        "inconvenience",
+        "inconvenienced",
+        "regret",
+        "seriously",
+        "sorry",
+        "value",
+    ]
+)
+
+
+@rule(
+    "rote-apology",
+    Severity.ERROR,
+    "An apology for nothing in particular ('any inconvenience', 'the trouble').",
+    rationale=(
+        "'Any inconvenience' suggests there may have been none, and customers have read it "
+        "a thousand times. Say what you are sorry for: the checkout that failed, the "
+        "data that was late."
+    ),
+    bad="We apologize for any inconvenience this may have caused.",
+    good="We are sorry: for 40 minutes you could not take payments in eu-west.",
+    why="an apology for 'any inconvenience' names no harm, so it reads as a formula, not as "
+    "being sorry",
+    policy="An error when the apology's object is a generic noun ('any inconvenience', 'the "
+    "trouble', 'the disruption') with nothing after it that says which harm, or it is "
+    "addressed to 'customers who were impacted'; and for 'we take this seriously' or 'we "
+    "value your business'. Nothing when the apology names the harm ('for the delayed post', "
+    "'for the length of time it took us to restore service').",
+)
+def rote_apology(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_ROTE_TRIGGERS):
+        return
+    text = subject.text
+    seen: list[int] = []
+    for apology in _APOLOGY.finditer(text):
+        found = _ROTE_OBJECT.match(text, apology.end()) or _ROTE_TO.match(text, apology.end())
+        if found:
+            seen.append(apology.start())
+            yield rote_apology.finding(
+                subject,
+                apology.start(),
+                found.end(),
+                f"'{text[apology.start() : found.end()].strip()}' apologises for nothing in "
+                "particular",
+                "apologise for what actually happened to customers, specifically",
+            )
+    for match in _ROTE_ELSEWHERE.finditer(text):
+        if any(start <= match.start() <= start + 80 for start in seen):
+            continue
+        yield rote_apology.finding(
+            subject,
+            match.start(),
+            match.end(),
+            f"'{match.group().strip()}' is a formula customers have read a thousand times",
+            "apologise for what actually happened to customers, specifically",
+        )
+
+
+# -- promising a fix time -------------------------------------------------------------------
+
+_FIX_TIME = re.compile(
+    r"\b(?:(?:will|should|expect\w*|going\s+to)\s+(?:\w+\s+){0,5}?"
+    r"(?:be\s+)?(?:resolved|fixed|restored|back(?:\s+up|\s+online)?|recover\w*|recovery|"
+    r"operational|working)"
+    r"\s+(?:\w+\s+){0,2}?(?:in|within|by|before)\s+(?:approximately\s+|about\s+|around\s+)?"
+    r"(?:" + DURATION + r"|" + CLOCK + r")"
+    r"|(?:expect|should|will)\w*\s+(?:\w+\s+){0,4}?(?:be\s+)?(?:resolved|fixed|restored)\s+"
+    r"(?:soon|shortly|quickly|momentarily))",
+    re.IGNORECASE,
+)
+_FIX_TRIGGERS = frozenset(["expect", "expected", "expecting", "expects", "going", "should", "will"])
+
+
+@rule(
+    "fix-time",
+    Severity.WARNING,
+    "Promises when it will be fixed.",
+    rationale=(
+        "A fix time is a promise you do not control, and a missed one costs more trust than "
+        "it bought. Promise the next update, which you do control."
+    ),
+    bad="This will be resolved in 10 minutes.",
+    good="We are rolling back the change. Next update by 14:30 UTC.",
+    why="a missed fix time costs more trust than it bought; the next update is the promise "
+    "you control",
+    policy="Always a warning: sometimes a team does know, and says so on purpose.",
+)
+def fix_time(subject: Subject) -> Iterator[Finding]:
+    if not subject.has_any(_FIX_TRIGGERS) or subject.final:
+        return
+    for match in _FIX_TIME.finditer(subject.text):
+        yield fix_time.finding(
+            subject,
+            match.start(),
+            match.end(),
+            f"'{match.group()}' promises a fix time",
+            "promise the time of the next update instead, and say what is being done",
+        )
+
+
+RULES: list[Rule] = [minimizing, hedging, rote_apology, fix_time]
