@@ -109,7 +109,7 @@ class TestMistakesAreNamed:
              "NOT_SET"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "'candor' (candor's fan-out"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "or 'httpx'"),
-            ("[http]\nversion=2\n", None, "http.version", "known: client_cert, client_key"),
+            ("[http]\nversion=2\n", None, "http.version", "known: allow_link_local, allow_"),
             ("[http]\nhttp2=true\n", None, "http.http2", "set transport = 'httpx'"),
             ("[http]\ntransport='httpx'\nhttp2='yes'\n", None, "http.http2", "true or false"),
             ("[http]\nclient_cert=3\n", None, "http.client_cert", "a path"),

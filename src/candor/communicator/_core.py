@@ -166,6 +166,7 @@ class Facade:
                 template_limits=config.template_limits,
                 base_dir=config.base_dir,
                 http=overrides.pop("http", config.http),
+                delivery=overrides.pop("delivery", config.delivery),
                 **overrides,
             )
         except ConfigError as exc:
