@@ -397,6 +397,7 @@ class TestInputsThatEscapedRaw:
             ({"client": "http://proxy"}, "client"),
             ({"clock": "2026-11-22T14:00:00Z"}, "clock"),
             ({"sleep": 0}, "sleep"),
+            ({"template_limits": 2.0}, "template_limits"),
         ],
     )
     def test_a_constructor_option_of_the_wrong_kind(
@@ -416,6 +417,26 @@ class TestInputsThatEscapedRaw:
     def test_a_configuration_path_the_file_system_cannot_take(self, path: Any) -> None:
         refused(candor.ConfigError, lambda: load_config(path))
         refused(candor.ConfigError, lambda: candor.Communicator.from_config(path))
+
+    @pytest.mark.parametrize("audience", ["[]", "{}"])
+    def test_an_audience_in_candor_toml_that_is_no_word(
+        self, tmp_path: Path, audience: str
+    ) -> None:
+        (tmp_path / "candor.toml").write_text(
+            f'[[channels]]\nname = "ops"\nadapter = "console"\naudience = {audience}\n',
+            encoding="utf-8",
+        )
+        refused(candor.ConfigError, lambda: load_config(tmp_path / "candor.toml"), "audience")
+
+    def test_a_template_file_that_is_not_utf8(self, tmp_path: Path) -> None:
+        (tmp_path / "long").mkdir()
+        # A lone surrogate as it would be written: not UTF-8.
+        (tmp_path / "long" / "investigating.j2").write_bytes(b"\xed\xa0\x80")
+        refused(
+            candor.TemplateError,
+            lambda: candor.Communicator([], store=tmp_path / "c.db", templates_dir=tmp_path),
+            "long/investigating.j2",
+        )
 
     def test_a_templates_path_in_candor_toml_that_is_not_text(self, tmp_path: Path) -> None:
         (tmp_path / "candor.toml").write_text("[templates]\npath = nan\n", encoding="utf-8")
@@ -635,7 +656,16 @@ class TestTheConstructor:
         channels=st.none() | anything,
         options=st.dictionaries(
             st.sampled_from(
-                ["organization", "policy", "delivery", "http", "client", "clock", "sleep"]
+                [
+                    "organization",
+                    "policy",
+                    "delivery",
+                    "http",
+                    "client",
+                    "clock",
+                    "sleep",
+                    "template_limits",
+                ]
             ),
             anything,
             max_size=2,
@@ -818,6 +848,7 @@ ODD_BUT_FINE: dict[str, list[str]] = {
     "burst": ["1", "9223372036854775807"],
     "history": ["0", "9223372036854775807"],
     "components": ["[]", '["' + "c" * 100 + '"]'],
+    "max_output": ["1000", "999"],
     "allow_link_local": ["true"],
     "allow_loopback": ["false"],
     "allow_private": ["false"],
@@ -854,7 +885,7 @@ BASE: list[tuple[str, list[tuple[str, str]]]] = [
             ("warn_channels", '["ops"]'),
         ],
     ),
-    ("templates", [("path", '"templates"')]),
+    ("templates", [("path", '"templates"'), ("timeout", "2.0"), ("max_output", "1000000")]),
     (
         "http",
         [

@@ -31,7 +31,7 @@ from candor.log import register_secret
 from candor.masking import mask_settings, masked_values, secret_fields, secret_parts
 from candor.model import Organization
 from candor.policy import Policy
-from candor.vocabulary import Audience, Channel, DeliverySettings
+from candor.vocabulary import Audience, Channel, DeliverySettings, TemplateLimits
 
 __all__ = [
     "DEFAULT_PATH",
@@ -59,6 +59,7 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     channels: tuple[Channel, ...] = ()
     templates_dir: Path | None = None
+    template_limits: TemplateLimits = field(default_factory=TemplateLimits)
     path: Path | None = None
     http: HTTPSettings = field(default_factory=HTTPSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
@@ -73,6 +74,7 @@ class Config:
                 ("policy", self.policy),
                 ("channels", self.channels),
                 ("templates_dir", self.templates_dir),
+                ("template_limits", self.template_limits),
                 ("path", self.path),
                 ("http", self.http),
                 ("delivery", self.delivery),
@@ -88,7 +90,10 @@ class Config:
             "organization": self.organization.model_dump(mode="json"),
             "store": {"url": masked_url(self.store_url)},
             "policy": self.policy.model_dump(mode="json"),
-            "templates": {"path": str(self.templates_dir) if self.templates_dir else None},
+            "templates": {
+                "path": str(self.templates_dir) if self.templates_dir else None,
+                **self.template_limits.model_dump(mode="json"),
+            },
             "http": {
                 "transport": str(self.http.transport),
                 "allow_link_local": self.http.allow_link_local,
@@ -203,14 +208,23 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
 
     templates = _section(raw, "templates", where)
     for key in templates:
-        if key != "path":
-            raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
+        if key not in ("path", "timeout", "max_output"):
+            raise ConfigError(
+                "unknown key; known: max_output, path, timeout", path=where, key=f"templates.{key}"
+            )
     if "path" in templates and not isinstance(templates["path"], str):
         raise ConfigError("must be a folder's path (a string)", path=where, key="templates.path")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
     if templates_dir is not None and not templates_dir.is_dir():
         reason = "is not a folder" if templates_dir.exists() else "no such folder"
         raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
+    limits = {key: templates[key] for key in ("timeout", "max_output") if key in templates}
+    try:
+        template_limits = TemplateLimits.model_validate(limits, strict=True)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = "templates." + ".".join(str(p) for p in first["loc"])
+        raise ConfigError(first["msg"], path=where, key=key) from None
 
     http = _http(_section(raw, "http", where), where, base_dir)
     delivery = _delivery(_section(raw, "delivery", where), where)
@@ -229,6 +243,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         policy=policy,
         channels=channels,
         templates_dir=templates_dir,
+        template_limits=template_limits,
         path=file,
         http=http,
         delivery=delivery,
@@ -319,7 +334,7 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
         except AdapterError as exc:
             raise ConfigError(str(exc), path=where, channel=name, key="adapter") from None
         audience = entry.get("audience", "public")
-        if audience not in {a.value for a in Audience}:
+        if not isinstance(audience, str) or audience not in {a.value for a in Audience}:
             raise ConfigError(
                 "must be 'public' or 'internal'", path=where, channel=name, key="audience"
             )

@@ -57,6 +57,7 @@ __all__ = [
     "OutboxTransition",
     "Receipt",
     "Severity",
+    "TemplateLimits",
     "idempotency_key",
 ]
 
@@ -112,6 +113,22 @@ class Capabilities(BaseModel):
     """How many requests may go at once before ``rate_limit`` paces them."""
     guarantee: str = "at least once"
     """What one update becomes on the service, in words for docs/adapters.md."""
+
+
+class TemplateLimits(BaseModel):
+    """How far one rendering of one template may go before candor refuses it.
+
+    A template that runs past either limit (a loop that never ends, text that grows
+    without bound) raises :class:`~candor.errors.TemplateError`, so nothing is stored
+    or sent. The defaults leave room many times over for any message a person reads.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout: float = Field(default=2.0, gt=0, le=3600)
+    """Seconds one rendering may take, counted as its loops and calls run."""
+    max_output: int = Field(default=1_000_000, ge=1_000)
+    """Characters one rendering may produce; no string or list a template builds may be longer."""
 
 
 class Channel(BaseModel):

@@ -37,7 +37,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.render import Renderer
 from candor.typing import Adapter, Clock, Interceptor, Store
-from candor.vocabulary import Channel, Message
+from candor.vocabulary import Channel, Message, TemplateLimits
 
 __all__ = ["Facade", "checked_id"]
 
@@ -113,6 +113,7 @@ def _options(options: Mapping[str, object]) -> None:
         "delivery": (DeliverySettings, "a candor.DeliverySettings"),
         "http": (HTTPSettings, "a candor.config.HTTPSettings"),
         "client": (httpx.AsyncClient, "an httpx.AsyncClient"),
+        "template_limits": (TemplateLimits, "a candor.TemplateLimits"),
     }
     for key, (kind, described) in kinds.items():
         if options[key] is not None and not isinstance(options[key], kind):
@@ -142,6 +143,7 @@ class Facade:
         policy: Policy | None = None,
         organization: Organization | None = None,
         templates_dir: str | Path | None = None,
+        template_limits: TemplateLimits | None = None,
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
         base_dir: str | Path | None = None,
@@ -163,13 +165,16 @@ class Facade:
                 "sleep": sleep,
                 "on_outcome": on_outcome,
                 "http": http,
+                "template_limits": template_limits,
             }
         )
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         defaults = default_config(self.base_dir)
         self.organization = organization or defaults.organization
         self.policy = policy or Policy()
-        self.renderer = Renderer(self.organization, templates_dir=templates_dir)
+        self.renderer = Renderer(
+            self.organization, templates_dir=templates_dir, limits=template_limits
+        )
         self.renderer.load_all()
         rules()  # reads the check plugins' entry points now, like the adapters': not in an open()
         # While candor.testing.capture() is active in this context, it picks the clock and
@@ -236,6 +241,7 @@ class Facade:
                 policy=config.policy,
                 organization=config.organization,
                 templates_dir=config.templates_dir,
+                template_limits=config.template_limits,
                 base_dir=config.base_dir,
                 http=overrides.pop("http", config.http),
                 delivery=overrides.pop("delivery", config.delivery),
