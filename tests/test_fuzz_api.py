@@ -428,6 +428,25 @@ class TestInputsThatEscapedRaw:
         )
         refused(candor.ConfigError, lambda: load_config(tmp_path / "candor.toml"), "audience")
 
+    def test_a_static_site_folder_the_file_system_cannot_take(self, tmp_path: Path) -> None:
+        (tmp_path / "candor.toml").write_text(
+            '[[channels]]\nname = "status"\nadapter = "static_site"\npath = "\\u0000"\n',
+            encoding="utf-8",
+        )
+        refused(
+            candor.ConfigError,
+            lambda: candor.Communicator.from_config(tmp_path / "candor.toml"),
+            "'status'",
+            "path",
+        )
+        site = candor.Channel(name="status", adapter="static_site", settings={"path": "\ud800"})
+        refused(
+            candor.ConfigError,
+            lambda: candor.Communicator([site], store=tmp_path / "c.db", base_dir=tmp_path),
+            "'status'",
+            "path",
+        )
+
     def test_a_template_file_that_is_not_utf8(self, tmp_path: Path) -> None:
         (tmp_path / "long").mkdir()
         # A lone surrogate as it would be written: not UTF-8.
