@@ -457,6 +457,11 @@ class TestInputsThatEscapedRaw:
             "long/investigating.j2",
         )
 
+    @pytest.mark.parametrize("path", ["x" * 5_000, "a\\u0000b"])
+    def test_a_templates_path_the_file_system_cannot_take(self, tmp_path: Path, path: str) -> None:
+        (tmp_path / "candor.toml").write_text(f'[templates]\npath = "{path}"\n', encoding="utf-8")
+        refused(candor.ConfigError, lambda: load_config(tmp_path / "candor.toml"), "templates.path")
+
     def test_a_templates_path_in_candor_toml_that_is_not_text(self, tmp_path: Path) -> None:
         (tmp_path / "candor.toml").write_text("[templates]\npath = nan\n", encoding="utf-8")
         refused(candor.ConfigError, lambda: load_config(tmp_path / "candor.toml"), "templates.path")

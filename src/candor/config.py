@@ -215,9 +215,14 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
     if "path" in templates and not isinstance(templates["path"], str):
         raise ConfigError("must be a folder's path (a string)", path=where, key="templates.path")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
-    if templates_dir is not None and not templates_dir.is_dir():
-        reason = "is not a folder" if templates_dir.exists() else "no such folder"
-        raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
+    if templates_dir is not None:
+        try:
+            folder = templates_dir.is_dir()
+            reason = "is not a folder" if templates_dir.exists() else "no such folder"
+        except (OSError, ValueError) as exc:  # a name too long, a NUL
+            folder, reason = False, f"cannot be read ({exc.__class__.__name__})"
+        if not folder:
+            raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
     limits = {key: templates[key] for key in ("timeout", "max_output") if key in templates}
     try:
         template_limits = TemplateLimits.model_validate(limits, strict=True)
