@@ -1,0 +1,198 @@
+"""A battery of paraphrases, written for this suite (none comes from the corpus), per hard kind.
+
+The corpus says how the checks do on real updates; this battery says whether a rule reads
+the *shape* it claims to read, by asking it the same thing in many words: candid text that
+uses "only", "some", "small" or "minor" without shrinking anything, causes named in any
+voice, specific apologies, next updates promised in any format, and the flaws phrased
+without the stock words. Each candid example must get no error from any rule; each
+flawed one an error of its kind.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from candor.checks import check
+
+NEXT = " Next update by 14:30 UTC."
+
+# -- candid: no rule may give an error ----------------------------------------------------
+
+CANDID_QUANTIFIERS = [
+    "We rolled the change back on a small number of hosts first; every customer in us-east "
+    "still cannot log in.",
+    "Only the billing page is affected: it returns an error for every customer who opens it.",
+    "Some of our engineers are on a call with the database vendor.",
+    "We have moved some traffic to the standby region while we repair the primary.",
+    "The fix is small and we are deploying it now; until then all exports fail.",
+    "Only one thing has changed since the last update: the rollback finished in eu-west.",
+    "Customers on the Pro plan (3,200 accounts) cannot sign in; only the Pro plan is affected.",
+    "We tried a minor configuration change at 14:05 UTC, which did not help.",
+    "Some background: the queue holds every webhook sent in the last hour.",
+    "We restarted a few of the worker nodes; all queued jobs are delayed by about 2 hours.",
+    "A minor release of our mobile app is not involved; the web dashboard is down for everyone.",
+    "We are only part of the way through the restore: 40% of workspaces are back.",
+    "Some dashboards load; the reports page fails for every account in eu-west.",
+    "The small team on call has paged the storage engineers.",
+    "Just one region is affected, eu-central, and there every upload fails.",
+]
+CANDID_CAUSES = [
+    "A certificate on the gateway expired at 03:00 UTC, and every API call was refused "
+    "until we replaced it.",
+    "The outage began when a migration locked the orders table; checkout failed for 32 minutes.",
+    "Our storage cluster filled up, which stopped all writes for 18 minutes.",
+    "Writes stopped because the primary database ran out of connections.",
+    "A faulty network switch in Frankfurt dropped packets, so requests from Europe timed out.",
+    "The login failures were the result of a typo in a DNS record we changed at 10:12 UTC.",
+    "We traced the errors to a memory leak in version 4.2 of the image service.",
+    "A cron job deleted the session keys, logging every user out.",
+    "Thanks to a race condition in the scheduler, two workers picked the same job and both failed.",
+    "The payment API was down for 12 minutes: our new rate limiter rejected every request "
+    "from the checkout service.",
+    "It turned out that the load balancer health check pointed at a port we had closed.",
+    "Requests failed because the sync service was still using an expired token.",
+    "A feature flag switched on at 16:20 UTC made the editor crash on open.",
+    "The root cause was a disk that failed on the primary replica, and the failover did not start.",
+    "Emails were delayed after a spam-filter update marked them all as suspect.",
+    "A deploy at 14:02 UTC introduced a bug that dropped every third webhook.",
+    "One replica was to blame for every failed request.",
+    "Exports failed for two hours; a schema change we shipped on Monday removed a column "
+    "the exporter reads.",
+]
+CANDID_APOLOGIES = [
+    "We are sorry that you could not deploy for two hours this afternoon.",
+    "We apologise for the failed payments between 14:00 and 14:40 UTC.",
+    "We're sorry for the impact this had on your builds.",
+    "We apologize to every team whose pipelines were stuck this morning.",
+    "Sorry: for 20 minutes, none of you could open your dashboards.",
+    "We apologise for the lost webhooks, and we will resend every one of them.",
+    "We're sorry we let you down on your launch day.",
+    "We regret that 1,200 invoices went out twice.",
+]
+CANDID_NEXT_UPDATES = [
+    "Exports fail for every customer. We will post our next update at 15:30 UTC.",
+    "Exports fail for every customer. Expect the next update within 30 mins.",
+    "Exports fail for every customer. We'll check back in with an update by 4pm PT.",
+    "Exports fail for every customer. Next update in ~45 minutes.",
+    "Exports fail for every customer. We will update this page again at 14h30 CET.",
+    "Exports fail for every customer. Our next update will follow at 16:00 UTC or sooner.",
+    "Exports fail for every customer. We'll share another update in an hour.",
+    "Exports fail for every customer. We will provide a further update no later than 18:00 UTC.",
+    "Exports fail for every customer. The next update will be posted in 2 hours.",
+    "Exports fail for every customer. Updates will follow every 30 minutes until it is fixed.",
+    "Exports fail for every customer. We will be back with more information at 10:15 UTC.",
+    "Exports fail for every customer. Next update: 11:45 UTC.",
+]
+
+# -- flawed: each must get an error of its kind -------------------------------------------
+
+MINIMISING = [
+    "The dashboard was available in a reduced capacity for customers.",
+    "The disruption was contained to a handful of accounts.",
+    "The effects were barely noticeable for most users.",
+    "Most customers would not have noticed any change.",
+    "Impact was confined to a narrow slice of traffic.",
+    "A modest number of builds failed.",
+    "The issue touched relatively few customers.",
+    "Scheduled exports were a little late.",
+    "A couple of customers saw failed logins.",
+    "The outage lasted just moments.",
+    "Only a fraction of requests were affected.",
+    "Performance was marginally degraded.",
+    "Search was partially available for a short time.",
+    "The problem affected a small percentage of our users.",
+    "Some customers are unable to log in.",
+    "There was a short interruption to card payments.",
+]
+HEDGING = [
+    "Customers were possibly unable to log in between 10:00 and 10:20 UTC.",
+    "It appears that some requests failed during the window.",
+    "Some payments may not have gone through.",
+    "There may have been delays in email delivery.",
+    "Customers could have experienced timeouts.",
+    "We think a few customers were affected.",
+    "It is likely that some builds were cancelled.",
+    "Users might have noticed failed uploads.",
+]
+ROTE_APOLOGIES = [
+    "We apologize for any inconvenience.",
+    "We're sorry for any trouble this may have caused.",
+    "Apologies for the disruption.",
+    "We regret any disruption to your service.",
+    "Sorry for the inconvenience, and thanks for bearing with us.",
+    "We apologise for any impact to your experience.",
+    "We sincerely apologize for the issues this has caused.",
+    "Thank you for your patience, and we apologize for the trouble.",
+]
+VAGUE_CAUSES = [
+    "The disruption was caused by an internal matter that has now been addressed.",
+    "A problem on our end led to the errors.",
+    "Something went wrong in one of our systems, and it has been corrected.",
+    "Unexpected behaviour in a backend component caused the failures.",
+    "The errors stemmed from a degraded dependency.",
+    "An operational event in one of our data centres disrupted service.",
+    "The slowness was due to elevated latency in our platform.",
+    "We found the source of the errors and corrected it.",
+    "The incident was triggered by a fault within our infrastructure.",
+    "Service has been restored after the underlying condition was corrected.",
+    "Things are back to normal. Thanks for bearing with us!",
+    "Everything is working again.",
+    "This was the result of capacity constraints on our side.",
+    "Our engineers addressed the root cause and the service is stable.",
+    "The failures were due to degraded performance of the service.",
+    "An issue in one of our providers caused the outage.",
+]
+NO_NEXT_UPDATE = [
+    "We will provide an update as soon as we have more information.",
+    "More updates to follow.",
+    "We'll keep you posted.",
+    "We will update this page when we know more.",
+    "Further updates will be shared shortly.",
+    "Stay tuned.",
+]
+
+
+def error_codes(text: str, status: str) -> set[str]:
+    return {f.code for f in check(text, status=status) if f.is_error}
+
+
+class TestCandidTextGetsNoError:
+    @pytest.mark.parametrize("text", CANDID_QUANTIFIERS)
+    def test_a_quantifier_that_shrinks_nothing_the_customer_suffers(self, text: str) -> None:
+        assert error_codes(text + NEXT, "identified") == set()
+
+    @pytest.mark.parametrize("text", CANDID_CAUSES)
+    def test_a_cause_named_in_any_voice_or_tense(self, text: str) -> None:
+        assert error_codes("Resolved. " + text, "resolved") == set()
+
+    @pytest.mark.parametrize("text", CANDID_APOLOGIES)
+    def test_an_apology_that_names_the_harm(self, text: str) -> None:
+        resolution = "Resolved. An expired certificate on the API gateway caused it. "
+        assert error_codes(resolution + text, "resolved") == set()
+
+    @pytest.mark.parametrize("text", CANDID_NEXT_UPDATES)
+    def test_a_next_update_promised_in_any_format(self, text: str) -> None:
+        assert error_codes(text, "investigating") == set()
+
+
+class TestFlawsWithoutStockWords:
+    @pytest.mark.parametrize("text", MINIMISING)
+    def test_minimising(self, text: str) -> None:
+        assert "minimizing" in error_codes(text + NEXT, "identified")
+
+    @pytest.mark.parametrize("text", HEDGING)
+    def test_hedging_a_known_impact(self, text: str) -> None:
+        assert "hedging" in error_codes("Resolved. A bad deploy caused it. " + text, "resolved")
+
+    @pytest.mark.parametrize("text", ROTE_APOLOGIES)
+    def test_a_rote_apology(self, text: str) -> None:
+        assert "rote-apology" in error_codes(text + NEXT, "identified")
+
+    @pytest.mark.parametrize("text", VAGUE_CAUSES)
+    def test_a_cause_that_explains_nothing(self, text: str) -> None:
+        assert error_codes("Resolved. " + text, "resolved") & {"vague-cause", "no-cause"}
+
+    @pytest.mark.parametrize("text", NO_NEXT_UPDATE)
+    def test_no_next_update(self, text: str) -> None:
+        found = error_codes("Exports fail for every customer. " + text, "investigating")
+        assert "no-next-update" in found
