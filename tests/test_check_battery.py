@@ -19,6 +19,41 @@ NEXT = " Next update by 14:30 UTC."
 # -- candid: no rule may give an error ----------------------------------------------------
 
 CANDID_QUANTIFIERS = [
+    "A small change to the load balancer fixed it for all customers in eu-west.",
+    "Only the EU cluster was affected, and there every request failed for 41 minutes.",
+    "Some of the affected jobs (about 1,200) will need to be rerun by hand; we will list "
+    "them for you.",
+    "We have a minor follow-up: the status page itself was slow to update.",
+    "This incident is limited to the search service; search is completely down for all users.",
+    "Just 3 minutes after the deploy, every checkout started to fail.",
+    "Only 2 of our 30 database shards failed, and every customer on them (8% of all "
+    "accounts) lost access.",
+    "We have rolled back part of the release; the rest stays until we know more.",
+    "We know what is wrong: a bad configuration push to the edge. We are reverting it now.",
+    "Some good news: uploads work again in us-east. Downloads still fail for everyone in eu-west.",
+    "We have isolated the cause to the payments database and are failing over to the replica.",
+    "The outage affects every customer on the EU cluster; we are restoring it from backup.",
+    "This incident affects all API customers. We are rolling back the 14:02 UTC deploy.",
+    "A few minutes ago we started the failover; all customers in eu-west are still down.",
+    "Only minor progress so far: the restore is at 10%, and every dashboard is still down.",
+    "Errors are down from 100% to 30% of requests; we are adding capacity.",
+    "Every customer in eu-west cannot log in. We have some leads and are testing a fix on a "
+    "small canary group.",
+    "We have made some progress: writes succeed again, reads still fail for all customers.",
+    "All EU customers see errors on checkout. This is a minor version bump away from a fix; "
+    "we are deploying it.",
+    "Only one of our three regions is down, us-east-1, and in it every API call fails.",
+    "Webhooks are delayed by about 40 minutes for every customer. A few of our engineers are "
+    "replaying the queue.",
+    "Search is completely unavailable. It will take some time to rebuild the index; we will "
+    "report progress.",
+    "We briefly considered a rollback but the fix is faster; all uploads still fail.",
+    "For a few minutes at 10:02 UTC every request failed; since then 20% of requests fail.",
+    "Payments are failing for merchants on the Starter plan, which is about 1 in 10 of our "
+    "merchants.",
+    "The rollout only reached the staging cluster; production customers are not involved.",
+    "We are working through a backlog of 2 million messages; some will arrive up to 3 hours late.",
+    "Just to be clear: every customer is affected, not only those on the old plan.",
     "We rolled the change back on a small number of hosts first; every customer in us-east "
     "still cannot log in.",
     "Only the billing page is affected: it returns an error for every customer who opens it.",
@@ -37,6 +72,58 @@ CANDID_QUANTIFIERS = [
     "Just one region is affected, eu-central, and there every upload fails.",
 ]
 CANDID_CAUSES = [
+    "A bad index on the orders table slowed every query, so checkout timed out.",
+    "The errors started when our DNS provider dropped our zone; we moved it to a second provider.",
+    "We pushed a configuration change that disabled the login endpoint.",
+    "An engineer deleted the wrong queue while cleaning up, and 3,000 emails were lost.",
+    "The database failover did not finish because the replica was six hours behind.",
+    "Our TLS certificate was not renewed, so browsers refused the connection.",
+    "A new version of the parser could not read old invoices, which made exports fail.",
+    "The backup job filled the disk on the primary, which stopped writes.",
+    "Traffic from a single customer's retry loop overloaded the API gateway.",
+    "A power failure in the Dublin data centre took 40 hosts offline.",
+    "The scheduler crashed after an update changed its time zone handling.",
+    "A typo in the firewall rule blocked all traffic on port 443.",
+    "The cache expired all keys at once, and the database could not keep up with the misses.",
+    "Jobs piled up because the worker pool was scaled to zero by an autoscaling bug.",
+    "We caused this: a script meant for staging ran against production and removed the routes.",
+    "A fibre cut between Paris and Frankfurt sent traffic over a congested backup link.",
+    "A deploy at 09:12 UTC shipped a broken session cookie. This outage affected every "
+    "customer who signed in between 09:12 and 09:50 UTC.",
+    "The primary database ran out of disk space at 03:10 UTC. The incident impacted all "
+    "writes for 22 minutes.",
+    "An expired intermediate certificate broke TLS for our CDN. These errors affected all "
+    "browsers on older systems.",
+    "We ran out of IP addresses in the us-east subnet after a scaling event, so new "
+    "instances could not start.",
+    "A change to our rate limits went out with the wrong unit, and the API rejected 40% of "
+    "requests until we reverted it.",
+    "Our message queue lost its leader during a routine upgrade; no new jobs were picked up "
+    "for 35 minutes.",
+    "Logins failed because our identity provider's signing key rotated and we still cached "
+    "the old one.",
+    "The search index was rebuilt from a stale snapshot, so results were missing documents "
+    "created since Monday.",
+    "A bug in the new billing code charged 312 customers twice; we have refunded every one "
+    "of them.",
+    "The disruption affected every region; its cause was a DNS record deleted by an "
+    "automation script.",
+    "A minor typo in a firewall rule blocked port 443 for 14 minutes, and every HTTPS "
+    "request failed.",
+    "Some of the damage came from our own retries: a faulty release made clients retry every "
+    "failed call, which overloaded the gateway.",
+    "The root cause was small but painful: one config flag disabled caching, and the "
+    "database could not keep up.",
+    "We apologise: for 35 minutes none of you could deploy, because our build runners lost "
+    "their credentials.",
+    "Sorry for the 2 hours of failed exports; a migration renamed a column the exporter "
+    "reads, and we have renamed it back.",
+    "An expired API key for our SMS provider stopped all text messages for 50 minutes.",
+    "A data centre in Virginia lost power, and our failover to Ohio did not start because of "
+    "a stale health check.",
+    "We are sorry that your scheduled posts went out late this morning; a stuck worker held "
+    "the whole queue.",
+    "We apologize for the outage. It was caused by a certificate we forgot to renew.",
     "A certificate on the gateway expired at 03:00 UTC, and every API call was refused "
     "until we replaced it.",
     "The outage began when a migration locked the orders table; checkout failed for 32 minutes.",
@@ -84,9 +171,38 @@ CANDID_NEXT_UPDATES = [
     "Exports fail for every customer. Next update: 11:45 UTC.",
 ]
 
+# Only a warning by the rules' policy, so not asserted as errors here: a part named in
+# general ("caused by a third-party dependency", "traced to one of our upstream providers")
+# and a repair with no cause ("we have applied a fix") are what the rules cannot be sure of.
+
 # -- flawed: each must get an error of its kind -------------------------------------------
 
 MINIMISING = [
+    "A limited set of customers had trouble logging in.",
+    "A small percentage of API calls returned errors.",
+    "Some users experienced slowness.",
+    "The outage was short-lived.",
+    "A handful of merchants saw declined payments.",
+    "Impact was minor and limited to the reporting page.",
+    "Only a few customers were affected.",
+    "There were a few failed requests.",
+    "Most requests succeeded during this time.",
+    "Users saw a momentary blip when loading pages.",
+    "We saw a slight increase in errors.",
+    "A fraction of customers could not connect.",
+    "The problem only affected a tiny number of repositories.",
+    "A limited subset of users could not upload files.",
+    "Users in some cases could not log in.",
+    "There was a temporary hiccup with notifications.",
+    "Some delays were observed for a small group of merchants.",
+    "Only a portion of builds failed.",
+    "A minimal number of customers were impacted.",
+    "The slowdown was modest.",
+    "The outage was over quickly.",
+    "Impact was limited.",
+    "Errors were rare.",
+    "Few customers noticed the delay.",
+    "A small minority of customers saw errors.",
     "The dashboard was available in a reduced capacity for customers.",
     "The disruption was contained to a handful of accounts.",
     "The effects were barely noticeable for most users.",
@@ -125,6 +241,36 @@ ROTE_APOLOGIES = [
     "Thank you for your patience, and we apologize for the trouble.",
 ]
 VAGUE_CAUSES = [
+    "The outage was the result of an infrastructure issue.",
+    "Our team identified the problem and deployed a fix.",
+    "An unexpected condition in our systems caused errors for customers.",
+    "A networking problem caused the errors.",
+    "Errors were caused by a problem with a downstream service.",
+    "We experienced an internal failure that affected logins.",
+    "The delays were a consequence of degraded performance in our backend.",
+    "The root cause was a service disruption in one of our data centers.",
+    "A failure in one of our internal services prevented uploads.",
+    "The cause has been identified and a fix has been applied.",
+    "Our engineers mitigated the issue and the service is healthy.",
+    "Service has been fully restored. We will continue to monitor.",
+    "All systems are operational.",
+    "The errors were linked to instability in our network.",
+    "The incident was caused by an operational error.",
+    "The underlying problem was corrected by our team.",
+    "A system anomaly led to delayed notifications.",
+    "Customers could not sign in because of problems in the authentication service.",
+    "The API was unavailable due to an unexpected event.",
+    "The service was degraded owing to a system problem.",
+    "This was due to an issue with one of our vendors.",
+    "A service interruption at our provider prevented payments.",
+    "Our team resolved the underlying issue.",
+    "Platform instability caused delays for some users.",
+    "Intermittent connectivity problems resulted in failed requests.",
+    "Performance degradation in our infrastructure caused slow page loads.",
+    "The incident was triggered by unexpected load.",
+    "We identified and fixed the cause.",
+    "It is now fixed.",
+    "We have restored service and will keep monitoring.",
     "The disruption was caused by an internal matter that has now been addressed.",
     "A problem on our end led to the errors.",
     "Something went wrong in one of our systems, and it has been corrected.",

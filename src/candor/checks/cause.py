@@ -106,6 +106,14 @@ _BEFORE_ISSUE = re.compile(_LEAD + r"(?:[\w’'/&.-]+\s+){0,3}$", re.IGNORECASE)
 _BEFORE_EVENT = re.compile(r"(?:" + _LEAD + r")?(?:" + _GENERIC + r"\s+){0,3}$", re.IGNORECASE)
 
 
+# A noun of trouble with a definite or demonstrative determiner refers back to the incident;
+# as the subject of a verb of effect it tells the impact, not the cause.
+_REFERS_BACK = re.compile(r"\s*(?:the|this|these|that|those|its)\s", re.IGNORECASE)
+_EFFECT_VERB = re.compile(
+    r"(?:impacted|affected|disrupted|degraded|prevented|delayed|impacting|affecting)", re.I
+)
+
+
 def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[int, int, str]]:
     """(start, end, verb) of each vague noun phrase that is the subject of a causal verb."""
     text = subject.text
@@ -126,7 +134,10 @@ def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[i
                 )
                 if word_before and not re.fullmatch(_GENERIC, word_before.group(1), re.I):
                     continue
-            yield start, head.end(), after.group("verb").lower()
+            verb = after.group("verb").lower()
+            if _EFFECT_VERB.fullmatch(verb) and _REFERS_BACK.match(text, start):
+                continue  # "The incident impacted all writes": the incident, not its cause
+            yield start, head.end(), verb
 
 
 # The trouble as what was found: "we identified an internal systems issue".
@@ -893,6 +904,8 @@ def empty_causes(subject: Subject) -> Iterator[tuple[int, int, Severity]]:
         for match in found if verbs else ():
             clause = _subject_before(sentence, match.start())
             clause = re.split(r"\b(?:that|which|who|because|after|since|but|so)\b", clause)[-1]
+            if _REFERS_BACK.match(clause) and _EFFECT_VERB.search(match.group()):
+                continue  # "This outage affected every customer": the incident, not its cause
             if clause.strip() and names_nothing(clause):
                 stripped = clause.strip()
                 start = offset + sentence.rfind(stripped, 0, match.start())
@@ -934,7 +947,9 @@ _ALL_VAGUE_TRIGGERS = _VAGUE_TRIGGERS | _CAUSE_NOUN_WORDS | _PLACE_TRIGGERS
     "'one of our upstream providers') or the place follows 'after' (also a time), a "
     "warning, unless a nameless thing is 'corrected' after all. In a resolution, saying "
     "the cause was found or fixed without naming it ('we found the source of the errors "
-    "and corrected it', 'the underlying problem was corrected') is an error. Nothing for "
+    "and corrected it', 'the underlying problem was corrected') is an error. A noun of "
+    "trouble that refers back ('this outage', 'the incident') as the subject of a verb of "
+    "effect ('affected every customer') tells the impact, not a cause: nothing. Nothing for "
     "an issue described by its symptom while the cause is still being looked for ('an issue "
     "affecting the dashboard').",
 )

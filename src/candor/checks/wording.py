@@ -116,10 +116,11 @@ _ONLY = re.compile(r"\b(?:only|merely|just)\b", re.IGNORECASE)
 # The harm said to be small after the fact: "the impact was minimal", "delays were brief".
 _SMALL_PREDICATE = re.compile(
     r"\b(?:impact|disruption|outage|interruption|delays?|errors?|downtime|scope|effect|"
-    r"degradation|slowdown|exposure)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
+    r"degradation|slowdown|exposure|failures?|timeouts?)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
     r"has\s+been|remained|remains|should\s+be|will\s+be|would\s+be|appears\s+to\s+be|seems)\s+"
     r"(?:(?:very|relatively|fairly|quite|extremely)\s+)?"
-    r"(?:minor|minimal|negligible|small|low|slight|brief|short|limited"
+    r"(?:minor|minimal|negligible|small|low|slight|brief|short|modest|rare|infrequent|"
+    r"insignificant|contained|manageable|sporadic|isolated|limited"
     r"(?!\s+to\s+(?:[A-Z0-9]|the\s+|our\s+|customers\s+(?:in|on|of|using)\b)))\b",
     re.IGNORECASE,
 )
@@ -145,7 +146,11 @@ _SPARED = re.compile(
     r"|\b(?:contained|confined|restricted|isolated)\s+to\s+(?:a|an|the)\s+(?:very\s+)?"
     r"(?:small|tiny|narrow|limited|handful|few|subset|fraction|minority)\b"
     r"|\b(?:localized|localised|isolated|small|brief|minor)\s+(?:pockets?|blips?|hiccups?)\b"
-    r"|\bfor\s+a\s+(?:brief\s+|short\s+)?(?:moment|while|bit)\b)",
+    r"|\bfor\s+a\s+(?:brief\s+|short\s+)?(?:moment|while|bit)\b"
+    r"|\b(?:was|were|is|are)\s+(?:over|resolved|fixed|gone|cleared)\s+(?:very\s+)?(?:quickly|"
+    r"soon|fast|swiftly|almost\s+immediately|in\s+no\s+time|within\s+moments)\b"
+    r"|\b(?:an?|the|this|some)\s+(?:(?:small|little|tiny|minor|slight|quick|temporary|brief|"
+    r"short)\s+)?(?:hiccups?|blips?)\b)",
     re.IGNORECASE,
 )
 _DIMINISHED_HARM = re.compile(
@@ -266,6 +271,16 @@ _MINIMISING_TRIGGERS = frozenset(
         "while",
         "moments",
         "modest",
+        "rare",
+        "infrequent",
+        "insignificant",
+        "manageable",
+        "quickly",
+        "swiftly",
+        "soon",
+        "hiccup",
+        "blip",
+        "modest",
         "narrow",
         "reduced",
         "couple",
@@ -338,7 +353,10 @@ def _backed(subject: Subject, index: int) -> bool:
     "group ('only customers in the EU region'), or a figure follows it ('some of the jobs "
     "(about 1,200)'). Without stock words, these shapes count too: service 'in a reduced "
     "capacity', 'barely noticeable', 'most customers would not have noticed', 'a little "
-    "late', 'lasted just moments', 'contained to a handful of accounts'.",
+    "late', 'lasted just moments', 'contained to a handful of accounts', 'errors were rare', "
+    "'over quickly', 'a hiccup'. An adverb ('briefly', 'slightly') is an error only beside "
+    "the impact it shrinks ('were briefly unable'), a warning elsewhere in a sentence about "
+    "impact ('we briefly considered a rollback').",
 )
 def minimizing(subject: Subject) -> Iterator[Finding]:
     if not subject.has_any(_MINIMISING_TRIGGERS):
@@ -424,7 +442,12 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
             continue
         number, _ = subject.sentence_at(match.start())
         sentence = subject.sentences[number][1]
-        severity = Severity.ERROR if _IMPACT.search(sentence) else Severity.WARNING
+        # Sure only when the adverb qualifies the impact itself ("were briefly unable",
+        # "briefly saw errors"), not an act of the team ("we briefly considered").
+        near = text[max(0, match.start() - 20) : match.end() + 30]
+        severity = Severity.WARNING
+        if _IMPACT.search(near) and _IMPACT.search(sentence):
+            severity = Severity.ERROR
         word = match.group().lower()
         what = "how long it lasted" if "brief" in word or "moment" in word else "how bad it is"
         yield report(match.start(), match.end(), what, severity)
@@ -586,6 +609,12 @@ _ROTE_ANY = re.compile(
     + r"\b",
     re.IGNORECASE,
 )
+# "We apologize for the outage" names the event, if not the harm to you: not sure to be
+# rote ("We apologize for the outage. It was caused by ..." often goes on to say what).
+_NAMED_EVENT = re.compile(
+    r"\b(?:for|about)\s+(?:the|this|our|that)\s+(?:(?:recent|temporary)\s+)?(?:outage|incident)$",
+    re.IGNORECASE,
+)
 _ROTE_TO = re.compile(
     r"\s*to\s+(?:all\s+|our\s+|the\s+)*(?:customers|users|everyone|anyone|those|you)\s+"
     r"(?:who|whose|that)\s+(?:\w+\s+){0,3}?(?:impacted|affected|inconvenienced)\b",
@@ -634,7 +663,9 @@ _ROTE_TRIGGERS = frozenset(
     "service': 'any' makes it hypothetical, whatever follows), or a generic noun ('the "
     "trouble', 'the disruption') with nothing after it that says which harm, or it is "
     "addressed to 'customers who were impacted'; and for 'we take this seriously' or 'we "
-    "value your business'. Nothing when the apology names the harm ('for the delayed post', "
+    "value your business'. A warning for a bare 'the outage' or 'the incident': it names the "
+    "event, and the text often goes on to say what it did. Nothing when the apology names "
+    "the harm ('for the delayed post', "
     "'for the length of time it took us to restore service', 'for the impact this had on "
     "your builds').",
 )
@@ -651,13 +682,14 @@ def rote_apology(subject: Subject) -> Iterator[Finding]:
         )
         if found:
             seen.append(apology.start())
+            words = text[apology.start() : found.end()].strip()
             yield rote_apology.finding(
                 subject,
                 apology.start(),
                 found.end(),
-                f"'{text[apology.start() : found.end()].strip()}' apologises for nothing in "
-                "particular",
+                f"'{words}' apologises for nothing in particular",
                 "apologise for what actually happened to customers, specifically",
+                severity=Severity.WARNING if _NAMED_EVENT.search(words) else Severity.ERROR,
             )
     for match in _ROTE_ELSEWHERE.finditer(text):
         if any(start <= match.start() <= start + 80 for start in seen):
