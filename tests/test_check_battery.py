@@ -72,6 +72,15 @@ CANDID_QUANTIFIERS = [
     "Just one region is affected, eu-central, and there every upload fails.",
 ]
 CANDID_CAUSES = [
+    "A contractor cut a fibre line near our Paris site. This caused every request from "
+    "France to time out.",
+    "Our payment processor changed its API without notice. This resulted in declined cards "
+    "for 2 hours.",
+    "We let a domain registration lapse. That caused all email to bounce for 6 hours.",
+    "A customer's script sent 4 million requests a minute. This overloaded the gateway and "
+    "every request failed.",
+    "A leap-second bug in our clock library froze every worker. It resulted in 40 minutes of "
+    "stalled jobs.",
     "A bad index on the orders table slowed every query, so checkout timed out.",
     "The errors started when our DNS provider dropped our zone; we moved it to a second provider.",
     "We pushed a configuration change that disabled the login endpoint.",
@@ -241,6 +250,24 @@ ROTE_APOLOGIES = [
     "Thank you for your patience, and we apologize for the trouble.",
 ]
 VAGUE_CAUSES = [
+    "Between 10:02 and 10:40 UTC, customers saw elevated error rates on the API. This "
+    "resulted in failed logins for some users. The incident is resolved.",
+    "Elevated error rates caused failed logins between 10:02 and 10:40 UTC. Everything is "
+    "back to normal.",
+    "From 08:00 to 08:45 UTC, webhook deliveries were delayed. Our team took action and "
+    "deliveries have caught up.",
+    "Uploads failed for 25 minutes this morning. We have taken steps to prevent this from "
+    "happening again.",
+    "Latency spikes led to timeouts for API calls in eu-west. Latency is back to normal levels.",
+    "Our engineers identified what went wrong and made changes to stop it. The service is stable.",
+    "The issue that caused login failures has been fixed.",
+    "Customers could not send messages between 14:10 and 14:55 UTC. The team applied a "
+    "mitigation and messages are flowing again.",
+    "Increased error rates for the Storage API have subsided. We'll share more details in a "
+    "postmortem.",
+    "We saw degraded performance across several services. This has been addressed and all "
+    "services are operating normally.",
+    "A problem prevented some customers from completing checkout. It has been resolved.",
     "The outage was the result of an infrastructure issue.",
     "Our team identified the problem and deployed a fix.",
     "An unexpected condition in our systems caused errors for customers.",

@@ -533,6 +533,16 @@ _EMPTY_CAUSE_WORDS = frozenset(
         "congestion",
         "contention",
         "pressure",
+        "rate",
+        "rates",
+        "spike",
+        "spikes",
+        "surge",
+        "surges",
+        "increase",
+        "increases",
+        "level",
+        "levels",
         "usage",
         "consumption",
         "activity",
@@ -664,6 +674,16 @@ _CAUSE_NOUN_WORDS = frozenset(
         "congestion",
         "contention",
         "pressure",
+        "rate",
+        "rates",
+        "spike",
+        "spikes",
+        "surge",
+        "surges",
+        "increase",
+        "increases",
+        "level",
+        "levels",
         "usage",
         "consumption",
         "degraded",
@@ -1035,7 +1055,12 @@ _STATUS_OR_COURTESY = re.compile(
     r"during|minutes|hours|utc|[ap]m|pst|pdt|est|edt|cet|gmt|\d{1,2}:\d{2}|impact\w*|affect\w*|"
     r"incident|period|window|time|today|yesterday|morning|afternoon|evening|night|"
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|(?:mon|tues|wednes|thurs|fri|"
-    r"satur|sun)day)\b",
+    r"satur|sun)day|"
+    # acts that any incident has, and tell nothing of what went wrong
+    r"took\s+action|taken\s+(?:action|steps)|worked\s+to|working\s+to|mitigation|"
+    r"made\s+changes|share\s+more|more\s+details|details|post-?mortem|review|investigat\w*|"
+    r"prevent\w*|recurrence|happening\s+again|what\s+went\s+wrong|subsided|caught\s+up|"
+    r"flowing|addressed)\b",
     re.IGNORECASE,
 )
 
@@ -1183,6 +1208,13 @@ _APOLOGY_WORDS = re.compile(r"\b(?:apologi\w+|sorry|regret|inconvenience\w*)\b",
 _NO_EFFECT = re.compile(r"^\s*(?:you\b|to\s+you\b|us\b|and\b|or\b|[.,;!?)]|$)", re.IGNORECASE)
 
 
+def _names_a_mechanism(subject: Subject, sentence: str) -> bool:
+    """Whether the text before this sentence, or this sentence, names a thing that can fail."""
+    upto = subject.text[: subject.text.find(sentence) + len(sentence)]
+    words = set(re.findall(r"\b[a-z]+\b", upto))
+    return bool(words & _MECHANISM) or bool(_CONDITION.search(upto))
+
+
 def cause_statement(subject: Subject) -> str | None:
     """Whether the text states a cause, in any voice or tense.
 
@@ -1222,9 +1254,13 @@ def cause_statement(subject: Subject) -> str | None:
             if _ENDS_IN_TROUBLE.search(before[-90:]):
                 attempted = True  # "connectivity issues with an internal service causing ..."
                 continue
-            if _ANAPHOR.search(sentence[: match.start()]) or (
-                before.strip() and not _ONLY_VAGUE.match(before) and not names_nothing(before)
-            ):
+            if _ANAPHOR.search(sentence[: match.start()]):
+                # "This resulted in failed logins" names what the sentence before did.
+                if _names_a_mechanism(subject, sentence):
+                    return "named"
+                attempted = True
+                continue
+            if before.strip() and not _ONLY_VAGUE.match(before) and not names_nothing(before):
                 return "named"
             attempted = True
     return "vague" if attempted else None
@@ -1247,7 +1283,11 @@ def cause_statement(subject: Subject) -> str | None:
     policy="An error when a resolution has no causal statement (no causal verb or connective "
     "with something concrete in the cause's place, no stated condition such as a bug or an "
     "expired certificate, no rolled-back change) and does not say the cause is still being "
-    "established. Nothing when it states a cause, however vague (vague-cause judges that). "
+    "established. A symptom in the cause's place ('elevated error rates caused failed "
+    "logins'), 'this' or 'it' with no thing that can fail named before it ('This resulted "
+    "in failed logins'), and acts any incident has ('took action', 'applied a mitigation', "
+    "'taken steps to prevent this') state no cause. Nothing when it states a cause, "
+    "however vague, that vague-cause reports. "
     "A warning when it describes the repair ('restarted', 'failed over', "
     "'deployed a fix') or has a shape that may carry a cause ('failed after a migration "
     "locked ...', '..., so requests timed out'), or when any clause narrates more than "
@@ -1255,8 +1295,13 @@ def cause_statement(subject: Subject) -> str | None:
     "request'): the rule cannot be sure there is none.",
 )
 def no_cause(subject: Subject) -> Iterator[Finding]:
-    if not subject.final or subject.still_investigating or cause_statement(subject):
+    if not subject.final or subject.still_investigating:
         return
+    statement = cause_statement(subject)
+    if statement == "named":
+        return
+    if statement == "vague" and (any(_vague_spans(subject)) or any(empty_causes(subject))):
+        return  # vague-cause says what is wrong with the cause given
     remedy = _REMEDY.search(subject.text) or _MAYBE_CAUSAL.search(subject.text)
     narration = _narrating(subject)
     if remedy:
