@@ -509,10 +509,10 @@ _DOUBT = re.compile(
     r"delayed|lost)|should\s+(?:now\s+|still\s+)?be\s+(?:minimal|limited|negligible|minor|small|"
     r"unaffected)"
     r"|it\s+(?:appears|seems)\s+(?:that\s+|as\s+though\s+|as\s+if\s+)?(?:some|a\s+few|customers|"
-    r"users|\w+\s+(?:were|was|had))"
+    r"users|requests|(?:\w+\s+)?(?:customers|users|requests|accounts)\s+(?:were|was|had))"
     r"|(?:it\s+is|it['’]s)\s+(?:likely|probable|possible)\s+that"
     r"|we\s+(?:think|suspect|believe)\s+(?:that\s+)?(?:some|a\s+few|a\s+small|customers|users|"
-    r"\w+\s+(?:were|was))"
+    r"(?:\w+\s+)?(?:customers|users|requests|accounts)\s+(?:were|was))"
     r"|(?:possibly|potentially|probably)\s+(?:unable|not\s+able|delayed|lost|missing|"
     r"failed|dropped))\b",
     re.IGNORECASE,
