@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from candor._state import masked
+
 __all__ = [
     "AdapterError",
     "CandorError",
@@ -52,13 +54,34 @@ class CandorError(Exception):
 
 
 class InputError(CandorError, ValueError):
-    """A value given to candor is not acceptable; ``field`` names where, ``value`` what."""
+    """A value given to candor is not acceptable; ``field`` names where, ``value`` what.
+
+    The message quotes at most a short head of the value (and of the field's
+    name), so a megabyte of input never makes a megabyte of error.
+    """
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{_bounded(str(field))}={_bounded(_quoted(value))}: {_bounded(reason)}")
+
+
+_SHOWN = 200
+
+
+def _quoted(value: Any) -> str:
+    """``repr(value)``, from a head of the value when it is long text or bytes."""
+    if isinstance(value, str | bytes) and len(value) > _SHOWN:
+        return f"{value[:_SHOWN]!r}… ({len(value):,} long)"
+    try:
+        return repr(value)
+    except Exception:  # a hostile __repr__ must not replace the error it is quoted in
+        return f"<{type(value).__name__}>"
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= 2 * _SHOWN else f"{text[: 2 * _SHOWN]}… ({len(text):,} long)"
 
 
 class TransitionError(InputError):
@@ -85,7 +108,7 @@ class IncidentNotFound(CandorError, LookupError):
 
     def __init__(self, incident_id: str) -> None:
         self.incident_id = incident_id
-        super().__init__(f"no incident with id {incident_id!r}")
+        super().__init__(f"no incident with id {_bounded(_quoted(incident_id))}")
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message again
         return str(self.args[0])
@@ -128,12 +151,19 @@ class ConfigError(CandorError, ValueError):
 
 
 class TemplateError(CandorError):
-    """A template failed to render; ``template`` names it, ``variable`` the missing name if any."""
+    """A template failed to render; ``template`` names it, ``variable`` the missing name if any.
 
-    def __init__(self, template: str, reason: str, *, variable: str | None = None) -> None:
+    ``line`` is the template's line where it failed, when that is known.
+    """
+
+    def __init__(
+        self, template: str, reason: str, *, variable: str | None = None, line: int | None = None
+    ) -> None:
         self.template = template
         self.variable = variable
-        super().__init__(f"template {template!r}: {reason}")
+        self.line = line
+        where = f" on line {line}" if line is not None else ""
+        super().__init__(f"template {template!r}{where}: {reason}")
 
 
 class CheckError(CandorError):
@@ -176,6 +206,10 @@ class DeliveryError(CandorError):
     success back (a read timeout, a 5xx): such a failure is retried at once only
     where the service deduplicates by idempotency key. When not given it is
     True for a 5xx or an unknown status and False for any other status.
+
+    Every registered secret (``candor.log.register_secret``: every secret
+    setting of every channel, in every form) is masked in ``reason``, whoever
+    made the error: an adapter of candor's, a plugin, a service's answer quoted.
     """
 
     def __init__(
@@ -195,7 +229,7 @@ class DeliveryError(CandorError):
         if maybe_delivered is None:
             maybe_delivered = status_code is None or status_code >= 500
         self.maybe_delivered = maybe_delivered
-        self.reason = reason
+        self.reason = reason = masked(reason)
         super().__init__(f"channel {channel!r}: {reason}")
 
 

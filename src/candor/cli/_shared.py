@@ -1,6 +1,10 @@
 """What every command shares: the global options' state, the exit statuses, and the output.
 
-Output is ``--json`` (one document on standard output) or text; commands that
+Output is ``--json`` (one document on standard output) or text. Every line of
+text goes through :func:`echo`, which shows control characters and escape
+sequences (in text an older candor recorded, or an error a service sent back)
+as escapes such as ``\\x1b``: nothing a user or a service wrote reaches the
+terminal raw. ``--json`` escapes them the JSON way. Commands that
 deliver show each channel's outcome on standard error as it settles and end
 with a table of the channels sent, retrying and failed. rich is imported here
 only, when a table is printed.
@@ -20,6 +24,9 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
+from candor._escape import terminal_safe
+from candor._state import masked
+
 if TYPE_CHECKING:
     from candor.communicator import Communicator
 
@@ -29,9 +36,11 @@ __all__ = [
     "EXIT_OVERDUE",
     "EXIT_UNDELIVERED",
     "State",
+    "echo",
     "emit",
     "exit_if_owed",
     "incident_json",
+    "one_line",
     "pass_state",
     "report_delivery",
     "table",
@@ -166,9 +175,21 @@ def configure_logging(verbose: int) -> None:
     process_state.configured_structlog = True  # candor.testing.reset() undoes it
 
 
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Print one piece of text, every control character but newline and tab escaped."""
+    click.echo(terminal_safe(text), err=err)
+
+
+def one_line(text: str) -> str:
+    """``text`` for a place that is one line: newlines and tabs are escaped too."""
+    return terminal_safe(text, lines=False)
+
+
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:
     if state.as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        # Registered secrets masked once more: a row recorded before they were masked at
+        # the source (an older candor) must not print them either. JSON escapes controls.
+        click.echo(masked(json.dumps(data, indent=2, default=str)))
     else:
         text()
 
@@ -182,7 +203,7 @@ _MARK = {"sent": "✓", "failed": "✗"}
 
 def progress(outcome: Any) -> None:
     """One line on standard error as each channel's delivery settles."""
-    click.echo(f"  {_MARK.get(outcome.state.value, '…')} {outcome_line(outcome)}", err=True)
+    echo(f"  {_MARK.get(outcome.state.value, '…')} {one_line(outcome_line(outcome))}", err=True)
 
 
 def outcome_line(outcome: Any) -> str:
@@ -214,6 +235,7 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
     """The closing table: one row per channel and update, with its state."""
     # Imported here: rich is paid only by a command that prints a table.
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
@@ -226,11 +248,11 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
         elif row.get("url"):
             detail = row["url"]
         grid.add_row(
-            row["channel"],
+            escape(one_line(row["channel"])),
             str(row["seq"]),
             label(row["state"]),
             str(row["attempts"]),
-            detail,
+            escape(one_line(detail)),
         )
     Console(file=sys.stdout, soft_wrap=False, width=max(100, terminal_width())).print(grid)
 
@@ -240,17 +262,30 @@ def terminal_width() -> int:
 
 
 def exit_if_owed(rows: list[dict[str, Any]]) -> None:
-    """Exit 4, saying which channels and why, when any has not taken its update."""
-    owed = [r["channel"] for r in rows if r["state"] not in {"sent", "failed"}]
+    """Exit 4, saying which channels and why, when any has not taken its update.
+
+    A row another process is delivering right now is named apart: it is in
+    hands, not lost, and that process records how it went.
+    """
+    elsewhere = [r["channel"] for r in rows if r.get("elsewhere")]
+    owed = [
+        r["channel"]
+        for r in rows
+        if r["state"] not in {"sent", "failed"} and not r.get("elsewhere")
+    ]
     refused = [r["channel"] for r in rows if r["state"] == "failed"]
-    if not owed and not refused:
+    if not owed and not refused and not elsewhere:
         return
     parts = []
     if owed:
         parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
+    if elsewhere:
+        parts.append(
+            f"being delivered by another process: {', '.join(elsewhere)} (it records the outcome)"
+        )
     if refused:
         parts.append(f"refused for good by: {', '.join(refused)} (see the table for why)")
-    click.echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
+    echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
     sys.exit(EXIT_UNDELIVERED)
 
 
@@ -272,9 +307,9 @@ def report_delivery(state: State, incident: Any) -> None:
     ]
 
     def text() -> None:
-        click.echo(f"{incident.id}: {incident.status.value} · {incident.title}")
+        echo(f"{incident.id}: {incident.status.value} · {one_line(incident.title)}")
         if incident.next_update_by is not None:
-            click.echo(f"Next update promised by {when(incident.next_update_by)}.")
+            echo(f"Next update promised by {when(incident.next_update_by)}.")
         table(rows, f"Update {update.seq}")
 
     emit(state, {**incident_json(incident), "delivery": summary(rows)}, text)
