@@ -223,7 +223,7 @@ class TestInstatusContract(StatusPageContract):
         return [
             update["message"]
             for incident in self.fake.incidents.values()
-            for update in incident["incidentUpdates"]
+            for update in incident["updates"]
         ]
 
 
