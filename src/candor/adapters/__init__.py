@@ -57,13 +57,17 @@ if TYPE_CHECKING:
     from candor.adapters.registry import available, load
     from candor.adapters.service import ServiceAdapter, register_secret, secrets_of
     from candor.adapters.text import (
+        MentionRule,
+        any_service_mentions,
         fits,
         graphemes,
         links,
+        mastodon_mentions,
         measure,
         neutralise_mentions,
         refuse_if_too_long,
         weighted_length,
+        x_mentions,
     )
     from candor.adapters.threads import parent_of, root_of
     from candor.typing import Adapter, AdapterInit, Reconciling, Refreshing
@@ -117,13 +121,17 @@ _LAZY = {
     **dict.fromkeys(("ServiceAdapter", "register_secret", "secrets_of"), "candor.adapters.service"),
     **dict.fromkeys(
         (
+            "MentionRule",
+            "any_service_mentions",
             "fits",
             "graphemes",
             "links",
+            "mastodon_mentions",
             "measure",
             "neutralise_mentions",
             "refuse_if_too_long",
             "weighted_length",
+            "x_mentions",
         ),
         "candor.adapters.text",
     ),
@@ -143,12 +151,14 @@ __all__ = [
     "Imported",
     "LengthUnit",
     "Markup",
+    "MentionRule",
     "Message",
     "Receipt",
     "Reconciling",
     "Refreshing",
     "ServiceAdapter",
     "answer",
+    "any_service_mentions",
     "available",
     "check_response",
     "component_state",
@@ -159,6 +169,7 @@ __all__ = [
     "json_of",
     "links",
     "load",
+    "mastodon_mentions",
     "measure",
     "neutralise_mentions",
     "parent_of",
@@ -175,6 +186,7 @@ __all__ = [
     "transport_error",
     "weighted_length",
     "worst",
+    "x_mentions",
 ]
 
 

@@ -34,6 +34,7 @@ from candor.adapters import (
     ServiceAdapter,
     answer,
     http_url,
+    mastodon_mentions,
     neutralise_mentions,
     parent_of,
     refuse_if_too_long,
@@ -177,7 +178,7 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
 
     def text_for(self, message: Message) -> str:
         """The status text: ``message.text`` with every would-be mention made harmless."""
-        return neutralise_mentions(message.text, lambda at: _SAFE_AT)
+        return neutralise_mentions(message.text, lambda at: _SAFE_AT, rule=mastodon_mentions)
 
     def _check_length(self, channel: str, text: str) -> None:
         limit = self.capabilities.max_length or DEFAULT_MAX_CHARACTERS
@@ -240,7 +241,7 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
             raise ValueError("a correction says what was corrected: give a note")
         await self.read_instance(receipt.channel)
         marked = f"{text.rstrip()}\n\nCorrection: {note.rstrip('.')}."
-        marked = neutralise_mentions(marked, lambda at: _SAFE_AT)
+        marked = neutralise_mentions(marked, lambda at: _SAFE_AT, rule=mastodon_mentions)
         self._check_length(receipt.channel, marked)
         body: dict[str, Any] = {"status": marked}
         if self.settings.language:
