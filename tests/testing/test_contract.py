@@ -255,7 +255,7 @@ class TestMastodonContract(_SocialContract):
 
     def service_posts(self, adapter: Adapter) -> list[str]:
         assert isinstance(self.fake, FakeMastodon)
-        return [status["text"] for status in self.fake.statuses.values()]
+        return list(self.fake.sources.values())
 
 
 class TestBlueskyContract(_SocialContract):
