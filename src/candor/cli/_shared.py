@@ -1,6 +1,10 @@
 """What every command shares: the global options' state, the exit statuses, and the output.
 
-Output is ``--json`` (one document on standard output) or text; commands that
+Output is ``--json`` (one document on standard output) or text. Every line of
+text goes through :func:`echo`, which shows control characters and escape
+sequences (in text an older candor recorded, or an error a service sent back)
+as escapes such as ``\\x1b``: nothing a user or a service wrote reaches the
+terminal raw. ``--json`` escapes them the JSON way. Commands that
 deliver show each channel's outcome on standard error as it settles and end
 with a table of the channels sent, retrying and failed. rich is imported here
 only, when a table is printed.
@@ -20,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
+from candor._escape import terminal_safe
+
 if TYPE_CHECKING:
     from candor.communicator import Communicator
 
@@ -29,9 +35,11 @@ __all__ = [
     "EXIT_OVERDUE",
     "EXIT_UNDELIVERED",
     "State",
+    "echo",
     "emit",
     "exit_if_owed",
     "incident_json",
+    "one_line",
     "pass_state",
     "report_delivery",
     "table",
@@ -166,9 +174,19 @@ def configure_logging(verbose: int) -> None:
     process_state.configured_structlog = True  # candor.testing.reset() undoes it
 
 
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Print one piece of text, every control character but newline and tab escaped."""
+    click.echo(terminal_safe(text), err=err)
+
+
+def one_line(text: str) -> str:
+    """``text`` for a place that is one line: newlines and tabs are escaped too."""
+    return terminal_safe(text, lines=False)
+
+
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:
     if state.as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        click.echo(json.dumps(data, indent=2, default=str))  # JSON escapes controls itself
     else:
         text()
 
@@ -182,7 +200,7 @@ _MARK = {"sent": "✓", "failed": "✗"}
 
 def progress(outcome: Any) -> None:
     """One line on standard error as each channel's delivery settles."""
-    click.echo(f"  {_MARK.get(outcome.state.value, '…')} {outcome_line(outcome)}", err=True)
+    echo(f"  {_MARK.get(outcome.state.value, '…')} {one_line(outcome_line(outcome))}", err=True)
 
 
 def outcome_line(outcome: Any) -> str:
@@ -214,6 +232,7 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
     """The closing table: one row per channel and update, with its state."""
     # Imported here: rich is paid only by a command that prints a table.
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
@@ -226,11 +245,11 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
         elif row.get("url"):
             detail = row["url"]
         grid.add_row(
-            row["channel"],
+            escape(one_line(row["channel"])),
             str(row["seq"]),
             label(row["state"]),
             str(row["attempts"]),
-            detail,
+            escape(one_line(detail)),
         )
     Console(file=sys.stdout, soft_wrap=False, width=max(100, terminal_width())).print(grid)
 
@@ -250,7 +269,7 @@ def exit_if_owed(rows: list[dict[str, Any]]) -> None:
         parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
     if refused:
         parts.append(f"refused for good by: {', '.join(refused)} (see the table for why)")
-    click.echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
+    echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
     sys.exit(EXIT_UNDELIVERED)
 
 
@@ -272,9 +291,9 @@ def report_delivery(state: State, incident: Any) -> None:
     ]
 
     def text() -> None:
-        click.echo(f"{incident.id}: {incident.status.value} · {incident.title}")
+        echo(f"{incident.id}: {incident.status.value} · {one_line(incident.title)}")
         if incident.next_update_by is not None:
-            click.echo(f"Next update promised by {when(incident.next_update_by)}.")
+            echo(f"Next update promised by {when(incident.next_update_by)}.")
         table(rows, f"Update {update.seq}")
 
     emit(state, {**incident_json(incident), "delivery": summary(rows)}, text)
