@@ -192,3 +192,26 @@ class TestStartingQuickly:
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+    def test_the_process_ends_without_collecting_what_it_still_holds(self, tmp_path: Path) -> None:
+        """At exit everything alive is frozen; until then collection works as before."""
+        code = (
+            "import atexit, gc\n"
+            # Registered first, so run last: after candor's own exit handler.
+            "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+            "from candor.cli import main\n"
+            "main(['list'])\n"
+            "main(['list'])\n"
+            "print('frozen before exit:', gc.get_freeze_count() > 0)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        lines = done.stdout.splitlines()
+        assert "frozen before exit: False" in lines
+        assert lines[-1] == "frozen at exit: True"
