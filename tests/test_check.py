@@ -309,6 +309,12 @@ class TestFactsAgainstTheIncident:
         assert check("1,200 customers see errors.", incident=self.incident(),
                      only=["contradicts-incident"])  # fmt: skip
 
+    def test_text_whose_lowercase_is_longer_is_still_read_in_full(self) -> None:
+        """'İ' lowercases to two characters: positions in the lowered text shift."""
+        text = "İİİ İstanbul: 1,200 customers see errors. Next update by 15:00 UTC."
+        found = check(text, incident=self.incident(), only=["contradicts-incident"])
+        assert {f.excerpt for f in found} == {"1,200 customers", "Next update by 15:00 UTC"}
+
     def test_saying_resolved_while_monitoring_contradicts(self) -> None:
         (finding,) = check("The issue has been resolved.", incident=self.incident(),
                            only=["contradicts-incident"])  # fmt: skip

@@ -18,7 +18,7 @@ from candor import lifecycle
 from candor.checks import check, rules
 from candor.errors import CheckError, InputError
 from candor.log import get_logger
-from candor.model import Incident, Override
+from candor.model import Incident, Override, check_text, clean_text
 from candor.render import Renderer
 from candor.typing import Adapter
 from candor.vocabulary import Audience, Channel, Message, OutboxItem, idempotency_key
@@ -72,6 +72,9 @@ def guard(
             raise InputError("allow", code, f"unknown check; known: {', '.join(sorted(known))}")
     if allowed and (not isinstance(reason, str) or not reason.strip()):
         raise InputError("reason", reason, "allowing a check needs a reason, for the record")
+    if allowed:
+        assert reason is not None
+        check_text(reason.strip(), "reason")
     blocking = [(m.channel, f) for m in messages for f in m.errors if f.code not in allowed]
     if blocking:
         raise CheckError(blocking)
@@ -116,6 +119,8 @@ def outbox(incident: Incident, messages: list[Message]) -> list[OutboxItem]:
 def actor() -> str | None:
     """Who is running this, for the record of an override: $CANDOR_ACTOR, else the OS user."""
     try:
-        return os.environ.get("CANDOR_ACTOR") or getpass.getuser()
+        who = os.environ.get("CANDOR_ACTOR") or getpass.getuser()
     except (OSError, KeyError):  # no user name on this system
         return None
+    # Read from the environment, not typed in: made acceptable rather than refused.
+    return clean_text(who, "by")

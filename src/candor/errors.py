@@ -52,13 +52,34 @@ class CandorError(Exception):
 
 
 class InputError(CandorError, ValueError):
-    """A value given to candor is not acceptable; ``field`` names where, ``value`` what."""
+    """A value given to candor is not acceptable; ``field`` names where, ``value`` what.
+
+    The message quotes at most a short head of the value (and of the field's
+    name), so a megabyte of input never makes a megabyte of error.
+    """
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{_bounded(str(field))}={_bounded(_quoted(value))}: {_bounded(reason)}")
+
+
+_SHOWN = 200
+
+
+def _quoted(value: Any) -> str:
+    """``repr(value)``, from a head of the value when it is long text or bytes."""
+    if isinstance(value, str | bytes) and len(value) > _SHOWN:
+        return f"{value[:_SHOWN]!r}… ({len(value):,} long)"
+    try:
+        return repr(value)
+    except Exception:  # a hostile __repr__ must not replace the error it is quoted in
+        return f"<{type(value).__name__}>"
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= 2 * _SHOWN else f"{text[: 2 * _SHOWN]}… ({len(text):,} long)"
 
 
 class TransitionError(InputError):
@@ -85,7 +106,7 @@ class IncidentNotFound(CandorError, LookupError):
 
     def __init__(self, incident_id: str) -> None:
         self.incident_id = incident_id
-        super().__init__(f"no incident with id {incident_id!r}")
+        super().__init__(f"no incident with id {_bounded(_quoted(incident_id))}")
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message again
         return str(self.args[0])

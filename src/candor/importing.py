@@ -82,8 +82,8 @@ async def import_incidents(
             message=Message(
                 channel=channel,
                 form=Form.LONG,
-                title=remote.title,
-                text=remote.message,
+                title=incident.title,
+                text=update.message,
                 incident_id=incident_id,
                 update_id=update.id,
                 seq=1,

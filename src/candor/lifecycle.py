@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from candor.errors import InputError, PromiseError
@@ -30,6 +30,8 @@ from candor.model import (
     Update,
     UpdateKind,
     WriteUp,
+    check_override,
+    check_text,
     check_transition,
     parse_when,
 )
@@ -81,7 +83,12 @@ def open_incident(
     decided = policy.resolve_impact(scope, impact)
     started = parse_when(started_at, "started_at") if started_at is not None else now
     if started > now:
-        raise InputError("started_at", started_at, "is in the future")
+        raise InputError(
+            "started_at",
+            started_at,
+            f"is in the future: {started:%Y-%m-%d %H:%M:%S} UTC is after now, "
+            f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        )
     chosen = incident_id or new_incident_id()
     first = Update(
         id=f"{chosen}.1",
@@ -263,6 +270,16 @@ def close(
         raise PromiseError(current.id, "its books are already closed")
     if reason is not None and (not isinstance(reason, str) or not reason.strip()):
         raise InputError("reason", reason, "must say why, for the record")
+    if reason is not None:
+        check_text(reason.strip(), "reason")
+    if now < current.updated_at:
+        raise InputError(
+            "closed_at",
+            now.isoformat(),
+            f"closing at {now:%Y-%m-%d %H:%M:%S} UTC is before the last update, "
+            f"{current.updated_at:%Y-%m-%d %H:%M:%S} UTC: time cannot go backwards on a "
+            "timeline (is this host's clock behind?)",
+        )
     owed = [p for p in promises if p.incident_id == current.id and p.is_open]
     described = tuple(
         f"{'write-up' if p.kind is PromiseKind.POSTMORTEM else 'next update'} "
@@ -286,6 +303,7 @@ def close(
 
 def overridden(incident: Incident, override: Override) -> Incident:
     """``incident`` with ``override`` recorded on its newest update (check errors let through)."""
+    check_override(override)
     update = incident.updates[-1].model_copy(update={"override": override})
     return incident.model_copy(update={"updates": (*incident.updates[:-1], update)})
 
@@ -301,15 +319,13 @@ def _scope(scope: Scope | Mapping[str, Any]) -> Scope:
 def _title(title: object) -> str:
     if not isinstance(title, str) or not title.strip():
         raise InputError("title", title, "must say what is broken, in a few words")
-    if len(title) > 255:
-        raise InputError("title", title, "must be at most 255 characters")
-    return title.strip()
+    return check_text(title.strip(), "title")
 
 
 def _message(message: object) -> str:
     if not isinstance(message, str) or not message.strip():
         raise InputError("message", message, "must say what customers see, in plain words")
-    return message.strip()
+    return check_text(message.strip(), "message")
 
 
 def _optional_text(value: object, field: str) -> str | None:

@@ -129,7 +129,11 @@ def scorecard(
         status=incident.status,
         detected_at=incident.started_at,
         first_public_update_at=first_sent,
-        time_to_first_update=first_sent - incident.started_at if first_sent else None,
+        # Never negative: a delivery stamped by a host whose clock is behind the one that
+        # opened the incident came no sooner than the detection.
+        time_to_first_update=(
+            max(first_sent - incident.started_at, timedelta(0)) if first_sent else None
+        ),
         longest_silence=silence,
         longest_silence_from=since,
         longest_silence_to=until,
@@ -171,6 +175,7 @@ def _without_resolution(incident: Incident) -> list[str]:
 def _span(delta: timedelta | None) -> str:
     if delta is None:
         return "unknown"
+    delta = max(delta, timedelta(0))
     minutes = int(delta.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"

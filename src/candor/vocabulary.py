@@ -15,10 +15,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from candor.masking import mask_settings
-from candor.model import DeliveryState, Effect, Impact, Incident, Organization, Status, Update
+from candor.model import (
+    ITEM_LIMITS,
+    DeliveryState,
+    Effect,
+    Impact,
+    Incident,
+    Organization,
+    Status,
+    Update,
+    clean_text,
+)
 
 __all__ = [
     "Audience",
@@ -308,3 +318,20 @@ class Imported(BaseModel):
     started_at: AwareDatetime
     candor_incident_id: str | None = None
     """candor's id, when candor created the incident (found in the service's metadata)."""
+
+    @field_validator("title", "message", mode="before")
+    @classmethod
+    def _clean(cls, value: Any, info: ValidationInfo) -> Any:
+        # The service's text is not the operator's to fix: it is made acceptable
+        # (control characters and lone surrogates replaced, cut to the limit), not refused.
+        if isinstance(value, str):
+            return clean_text(value, info.field_name or "message", fallback="Incident")
+        return value
+
+    @field_validator("components", mode="before")
+    @classmethod
+    def _clean_names(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            names = [clean_text(v, "scope.components") if isinstance(v, str) else v for v in value]
+            return tuple(dict.fromkeys(names))[: ITEM_LIMITS["scope.components"]]
+        return value

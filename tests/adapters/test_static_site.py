@@ -354,6 +354,25 @@ class TestFeed:
         assert content.get("type") == "text"
         assert content.text == f"Investigating: {FULL_STORY[0][1]}"
 
+    def test_feed_stays_valid_xml_with_control_characters_already_recorded(
+        self, tmp_path: Path
+    ) -> None:
+        """Text an older candor recorded with NUL, ESC or BEL in it."""
+        adapter = make_adapter(tmp_path)
+        story = Story(title="API \x1b[31mdown\x00")
+        tell(adapter, story, (Status.INVESTIGATING, "Errors\x07 \x0c and \x1b]0;x\x07.", 0))
+        raw = (tmp_path / "site" / "feed.atom").read_bytes()
+        root = ET.fromstring(raw)  # a strict XML parser: raises on any invalid character
+        entry = root.find("{http://www.w3.org/2005/Atom}entry")
+        assert entry is not None
+        title = entry.findtext("{http://www.w3.org/2005/Atom}title")
+        assert title == "Investigating: API \ufffd[31mdown\ufffd"
+        parsed = feedparser.parse(raw)
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        assert parsed.entries[0].content[0].value == (
+            "Investigating: Errors\ufffd \ufffd and \ufffd]0;x\ufffd."
+        )
+
 
 STATUSPAGE_TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}

@@ -21,7 +21,7 @@ package) use only what is listed here, and so can yours::
   :func:`answer`, :func:`json_of`;
 - text: :func:`measure`, :func:`fits`, :func:`refuse_if_too_long`,
   :func:`neutralise_mentions`, :func:`links`, :func:`graphemes`,
-  :func:`weighted_length`;
+  :func:`weighted_length`, :func:`terminal_safe`, :func:`xml_safe`;
 - threads: :func:`root_of`, :func:`parent_of`;
 - status pages: :class:`ComponentState`, :func:`component_state`,
   :func:`component_states`, :func:`worst`, :data:`STATUSPAGE_COMPONENT_STATUS`;
@@ -63,7 +63,9 @@ if TYPE_CHECKING:
         measure,
         neutralise_mentions,
         refuse_if_too_long,
+        terminal_safe,
         weighted_length,
+        xml_safe,
     )
     from candor.adapters.threads import parent_of, root_of
     from candor.typing import Adapter, AdapterInit, Reconciling, Refreshing
@@ -123,7 +125,9 @@ _LAZY = {
             "measure",
             "neutralise_mentions",
             "refuse_if_too_long",
+            "terminal_safe",
             "weighted_length",
+            "xml_safe",
         ),
         "candor.adapters.text",
     ),
@@ -172,9 +176,11 @@ __all__ = [
     "secrets_of",
     "send",
     "service_message",
+    "terminal_safe",
     "transport_error",
     "weighted_length",
     "worst",
+    "xml_safe",
 ]
 
 

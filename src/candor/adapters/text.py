@@ -4,7 +4,10 @@ candor fits every message to the channel's ``Capabilities`` before it is stored;
 an adapter measures the text it is about to send (after its own changes, such
 as neutralised mentions) with :func:`measure` and refuses one still over the
 limit with :func:`refuse_if_too_long`, rather than let the service cut it.
-Part of the adapter kit: import these from :mod:`candor.adapters`.
+:func:`terminal_safe` and :func:`xml_safe` (from :mod:`candor.model`) make text
+that may hold control characters (recorded by an older candor) safe to print
+or to write into XML. Part of the adapter kit: import these from
+:mod:`candor.adapters`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from candor.errors import DeliveryError
 from candor.length import URL, graphemes, measure, weighted_length
+from candor.model import terminal_safe, xml_safe
 
 if TYPE_CHECKING:
     from candor.vocabulary import Capabilities
@@ -26,7 +30,9 @@ __all__ = [
     "measure",
     "neutralise_mentions",
     "refuse_if_too_long",
+    "terminal_safe",
     "weighted_length",
+    "xml_safe",
 ]
 
 # An @ that would start a mention: not after a word character (so not an e-mail address),

@@ -21,8 +21,8 @@ _HOST = lazy(
     re.IGNORECASE,
 )
 _DOTTED_DIGITS = lazy(r"\d\.\d+\.\d")
-_HOST_MARKERS = (
-    ".internal", ".local", ".lan", ".corp", ".intra", ".svc",
+_HOST_SUFFIXES = (".internal", ".local", ".lan", ".corp", ".intra", ".svc")
+_HOST_PREFIXES = (
     "ip-", "db-", "web-", "app-", "api-", "k8s-", "node-", "worker-", "host-", "srv-",
     "prod-", "stg-", "staging-",
 )  # fmt: skip
@@ -90,9 +90,11 @@ def internal_detail(subject: Subject) -> Iterator[Finding]:
         return
     rule = internal_detail
     lowered = subject.lowered
-    looks_like_host = ("." in lowered and _DOTTED_DIGITS.search(lowered)) or (
-        ("-" in lowered or ".i" in lowered or ".l" in lowered or ".c" in lowered or ".s" in lowered)
-        and any(marker in lowered for marker in _HOST_MARKERS)
+    # Cheap signs first: the host pattern is costly to try over the whole text.
+    looks_like_host = (
+        ("." in lowered and _DOTTED_DIGITS.search(lowered) is not None)
+        or any(word.startswith(_HOST_PREFIXES) for word in subject.words if "-" in word)
+        or ("." in lowered and any(suffix in lowered for suffix in _HOST_SUFFIXES))
     )
     for match in _HOST.finditer(subject.text) if looks_like_host else ():
         yield rule.finding(

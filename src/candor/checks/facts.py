@@ -77,6 +77,41 @@ _PERCENT_OF = lazy(
     re.IGNORECASE,
 )
 _NEXT_AT = lazy(r"\bnext\s+update\s+by\s+(\d{1,2}):(\d{2})\s*(UTC|GMT)\b", re.IGNORECASE)
+# The patterns above are tried only where they can start (a figure before each "%", the
+# count before each mention of the noun, each "next update by"): trying them at every
+# position of the text costs more than all the other rules together.
+_BEFORE_PERCENT = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?\s?$")
+_BEFORE_NOUN = re.compile(r"\b(?:\d{1,3}(?:,\d{3})+|\d+)\s+$")
+
+
+def _starts(text: str, mark: str, before: re.Pattern[str], reach: int = 24) -> Iterator[int]:
+    """Where a figure ending just before each ``mark`` (in lowercased ``text``) starts."""
+    at = text.find(mark)
+    while at >= 0:
+        found = before.search(text, max(0, at - reach), at)
+        if found is not None:
+            yield found.start()
+        at = text.find(mark, at + 1)
+
+
+def _percents(subject: Subject) -> Iterator[re.Match[str]]:
+    for start in _starts(subject.text, "%", _BEFORE_PERCENT):
+        match = _PERCENT_OF.match(subject.text, start)
+        if match is not None:
+            yield match
+
+
+def _counts(subject: Subject, noun: str) -> Iterator[re.Match[str]]:
+    counted = _counted(noun)
+    if len(subject.lowered) != len(subject.text):  # lowercasing moved positions: read it all
+        yield from counted.finditer(subject.text)
+        return
+    for start in _starts(subject.lowered, noun, _BEFORE_NOUN):
+        match = counted.match(subject.text, start)
+        if match is not None:
+            yield match
+
+
 _STATUS_WORDS = {
     Status.RESOLVED: CLAIMS_RESOLVED,
     Status.MONITORING: re.compile(r"\b(?:we are|we're|now)\s+monitoring\b", re.IGNORECASE),
@@ -105,7 +140,7 @@ def contradicts_incident(subject: Subject) -> Iterator[Finding]:
     scope = incident.scope
     if scope.affected_fraction is not None:
         expected = scope.affected_fraction * 100
-        for match in _PERCENT_OF.finditer(subject.text) if "%" in subject.text else ():
+        for match in _percents(subject):
             said = float(match.group(1))
             if abs(said - expected) > max(0.005 * expected, 1e-9) and not _rounds_to(
                 said, expected
@@ -119,8 +154,7 @@ def contradicts_incident(subject: Subject) -> Iterator[Finding]:
                 )
     if scope.affected_count is not None:
         noun = (scope.customers or "customers").split()[-1].lower()
-        counted = _counted(noun)
-        for match in counted.finditer(subject.text) if noun in subject.lowered else ():
+        for match in _counts(subject, noun):
             said_count = int(match.group(1).replace(",", ""))
             if said_count != scope.affected_count:
                 yield rule.finding(
@@ -151,7 +185,9 @@ def contradicts_incident(subject: Subject) -> Iterator[Finding]:
     due = incident.next_update_by
     if due is None or "next update by" not in subject.lowered:
         return
-    for match in _NEXT_AT.finditer(subject.text):
+    same = len(subject.lowered) == len(subject.text)
+    start = subject.lowered.find("next update by") if same else 0
+    for match in _NEXT_AT.finditer(subject.text, start):
         said_time = (int(match.group(1)), int(match.group(2)))
         due_utc = due.astimezone(UTC)
         if said_time != (due_utc.hour, due_utc.minute):

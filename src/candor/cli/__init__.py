@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import click
 
 from candor._version import __version__
-from candor.cli._shared import EXIT_ERROR, State, starting
+from candor.cli._shared import EXIT_ERROR, State, echo, starting
 from candor.errors import CandorError
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         with starting():
             cli.main(args=argv, prog_name="candor", standalone_mode=False)
     except CandorError as exc:
-        click.echo(f"candor: error: {exc}", err=True)
+        echo(f"candor: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click.Abort:
-        click.echo("candor: aborted", err=True)
+        echo("candor: aborted", err=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         sys.exit(130)

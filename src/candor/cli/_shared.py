@@ -1,6 +1,10 @@
 """What every command shares: the global options' state, the exit statuses, and the output.
 
-Output is ``--json`` (one document on standard output) or text; commands that
+Output is ``--json`` (one document on standard output) or text. Every line of
+text goes through :func:`echo`, which shows control characters and escape
+sequences (in text an older candor recorded, or an error a service sent back)
+as escapes such as ``\\x1b``: nothing a user or a service wrote reaches the
+terminal raw. ``--json`` escapes them the JSON way. Commands that
 deliver show each channel's outcome on standard error as it settles and end
 with a table of the channels sent, retrying and failed.
 """
@@ -19,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
+from candor._escape import terminal_safe
+
 if TYPE_CHECKING:
     from candor.communicator import Communicator
 
@@ -28,9 +34,11 @@ __all__ = [
     "EXIT_OVERDUE",
     "EXIT_UNDELIVERED",
     "State",
+    "echo",
     "emit",
     "exit_if_owed",
     "incident_json",
+    "one_line",
     "pass_state",
     "report_delivery",
     "table",
@@ -154,9 +162,19 @@ def configure_logging(verbose: int) -> None:
     log_to_stderr([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
 
 
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Print one piece of text, every control character but newline and tab escaped."""
+    click.echo(terminal_safe(text), err=err)
+
+
+def one_line(text: str) -> str:
+    """``text`` for a place that is one line: newlines and tabs are escaped too."""
+    return terminal_safe(text, lines=False)
+
+
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:
     if state.as_json:
-        click.echo(json.dumps(data, indent=2, default=str))
+        click.echo(json.dumps(data, indent=2, default=str))  # JSON escapes controls itself
     else:
         text()
 
@@ -170,7 +188,7 @@ _MARK = {"sent": "✓", "failed": "✗"}
 
 def progress(outcome: Any) -> None:
     """One line on standard error as each channel's delivery settles."""
-    click.echo(f"  {_MARK.get(outcome.state.value, '…')} {outcome_line(outcome)}", err=True)
+    echo(f"  {_MARK.get(outcome.state.value, '…')} {one_line(outcome_line(outcome))}", err=True)
 
 
 def outcome_line(outcome: Any) -> str:
@@ -209,15 +227,20 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
         elif row.get("url"):
             detail = row["url"]
         cells.append(
-            (row["channel"], str(row["seq"]), label(row["state"]), str(row["attempts"]), detail)
+            (
+                one_line(row["channel"]),
+                str(row["seq"]),
+                label(row["state"]),
+                str(row["attempts"]),
+                one_line(detail),
+            )
         )
     widths = [max(len(line[n]) for line in cells) for n in range(len(header))]
     cells.insert(1, tuple("-" * width for width in widths))
-    click.echo(title)
+    echo(one_line(title))
     for line in cells:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        )
+        padded = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        echo("  ".join(padded).rstrip())
 
 
 def exit_if_owed(rows: list[dict[str, Any]]) -> None:
@@ -231,7 +254,7 @@ def exit_if_owed(rows: list[dict[str, Any]]) -> None:
         parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
     if refused:
         parts.append(f"refused for good by: {', '.join(refused)} (see the table for why)")
-    click.echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
+    echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
     sys.exit(EXIT_UNDELIVERED)
 
 
@@ -253,9 +276,9 @@ def report_delivery(state: State, incident: Any) -> None:
     ]
 
     def text() -> None:
-        click.echo(f"{incident.id}: {incident.status.value} · {incident.title}")
+        echo(f"{incident.id}: {incident.status.value} · {one_line(incident.title)}")
         if incident.next_update_by is not None:
-            click.echo(f"Next update promised by {when(incident.next_update_by)}.")
+            echo(f"Next update promised by {when(incident.next_update_by)}.")
         table(rows, f"Update {update.seq}")
 
     emit(state, {**incident_json(incident), "delivery": summary(rows)}, text)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from candor.cli._shared import EXIT_ERROR, State, emit, pass_state
+from candor.cli._shared import EXIT_ERROR, State, echo, emit, pass_state
 
 __all__ = ["check", "overrides"]
 
@@ -42,12 +42,12 @@ def check(
         for finding in findings:
             line, column = finding.position(text)
             why = f"\n    why: {finding.why}" if finding.why else ""
-            click.echo(
+            echo(
                 f"{name}:{line}:{column}: {finding.severity.value} {finding.code}: "
                 f"{finding.message}{why}\n    suggestion: {finding.suggestion}"
             )
         errors = sum(f.is_error for f in findings)
-        click.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+        echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
 
     emit(
         state,
@@ -97,19 +97,19 @@ def overrides(state: State, incident_id: str | None, local_json: bool) -> None:
 
     def text() -> None:
         if not records:
-            click.echo("No overrides recorded: every update passed the checks as written.")
+            echo("No overrides recorded: every update passed the checks as written.")
             return
-        click.echo("Overrides per rule:")
+        echo("Overrides per rule:")
         for row in by_rule:
-            click.echo(f"  {row['code']:<22} {row['count']}")
-        click.echo()
+            echo(f"  {row['code']:<22} {row['count']}")
+        echo()
         for record in records:
             who = f" by {record['by']}" if record["by"] else ""
-            click.echo(
+            echo(
                 f"{record['incident_id']} update {record['seq']} ({record['created_at']}): "
                 f"allowed {', '.join(record['codes'])}{who}\n    reason: {record['reason']}"
             )
             for excerpt in record["findings"]:
-                click.echo(f"    let through: {excerpt}")
+                echo(f"    let through: {excerpt}")
 
     emit(state, {"by_rule": by_rule, "overrides": records}, text)

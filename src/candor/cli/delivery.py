@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from candor.cli._shared import State, emit, exit_if_owed, incident_json, pass_state, table
+from candor.cli._shared import State, echo, emit, exit_if_owed, incident_json, pass_state, table
 from candor.errors import ConfigError, InputError
 
 __all__ = ["deliver", "import_"]
@@ -62,7 +62,7 @@ def deliver(state: State, force: bool, retry_failed: bool, channels: tuple[str, 
 
     def text() -> None:
         if not outcomes:
-            click.echo("Nothing is owed to any channel.")
+            echo("Nothing is owed to any channel.")
             return
         for incident_id in dict.fromkeys(row["incident_id"] for row in rows):
             table([r for r in rows if r["incident_id"] == incident_id], incident_id)
@@ -99,9 +99,9 @@ def import_(state: State, service: str, channel_name: str | None) -> None:
 
     def text() -> None:
         if not rows:
-            click.echo(f"Nothing new to import from {', '.join(names)}.")
+            echo(f"Nothing new to import from {', '.join(names)}.")
         for row in rows:
-            click.echo(
+            echo(
                 f"Imported {row['id']} from {row['channel']} ({service} incident "
                 f"{row['remote_id']}): {row['status']}  {row['title']}"
             )

@@ -7,7 +7,16 @@ from typing import Any
 import click
 
 from candor.cli._options import override_options, scope_from, scope_options
-from candor.cli._shared import State, emit, incident_json, pass_state, report_delivery, when
+from candor.cli._shared import (
+    State,
+    echo,
+    emit,
+    incident_json,
+    one_line,
+    pass_state,
+    report_delivery,
+    when,
+)
 from candor.errors import InputError
 
 __all__ = ["list_", "open_", "preview", "reopen", "resolve", "show", "update"]
@@ -195,14 +204,14 @@ def list_(state: State, open_only: bool) -> None:
 
     def text() -> None:
         if not incidents:
-            click.echo("No incidents." if not open_only else "No open incidents.")
+            echo("No incidents." if not open_only else "No open incidents.")
         for incident in incidents:
             promised = (
                 f"next update by {when(incident.next_update_by)}" if incident.next_update_by else ""
             )
-            click.echo(
+            echo(
                 f"{incident.id}  {incident.status.value:<13} {incident.impact.value:<8} "
-                f"{incident.title}  {promised}".rstrip()
+                f"{one_line(incident.title)}  {promised}".rstrip()
             )
 
     emit(state, [incident_json(i) for i in incidents], text)
@@ -218,28 +227,29 @@ def show(state: State, incident_id: str) -> None:
 
     def text() -> None:
         scope = incident.scope
-        click.echo(f"{incident.id}: {incident.title}")
-        click.echo(f"  status {incident.status.value}, impact {incident.impact.value}")
-        click.echo(f"  components: {', '.join(scope.components)}")
+        echo(f"{incident.id}: {one_line(incident.title)}")
+        echo(f"  status {incident.status.value}, impact {incident.impact.value}")
+        echo(f"  components: {one_line(', '.join(scope.components))}")
         if scope.regions:
-            click.echo(f"  regions: {', '.join(scope.regions)}")
+            echo(f"  regions: {one_line(', '.join(scope.regions))}")
         if scope.affected_fraction is not None:
-            click.echo(f"  affected fraction: {scope.affected_fraction:g}")
+            echo(f"  affected fraction: {scope.affected_fraction:g}")
         if scope.affected_count is not None:
-            click.echo(f"  affected count: {scope.affected_count}")
-        click.echo(f"  started {when(incident.started_at)}")
+            echo(f"  affected count: {scope.affected_count}")
+        echo(f"  started {when(incident.started_at)}")
         if incident.next_update_by:
-            click.echo(f"  next update promised by {when(incident.next_update_by)}")
+            echo(f"  next update promised by {when(incident.next_update_by)}")
         if incident.resolved_at:
-            click.echo(f"  resolved {when(incident.resolved_at)}")
+            echo(f"  resolved {when(incident.resolved_at)}")
         for entry in incident.updates:
             back = " (back-step)" if entry.is_back_step else ""
-            click.echo(f"\n#{entry.seq} {when(entry.created_at)} {entry.status.value}{back}")
-            click.echo(f"  {entry.message}")
+            echo(f"\n#{entry.seq} {when(entry.created_at)} {entry.status.value}{back}")
+            echo("  " + entry.message.replace("\n", "\n  "))
             for delivery in incident.deliveries:
                 if delivery.update_id == entry.id:
-                    extra = f" ({delivery.last_error})" if delivery.last_error else ""
-                    click.echo(f"  -> {delivery.channel}: {delivery.state.value}{extra}")
+                    error = delivery.last_error
+                    extra = f" ({one_line(error)})" if error else ""
+                    echo(f"  -> {delivery.channel}: {delivery.state.value}{extra}")
 
     emit(state, incident_json(incident), text)
 
@@ -311,18 +321,18 @@ def preview(
     def text() -> None:
         for message_, (used, limit, unit) in zip(messages, lengths, strict=True):
             fits = f"{used}/{limit} {unit}" if limit is not None else f"{used} {unit}"
-            click.echo(f"── {message_.channel} ({message_.form.value}, {fits}) ──")
-            click.echo(message_.text)
+            echo(f"── {message_.channel} ({message_.form.value}, {fits}) ──")
+            echo(message_.text)
             if not message_.findings:
-                click.echo("  checks: no findings")
+                echo("  checks: no findings")
             for finding in message_.findings:
                 line, column = finding.position(message_.text)
                 why = f"\n      why: {finding.why}" if finding.why else ""
-                click.echo(
+                echo(
                     f"  {line}:{column} {finding.severity.value} {finding.code}: "
                     f"{finding.message}{why}\n      suggestion: {finding.suggestion}"
                 )
-            click.echo()
+            echo()
 
     data = [
         m.model_dump(mode="json") | {"length": used, "limit": limit, "unit": unit}

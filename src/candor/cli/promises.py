@@ -15,6 +15,7 @@ from candor.cli._shared import (
     EXIT_DUE_SOON,
     EXIT_OVERDUE,
     State,
+    echo,
     emit,
     incident_json,
     pass_state,
@@ -44,12 +45,12 @@ def overdue(state: State, now: str | None) -> None:
 
     def text() -> None:
         if not found:
-            click.echo("Nothing is overdue: every promise is on time.")
+            echo("Nothing is overdue: every promise is on time.")
         for reminder in found:
             what = "next update" if reminder.kind == "next_update" else "write-up"
             where = f" on channel {reminder.channel}" if reminder.channel else ""
             verb = "was due by" if reminder.state == "broken" else "is due soon, by"
-            click.echo(
+            echo(
                 f"{reminder.incident_id}: {what}{where} {verb} {when(reminder.due_at)} "
                 f"(promised in update {reminder.update_id})"
             )
@@ -83,7 +84,7 @@ def watch(state: State, interval: str, ticks: int | None, duration: str) -> None
         if not state.as_json:
             reminder = action.reminder
             done = "posted a holding update" if action.action == "holding_update" else "warned"
-            click.echo(
+            echo(
                 f"{reminder.incident_id}: {done} ({reminder.kind.value} due by "
                 f"{when(reminder.due_at)}, {reminder.state.value.replace('_', ' ')})"
             )
@@ -97,7 +98,7 @@ def watch(state: State, interval: str, ticks: int | None, duration: str) -> None
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     data = [{"action": a.action, "reminder": a.reminder.model_dump(mode="json")} for a in actions]
-    emit(state, data, lambda: click.echo(f"Stopped watching; {len(actions)} action(s)."))
+    emit(state, data, lambda: echo(f"Stopped watching; {len(actions)} action(s)."))
 
 
 @click.command()
@@ -144,7 +145,7 @@ def action(state: State, incident_id: str, number: int, status: str) -> None:
     emit(
         state,
         item.model_dump(mode="json"),
-        lambda: click.echo(f"{incident_id}: action {item.number} is {item.status.value}"),
+        lambda: echo(f"{incident_id}: action {item.number} is {item.status.value}"),
     )
 
 
@@ -159,7 +160,7 @@ def close(state: State, incident_id: str, reason: str | None) -> None:
     emit(
         state,
         incident_json(incident),
-        lambda: click.echo(f"{incident.id}: closed."),
+        lambda: echo(f"{incident.id}: closed."),
     )
 
 
@@ -180,4 +181,4 @@ def report(state: State, incident_id: str, chart: str | None) -> None:
         card = comms.report(incident_id)
     if chart:
         Path(chart).write_text(timeline_svg(card), encoding="utf-8")
-    emit(state, card.model_dump(mode="json"), lambda: click.echo(card.text()))
+    emit(state, card.model_dump(mode="json"), lambda: echo(card.text()))

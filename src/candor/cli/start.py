@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from candor.cli._shared import State, emit, pass_state
+from candor.cli._shared import State, echo, emit, pass_state
 from candor.errors import ConfigError
 
 __all__ = ["config", "demo", "init"]
@@ -30,7 +30,7 @@ def demo(state: State, directory: str | None) -> None:
     emit(
         state,
         {k: str(v) for k, v in result.items()},
-        lambda: click.echo(
+        lambda: echo(
             "\nThe demo incident is resolved.\n"
             f"  Status page: {result['index']}\n"
             f"  Incident:    {result['incident']}\n"
@@ -55,7 +55,7 @@ def init(state: State, path: str, force: bool) -> None:
     if target.exists() and not force:
         raise ConfigError("already exists; pass --force to overwrite it", path=str(target))
     target.write_text(starter_config(), encoding="utf-8")
-    emit(state, {"path": str(target)}, lambda: click.echo(f"Wrote {target}"))
+    emit(state, {"path": str(target)}, lambda: echo(f"Wrote {target}"))
 
 
 @click.command()

@@ -5,11 +5,12 @@ Everything here is a frozen pydantic model. Bad input raises
 ``"50%"`` is refused, not read as a half; a naive datetime is refused, not
 guessed to be UTC.
 
-The names live in three private modules, read in this order: ``_choices`` (the
-enums), ``_values`` (scope, write-up, deliveries, promises, the organisation and
-the duration and time parsers) and ``_incident`` (updates, the incident, and
-how it grows: :meth:`Incident.start`, :meth:`Incident.append`). Import them
-from here.
+The names live in four private modules, read in this order: ``_choices`` (the
+enums), ``_text`` (the one validator of what people type, its size limits, and
+escaping for terminals and XML), ``_values`` (scope, write-up, deliveries,
+promises, the organisation and the duration and time parsers) and
+``_incident`` (updates, the incident, and how it grows: :meth:`Incident.start`,
+:meth:`Incident.append`). Import them from here.
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ from candor.model._choices import (
 from candor.model._incident import (
     Incident,
     Update,
+    check_override,
     check_transition,
+)
+from candor.model._text import (
+    ITEM_LIMITS,
+    TEXT_LIMITS,
+    check_items,
+    check_text,
+    clean_text,
+    terminal_safe,
+    xml_safe,
 )
 from candor.model._values import (
     ActionItem,
@@ -44,6 +55,8 @@ from candor.model._values import (
 )
 
 __all__ = [
+    "ITEM_LIMITS",
+    "TEXT_LIMITS",
     "ActionItem",
     "ActionStatus",
     "Closure",
@@ -63,7 +76,13 @@ __all__ = [
     "Update",
     "UpdateKind",
     "WriteUp",
+    "check_items",
+    "check_override",
+    "check_text",
     "check_transition",
+    "clean_text",
     "parse_duration",
     "parse_when",
+    "terminal_safe",
+    "xml_safe",
 ]

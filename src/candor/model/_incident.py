@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from candor.errors import InputError, TransitionError
 from candor.model._choices import Impact, Status, UpdateKind
+from candor.model._text import check_items, check_text
 from candor.model._values import (
     ActionItem,
     Closure,
@@ -129,6 +130,12 @@ class Incident(_Model):
         if update.id != f"{update.incident_id}.1":
             raise InputError("update.id", update.id, f"must be {update.incident_id}.1")
         check_transition(Status.INVESTIGATING, update.status, via=UpdateKind.OPEN)
+        if isinstance(title, str):
+            check_text(title, "title")
+        _check_new_text(update, None)
+        if started_at is not None:
+            _not_before(update.created_at, "the update's time", started_at, "the incident's start")
+        _check_promises(update)
         first = update.model_copy(update={"previous_status": None, "promised_by": None})
         return cls(
             id=update.incident_id,
@@ -170,6 +177,15 @@ class Incident(_Model):
                 "update.id", update.id, f"the next update of {self.id} is {self.id}.{seq}"
             )
         self.check_next(update.status, via=update.kind)
+        _check_new_text(update, self)
+        _not_before(update.created_at, "the update's time", self.started_at, "the incident's start")
+        _not_before(
+            update.created_at,
+            "the update's time",
+            self.updated_at,
+            f"the time of the previous update ({self.id}.{seq - 1})",
+        )
+        _check_promises(update)
         promised = (
             self.postmortem_by if update.kind is UpdateKind.POSTMORTEM else self.next_update_by
         )
@@ -193,6 +209,74 @@ class Incident(_Model):
         elif update.kind is UpdateKind.REOPEN:
             fields["resolved_at"] = None
         return type(self)(**fields)
+
+
+def _check_new_text(update: Update, current: Incident | None) -> None:
+    """Check the text ``update`` brings that ``current`` does not record already.
+
+    Text carried over as it is (a holding update restating the cause, a resolution
+    keeping the scope) was checked when it came, or was recorded by an older
+    candor: refusing it now would refuse the update for what is already recorded.
+    """
+    last = current.updates[-1] if current is not None and current.updates else None
+    recorded = {
+        "cause": current.cause if current is not None else None,
+        "workaround": last.workaround if last is not None else None,
+    }
+    if update.write_up is not None:
+        sections = update.write_up
+        for name in ("summary", "what_happened", "what_we_are_doing"):
+            check_text(getattr(sections, name), f"write_up.{name}")
+        check_items(sections.action_items, "write_up.action_items")
+    if last is None or update.message != last.message:
+        check_text(update.message, "message")
+    for name in ("cause", "workaround", "changed", "prevention"):
+        value = getattr(update, name)
+        if value is not None and value != recorded.get(name):
+            check_text(value, name)
+    scope = update.scope
+    if current is None or scope != current.scope:
+        check_items(scope.components, "scope.components")
+        check_items(scope.regions, "scope.regions")
+        if scope.customers is not None:
+            check_text(scope.customers, "scope.customers")
+    if update.override is not None:
+        check_override(update.override)
+
+
+def check_override(override: Override) -> None:
+    """Check the text of a check override: why it was let through, and who said so."""
+    check_text(override.reason, "override.reason")
+    if override.by is not None:
+        check_text(override.by, "override.by")
+
+
+def _not_before(moment: datetime, what: str, earlier: datetime, than: str) -> None:
+    """InputError naming both times unless ``moment`` is at or after ``earlier``."""
+    if moment < earlier:
+        raise InputError(
+            "created_at",
+            moment.isoformat(),
+            f"{what}, {_clock(moment)}, is before {than}, {_clock(earlier)}: time cannot go "
+            "backwards on a timeline (is this host's clock behind?)",
+        )
+
+
+def _check_promises(update: Update) -> None:
+    """The times an update promises must come after the update itself."""
+    for name in ("next_update_by", "postmortem_by"):
+        promised: datetime | None = getattr(update, name)
+        if promised is not None and promised <= update.created_at:
+            raise InputError(
+                name,
+                promised.isoformat(),
+                f"promises {_clock(promised)}, which is not after the update's time, "
+                f"{_clock(update.created_at)}",
+            )
+
+
+def _clock(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def check_transition(current: Status, target: Status, *, via: UpdateKind) -> None:

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from candor.errors import InputError
 from candor.model._choices import ActionStatus, DeliveryState, Effect, PromiseKind, ReminderState
+from candor.model._text import check_text
 
 
 class _Model(pydantic.BaseModel):
@@ -247,6 +248,14 @@ class Organization(_Model):
     name: str = Field(default="Our service", min_length=1)
     status_page_url: str | None = None
     timezone: str = "UTC"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        try:
+            return check_text(value, "organization.name")
+        except InputError as exc:
+            raise ValueError(exc.reason) from None
 
     @field_validator("timezone")
     @classmethod

@@ -1,10 +1,17 @@
-"""The static site's Atom 1.0 feed (RFC 4287), ``feed.atom``: one entry per update."""
+"""The static site's Atom 1.0 feed (RFC 4287), ``feed.atom``: one entry per update.
+
+Every text goes in through :func:`~candor.adapters.xml_safe`: a character XML 1.0
+cannot hold (NUL, ESC, a lone surrogate, recorded by an older candor or read
+back from an old site record) becomes U+FFFD, so the feed stays well-formed XML
+for every reader.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
+from candor.adapters import xml_safe
 from candor.adapters.static_site.view import iso
 
 if TYPE_CHECKING:
@@ -20,9 +27,11 @@ def feed(view: SiteView) -> bytes:
     ET.register_namespace("", ATOM)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        node = ET.SubElement(
+            parent, f"{{{ATOM}}}{tag}", {key: xml_safe(value) for key, value in attrs.items()}
+        )
         if text is not None:
-            node.text = text
+            node.text = xml_safe(text)
         return node
 
     document = ET.Element(f"{{{ATOM}}}feed")
