@@ -20,13 +20,12 @@ one is ever passed by mistake.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-from candor._state import state
+from candor._state import SHORTEST, masked, state
 
 __all__ = ["get_logger", "log_to_stderr", "redact", "register_secret", "render"]
 
@@ -49,28 +48,6 @@ _SCRUBBED_LOGGERS = (
     "oauthlib.oauth1.rfc5849",
     "oauthlib.oauth1.rfc5849.signature",
 )
-_MASK = "**********"
-
-# Every registered secret (candor._state keeps them) in one pattern, longest first (so
-# a secret that contains another is masked whole): a fan-out to 200 webhooks registers
-# hundreds, and scanning for each in turn in every value of every event cost more than
-# the event. It is rebuilt on first use after the set grew (secrets are only ever added
-# between resets), not on each registration, which would compile it once per channel.
-
-
-def _pattern() -> re.Pattern[str] | None:
-    """The pattern matching every registered secret; None while there is none."""
-    held = state.secret_pattern
-    secrets = state.secrets
-    if held is not None and held[0] == len(secrets):
-        return held[1]
-    if not secrets:
-        return None
-    ordered = sorted(secrets, key=len, reverse=True)
-    compiled = re.compile("|".join(re.escape(secret) for secret in ordered))
-    # Assigned whole, so that a thread logging meanwhile sees the old pair or the new.
-    state.secret_pattern = (len(ordered), compiled)
-    return compiled
 
 
 class _ScrubSecrets(logging.Filter):
@@ -81,10 +58,9 @@ class _ScrubSecrets(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = _pattern()
-        if pattern is not None:
+        if state.secret_index:
             message = record.getMessage()
-            scrubbed = pattern.sub(_MASK, message)
+            scrubbed = masked(message)
             if scrubbed != message:
                 record.msg, record.args = scrubbed, ()
         return True
@@ -95,9 +71,11 @@ _FILTER = _ScrubSecrets()
 
 def register_secret(value: str | None) -> None:
     """Never let ``value`` (a token, a webhook URL) through candor's or httpx's log lines."""
-    if not value or len(value) < 6:  # too short to be a credential; would mangle logs
+    if not value or len(value) < SHORTEST:  # too short to be a credential; would mangle logs
         return
-    state.secrets.add(value)
+    state.add_secret(value)
+    if _FILTER in logging.getLogger(_SCRUBBED_LOGGERS[-1]).filters:
+        return  # added to all of them already (the last is added last)
     for name in _SCRUBBED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
@@ -108,11 +86,10 @@ def redact_registered(
     _: object, __: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """A structlog processor that replaces registered secrets in every string value."""
-    pattern = _pattern()
-    if pattern is not None:
+    if state.secret_index:
         for key, value in event.items():
             if isinstance(value, str):
-                event[key] = pattern.sub(_MASK, value)
+                event[key] = masked(value)
     return event
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import click
 
 from candor._escape import terminal_safe
+from candor._state import masked
 
 if TYPE_CHECKING:
     from candor.communicator import Communicator
@@ -174,7 +175,9 @@ def one_line(text: str) -> str:
 
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:
     if state.as_json:
-        click.echo(json.dumps(data, indent=2, default=str))  # JSON escapes controls itself
+        # Registered secrets masked once more: a row recorded before they were masked at
+        # the source (an older candor) must not print them either. JSON escapes controls.
+        click.echo(masked(json.dumps(data, indent=2, default=str)))
     else:
         text()
 
@@ -244,14 +247,27 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
 
 
 def exit_if_owed(rows: list[dict[str, Any]]) -> None:
-    """Exit 4, saying which channels and why, when any has not taken its update."""
-    owed = [r["channel"] for r in rows if r["state"] not in {"sent", "failed"}]
+    """Exit 4, saying which channels and why, when any has not taken its update.
+
+    A row another process is delivering right now is named apart: it is in
+    hands, not lost, and that process records how it went.
+    """
+    elsewhere = [r["channel"] for r in rows if r.get("elsewhere")]
+    owed = [
+        r["channel"]
+        for r in rows
+        if r["state"] not in {"sent", "failed"} and not r.get("elsewhere")
+    ]
     refused = [r["channel"] for r in rows if r["state"] == "failed"]
-    if not owed and not refused:
+    if not owed and not refused and not elsewhere:
         return
     parts = []
     if owed:
         parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
+    if elsewhere:
+        parts.append(
+            f"being delivered by another process: {', '.join(elsewhere)} (it records the outcome)"
+        )
     if refused:
         parts.append(f"refused for good by: {', '.join(refused)} (see the table for why)")
     echo(f"candor: recorded, but {'; '.join(parts)}", err=True)
