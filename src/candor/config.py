@@ -31,7 +31,7 @@ from candor.log import register_secret
 from candor.masking import mask_settings, masked_values, reveal, secret_fields, secret_parts
 from candor.model import Organization
 from candor.policy import Policy
-from candor.vocabulary import Audience, Channel
+from candor.vocabulary import Audience, Channel, DeliverySettings, TemplateLimits
 
 __all__ = [
     "DEFAULT_PATH",
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "candor.toml"
-_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http"}
+_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http", "delivery"}
 _CHANNEL_KEYS = {"name", "adapter", "audience"}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -59,8 +59,10 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     channels: tuple[Channel, ...] = ()
     templates_dir: Path | None = None
+    template_limits: TemplateLimits = field(default_factory=TemplateLimits)
     path: Path | None = None
     http: HTTPSettings = field(default_factory=HTTPSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -72,8 +74,10 @@ class Config:
                 ("policy", self.policy),
                 ("channels", self.channels),
                 ("templates_dir", self.templates_dir),
+                ("template_limits", self.template_limits),
                 ("path", self.path),
                 ("http", self.http),
+                ("delivery", self.delivery),
             )
         )
         return f"Config({fields})"
@@ -86,13 +90,17 @@ class Config:
             "organization": self.organization.model_dump(mode="json"),
             "store": {"url": masked_url(self.store_url)},
             "policy": self.policy.model_dump(mode="json"),
-            "templates": {"path": str(self.templates_dir) if self.templates_dir else None},
+            "templates": {
+                "path": str(self.templates_dir) if self.templates_dir else None,
+                **self.template_limits.model_dump(mode="json"),
+            },
             "http": {
                 "transport": str(self.http.transport),
                 "allow_link_local": self.http.allow_link_local,
                 "allow_loopback": self.http.allow_loopback,
                 "allow_private": self.http.allow_private,
             },
+            "delivery": self.delivery.model_dump(mode="json"),
             "channels": [
                 {
                     "name": channel.name,
@@ -198,14 +206,24 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
 
     templates = _section(raw, "templates", where)
     for key in templates:
-        if key != "path":
-            raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
+        if key not in ("path", "timeout", "max_output"):
+            raise ConfigError(
+                "unknown key; known: max_output, path, timeout", path=where, key=f"templates.{key}"
+            )
     templates_dir = base_dir / templates["path"] if "path" in templates else None
     if templates_dir is not None and not templates_dir.is_dir():
         reason = "is not a folder" if templates_dir.exists() else "no such folder"
         raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
+    limits = {key: templates[key] for key in ("timeout", "max_output") if key in templates}
+    try:
+        template_limits = TemplateLimits.model_validate(limits, strict=True)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = "templates." + ".".join(str(p) for p in first["loc"])
+        raise ConfigError(first["msg"], path=where, key=key) from None
 
     http = _http(_section(raw, "http", where), where, base_dir)
+    delivery = _delivery(_section(raw, "delivery", where), where)
 
     channels = _channels(raw.get("channels", []), where)
     _check_addresses(channels, http, where)
@@ -222,8 +240,10 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         policy=policy,
         channels=channels,
         templates_dir=templates_dir,
+        template_limits=template_limits,
         path=file,
         http=http,
+        delivery=delivery,
     )
 
 
@@ -290,6 +310,17 @@ def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
         )
     except ConfigError as exc:
         raise ConfigError(exc.reason, path=where, key=exc.key) from None
+
+
+def _delivery(raw: dict[str, Any], where: str) -> DeliverySettings:
+    """``[delivery]``: how hard and how long delivery tries (see DeliverySettings)."""
+    try:
+        return DeliverySettings.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(["delivery", *(str(p) for p in first["loc"])])
+        reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(reason.removeprefix("Value error, "), path=where, key=key) from None
 
 
 def _channels(raw: object, where: str) -> tuple[Channel, ...]:

@@ -151,12 +151,19 @@ class ConfigError(CandorError, ValueError):
 
 
 class TemplateError(CandorError):
-    """A template failed to render; ``template`` names it, ``variable`` the missing name if any."""
+    """A template failed to render; ``template`` names it, ``variable`` the missing name if any.
 
-    def __init__(self, template: str, reason: str, *, variable: str | None = None) -> None:
+    ``line`` is the template's line where it failed, when that is known.
+    """
+
+    def __init__(
+        self, template: str, reason: str, *, variable: str | None = None, line: int | None = None
+    ) -> None:
         self.template = template
         self.variable = variable
-        super().__init__(f"template {template!r}: {reason}")
+        self.line = line
+        where = f" on line {line}" if line is not None else ""
+        super().__init__(f"template {template!r}{where}: {reason}")
 
 
 class CheckError(CandorError):

@@ -18,6 +18,8 @@ package) use only what is listed here, and so can yours::
   :func:`register_secret`, :func:`secrets_of`, :func:`scrub`;
 - HTTP: :func:`send` (one request, its answer classified), :func:`check_response`,
   :func:`transport_error`, :func:`retry_after`, :func:`service_message`,
+  the readers of a service's "too many requests" (:class:`Wait`, :func:`reset_header`,
+  :func:`discord_wait`),
   :func:`answer`, :func:`json_of`;
 - text: :func:`measure`, :func:`fits`, :func:`refuse_if_too_long`,
   :func:`neutralise_mentions`, :func:`links`, :func:`graphemes`,
@@ -46,7 +48,11 @@ if TYPE_CHECKING:
     )
     from candor.adapters.exchange import answer, json_of, send
     from candor.adapters.http import (
+        Wait,
+        WaitReader,
         check_response,
+        discord_wait,
+        reset_header,
         retry_after,
         scrub,
         service_message,
@@ -109,7 +115,17 @@ _LAZY = {
     ),
     **dict.fromkeys(("answer", "json_of", "send"), "candor.adapters.exchange"),
     **dict.fromkeys(
-        ("check_response", "retry_after", "scrub", "service_message", "transport_error"),
+        (
+            "Wait",
+            "WaitReader",
+            "check_response",
+            "discord_wait",
+            "reset_header",
+            "retry_after",
+            "scrub",
+            "service_message",
+            "transport_error",
+        ),
         "candor.adapters.http",
     ),
     **dict.fromkeys(
@@ -159,11 +175,14 @@ __all__ = [
     "Reconciling",
     "Refreshing",
     "ServiceAdapter",
+    "Wait",
+    "WaitReader",
     "answer",
     "available",
     "check_response",
     "component_state",
     "component_states",
+    "discord_wait",
     "fits",
     "graphemes",
     "http_url",
@@ -177,6 +196,7 @@ __all__ = [
     "refuse_if_too_long",
     "register_secret",
     "required_secret",
+    "reset_header",
     "retry_after",
     "root_of",
     "scrub",
