@@ -15,11 +15,18 @@ How the split was used: the rules were first reworked reading folds 0 and 1 only
 and 4 held out. Measured on 2-4, that rework missed the targets (minimising and vague
 causes in the second file), so fold 2 was then read too and became a development fold.
 Folds 3 and 4 have never been read; they are the held-out figures printed here.
+A second round worked on folds 0-2 and on its own paraphrases only
+(``tests/test_check_battery.py``, none from the corpus), seeing figures only through
+``--development``; the held-out table was printed once at its end, and no rule changed after.
 
 Per label: recall with any finding of that kind, recall with an error of that kind, and
 (for ``candid`` records) the share that get any error at all. Each figure has its count k/n.
 
     python benchmarks/check_corpus.py [--verbose]
+    python benchmarks/check_corpus.py --development   # folds 0-2 only, with their misses
+
+``--development`` is what rule work runs: it never evaluates a held-out record, so
+nothing about folds 3 and 4 (not even an aggregate) is seen while rules are written.
 """
 
 from __future__ import annotations
@@ -215,10 +222,23 @@ def run(*, verbose: bool = False, quiet: bool = False) -> Report:
     return report
 
 
+def development() -> int:
+    """Evaluate the development folds only (held-out records are dropped before any check)."""
+    for name in FILES:
+        records = [r for r in load(name) if fold(str(r["company"])) in DEVELOPMENT_FOLDS]
+        print(f"== {name}: development folds {sorted(DEVELOPMENT_FOLDS)} ==")
+        tally = evaluate(records, verbose=True)
+        table("development companies", tally)
+        print()
+    return 0
+
+
 def main() -> int:
     if not all((CORPUS_DIR / name).is_file() for name in FILES):
         print(f"skipped: the corpus is not here ({', '.join(FILES)} under shared/corpus)")
         return 0
+    if "--development" in sys.argv:
+        return development()
     report = run(verbose="--verbose" in sys.argv)
     missed = report.misses()
     print("targets met" if not missed else "targets NOT met: " + "; ".join(missed))

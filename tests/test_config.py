@@ -109,12 +109,15 @@ class TestMistakesAreNamed:
              "NOT_SET"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "'candor' (candor's fan-out"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "or 'httpx'"),
-            ("[http]\nversion=2\n", None, "http.version", "known: client_cert, client_key"),
+            ("[http]\nversion=2\n", None, "http.version", "known: allow_link_local, allow_"),
             ("[http]\nhttp2=true\n", None, "http.http2", "set transport = 'httpx'"),
             ("[http]\ntransport='httpx'\nhttp2='yes'\n", None, "http.http2", "true or false"),
             ("[http]\nclient_cert=3\n", None, "http.client_cert", "a path"),
             ("[http]\nclient_key='k.pem'\n", None, "http.client_key", "needs its client_cert"),
             ("http='httpx'\n", None, "http", "must be a table"),
+            ("[templates]\ntimeout=0\n", None, "templates.timeout", "greater than 0"),
+            ("[templates]\nmax_output='lots'\n", None, "templates.max_output", "integer"),
+            ("[templates]\nspeed=1\n", None, "templates.speed", "known: max_output, path"),
         ],
     )  # fmt: skip
     def test_the_error_names_file_channel_and_key(
@@ -129,6 +132,13 @@ class TestMistakesAreNamed:
         assert error.key == key
         assert str(path) in str(error)
         assert words in str(error)
+
+    def test_template_limits_are_read(self, tmp_path: Path) -> None:
+        path = write(tmp_path, "[templates]\ntimeout = 5\nmax_output = 200000\n")
+        config = load_config(path, environ={})
+        assert config.template_limits == candor.TemplateLimits(timeout=5.0, max_output=200_000)
+        assert config.dump()["templates"] == {"path": None, "timeout": 5.0, "max_output": 200_000}
+        assert load_config(write(tmp_path, ""), environ={}).template_limits.timeout == 2.0
 
     def test_invalid_toml_names_the_file(self, tmp_path: Path) -> None:
         path = write(tmp_path, "[store\n")

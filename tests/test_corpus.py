@@ -40,9 +40,8 @@ SECOND = "incident_updates_2.jsonl"
 # Whole-corpus targets not met yet, with the figure last measured (see docs/checks.md).
 NOT_MET = {
     (SECOND, "minimizing", "any"): "16/18 (88.9%) get a minimizing finding",
-    (SECOND, "minimizing", "error"): "14/18 (77.8%) get a minimizing error",
-    (SECOND, "vague_cause", "any"): "26/31 (83.9%) get a cause finding",
-    (SECOND, "candid", "error"): "4/34 (11.8%) candid records get an error",
+    (SECOND, "minimizing", "error"): "13/18 (72.2%) get a minimizing error",
+    (SECOND, "candid", "error"): "3/34 (8.8%) candid records get an error",
 }
 
 

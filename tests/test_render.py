@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,9 +11,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from candor import Capabilities, Form, Incident, Organization, Scope, Status, TemplateError, Update
+from candor import (
+    Capabilities,
+    Form,
+    Incident,
+    Organization,
+    Scope,
+    Status,
+    TemplateError,
+    TemplateLimits,
+    Update,
+)
+from candor.length import URL, graphemes, measure
 from candor.model import Impact, UpdateKind
 from candor.render import Renderer, describe_scope, format_fraction
+from candor.vocabulary import LengthUnit
 from tests.conftest import START
 
 MINIMISING = re.compile(
@@ -249,3 +262,306 @@ def test_a_broken_template_of_your_own_fails_when_the_communicator_is_built(
     with pytest.raises(TemplateError, match=r"chat/monitoring.j2.*line 1"):
         candor.Communicator([], store=tmp_path / "c.db", templates_dir=tmp_path / "templates")
     assert not (tmp_path / "c.db").exists()
+
+
+def cuts_allowed(message: str) -> list[int]:
+    """Every length the fitting may cut ``message`` to, by the rules in docs/templates.md.
+
+    Written apart from the renderer, the plain way: at a word's end (the last word's
+    excepted), or, in a message of three words or fewer, at any grapheme boundary that
+    is not inside a URL, mention or hashtag; and the empty cut.
+    """
+    ends = [match.end() for match in re.finditer(r"\S+", message)]
+    allowed = {0, *ends[:-1]}
+    if len(ends) <= 3:
+        unbreakable = [
+            match.span() for match in re.finditer(URL.pattern + r"|[@#][\w.-]+", message, re.I)
+        ]
+        position = 0
+        for cluster in graphemes(message):
+            position += len(cluster)
+            if not any(start < position < end for start, end in unbreakable):
+                allowed.add(position)
+    allowed.discard(len(message))
+    return sorted(allowed)
+
+
+fitting_words = st.sampled_from(
+    ["fails", "checkout", "503", "日本語のテキスト", "é", "e\u0301", "🔥", "👍🏽",
+     "@ops@example.social", "#outage", "https://status.example.com/inc-1", "\n"]
+)  # fmt: skip
+unspaced_words = st.lists(
+    st.sampled_from(["中", "文", "a", "🔥", "@x", "#y", "https://a.example/b", "e\u0301"]),
+    min_size=1,
+    max_size=30,
+).map("".join)
+fitting_messages = (
+    st.lists(fitting_words, min_size=1, max_size=40).map(" ".join)
+    | st.lists(unspaced_words, min_size=3, max_size=4).map(" ".join)  # about three words
+    | unspaced_words
+)
+
+
+UNLIMITED = Capabilities(form=Form.SHORT)
+
+
+class TestFittingKeepsTheMost:
+    """The fitted message keeps the longest allowed cut that fits, and only the message is cut."""
+
+    @settings(max_examples=80, deadline=None)
+    @given(
+        message=fitting_messages,
+        share=st.floats(min_value=-0.05, max_value=1.05),
+        unit=st.sampled_from(list(LengthUnit)),
+    )
+    def test_the_longest_allowed_cut_that_fits_is_kept(
+        self, message: str, share: float, unit: LengthUnit
+    ) -> None:
+        message = message.strip() or "x"
+        incident, update = make(Status.IDENTIFIED, SCOPE, message=message)
+        renderer = Renderer()
+
+        def rendered(cut: int) -> str:
+            shortened = update.model_copy(update={"message": message[:cut].rstrip() + "…"})
+            return renderer.render(incident, shortened, channel="c", capabilities=UNLIMITED).text
+
+        # A limit between what the facts alone need and what the whole message needs,
+        # a little past either end too.
+        whole = renderer.render(incident, update, channel="c", capabilities=UNLIMITED).text
+        least, most = measure(rendered(0), unit), measure(whole, unit)
+        limit = max(1, least + round(share * (most - least)))
+        capabilities = Capabilities(form=Form.SHORT, max_length=limit, length_unit=unit)
+        try:
+            text = renderer.render(incident, update, channel="c", capabilities=capabilities).text
+        except TemplateError:
+            text = None
+        if most <= limit:
+            assert text == whole
+            return
+        fitting = [cut for cut in cuts_allowed(message) if measure(rendered(cut), unit) <= limit]
+        if not fitting:
+            assert text is None  # the facts alone do not fit: an error, never a silent cut
+            return
+        assert text == rendered(max(fitting))
+
+
+class TestFittingIsLinear:
+    """Fitting a long message costs memory in proportion to it, not to its square."""
+
+    @pytest.mark.parametrize("unit", list(LengthUnit))
+    @pytest.mark.parametrize(
+        "message",
+        [
+            pytest.param(
+                ("Requests to the checkout API fail with HTTP 503. " * 21_000)[:1_000_000],
+                id="words",
+            ),
+            pytest.param("中文消息没有空格" * 125_000, id="no-spaces"),
+        ],
+    )
+    def test_a_megabyte_message_fits_in_a_small_memory(
+        self, message: str, unit: LengthUnit
+    ) -> None:
+        incident, update = make(Status.IDENTIFIED, SCOPE)
+        # Past the size limit of a message, so built without validation: fitting must not
+        # depend on that limit to stay cheap.
+        update = update.model_copy(update={"message": message})
+        capabilities = Capabilities(form=Form.LONG, max_length=300, length_unit=unit)
+        renderer = Renderer(limits=TemplateLimits(max_output=4 * len(message)))
+        tracemalloc.start()
+        try:
+            fitted = renderer.render(incident, update, channel="c", capabilities=capabilities)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert measure(fitted.text, unit) <= 300
+        assert "…" in fitted.text
+        assert peak < 50 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def own_template(tmp_path: Path, source: str, name: str = "long/identified.j2") -> Path:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(source)
+    return tmp_path
+
+
+QUICK = TemplateLimits(timeout=0.2, max_output=10_000)
+
+
+class TestTemplateLimits:
+    """A template of your own that fails or runs away raises TemplateError, naming where."""
+
+    @pytest.mark.parametrize(
+        ("line", "kind"),
+        [
+            ("{{ 1 // 0 }}", "ZeroDivisionError"),
+            ("{{ 10.0 ** 400 }}", "OverflowError"),
+            ("{{ 1 + 'one' }}", "TypeError"),
+            ("{{ int('x', 99) }}", ""),  # int is not a global: undefined
+            ("{{ incident.title.split(None, 'x') }}", "TypeError"),
+            ("{{ range(1, 10**9) | list }}", "OverflowError"),
+            ("{{ incident.title | center(10**12) }}", "max_output"),
+            ("{{ incident.title | indent(10**9, true) }}", "max_output"),
+            ("{{ incident.title.rjust(10**9) }}", "max_output"),
+            ("{{ '{:>999999999}'.format(1) }}", "max_output"),
+            ("{{ '%*d' % (999999999, 1) }}", "max_output"),
+            ("{{ '%0999999999d' | format(1) }}", "max_output"),
+            ("{{ 'all constants, folded as it compiles' | center(10**9) }}", "max_output"),
+            ("{{ range(100000) | join('x' * 999999) }}", "max_output"),
+            ("{{ incident.title | replace('', 'y' * 99999) }}", "max_output"),
+            ("{{ [1] | batch(10**9, 0) | list }}", "max_output"),
+            ("{{ [1] | slice(10**9) | list }}", "max_output"),
+            ("{{ 'x'.encode() * 10**12 }}", "max_output"),
+            ("{{ 'x'.encode().ljust(10**12) }}", "max_output"),
+            (
+                "{% set l = [1] %}{% for i in range(64) %}{{ l.extend(l) }}{% endfor %}",
+                "max_output",
+            ),
+        ],
+    )
+    def test_a_runtime_error_names_the_template_and_line(
+        self, tmp_path: Path, line: str, kind: str
+    ) -> None:
+        folder = own_template(tmp_path, "Fine so far.\n" + line)
+        incident, update = make(Status.IDENTIFIED, SCOPE)
+        with pytest.raises(TemplateError) as caught:
+            Renderer(templates_dir=folder, limits=QUICK).render(incident, update, channel="c")
+        assert caught.value.template == "long/identified.j2"
+        assert caught.value.line == 2
+        assert "long/identified.j2' on line 2" in str(caught.value)
+        assert kind in str(caught.value)
+        assert caught.value.__cause__ is None
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "{% macro f() %}{{ f() }}{% endmacro %}\n{{ f() }}",
+            "{% for a in range(100000) recursive %}{{ loop(range(100000)) }}{% endfor %}",
+        ],
+        ids=["macro", "recursive-loop"],
+    )
+    def test_a_template_that_calls_itself_without_end_is_refused(
+        self, tmp_path: Path, source: str
+    ) -> None:
+        folder = own_template(tmp_path, source)
+        incident, update = make(Status.IDENTIFIED, SCOPE)
+        with pytest.raises(TemplateError, match="calls itself") as caught:
+            Renderer(templates_dir=folder).render(incident, update, channel="c")
+        assert caught.value.template == "long/identified.j2"
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "{{ 'x' * 10**12 }}",
+            "{{ [1] * 10**12 }}",
+            "{% set n = 10**9 %}{{ 7 ** n }}",
+            "{% set ns = namespace(n=7) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}"
+            "{% endfor %}{{ ns.n }}",
+            "{% set ns = namespace(s='xx') %}{% for i in range(64) %}"
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+            "{% set ns = namespace(s='xx') %}{% for i in range(64) %}"
+            "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}",
+        ],
+        ids=["repeat-text", "repeat-list", "power", "squaring", "join-doubling", "add-doubling"],
+    )
+    def test_a_value_past_the_output_limit_is_refused_before_it_is_built(
+        self, tmp_path: Path, source: str
+    ) -> None:
+        folder = own_template(tmp_path, source)
+        incident, update = make(Status.IDENTIFIED, SCOPE)
+        with pytest.raises(TemplateError, match=r"long/identified.j2' on line 1") as caught:
+            Renderer(templates_dir=folder).render(incident, update, channel="c")
+        assert "bits" in str(caught.value) or "max_output" in str(caught.value)
+
+    def test_output_past_the_limit_is_refused_as_it_grows(self, tmp_path: Path) -> None:
+        folder = own_template(
+            tmp_path,
+            "{% for a in range(100000) %}{% for b in range(100000) %}"
+            "{{ incident.title }}{% endfor %}{% endfor %}",
+        )
+        incident, update = make(Status.IDENTIFIED, SCOPE)
+        with pytest.raises(TemplateError, match=r"more than the 1,000,000 .*max_output"):
+            Renderer(templates_dir=folder).render(incident, update, channel="c")
+
+    @pytest.mark.parametrize(
+        "source",
+        [
+            "{% for a in range(100000) %}{% for b in range(100000) %}"
+            "{% for c in range(100000) %}{% endfor %}{% endfor %}{% endfor %}",
+            # one range, made once: no call inside the loops to count
+            "{% set r = range(100000) %}{% for a in r %}{% for b in r %}{% for c in r %}"
+            "{% endfor %}{% endfor %}{% endfor %}",
+            "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+            "{{ f(60) }}",
+        ],
+        ids=["nested-loops", "one-range", "branching-macro"],
+    )
+    def test_a_render_that_would_run_for_ever_is_refused(self, tmp_path: Path, source: str) -> None:
+        folder = own_template(tmp_path, source)
+        incident, update = make(Status.IDENTIFIED, SCOPE)
+        renderer = Renderer(templates_dir=folder, limits=QUICK)
+        with pytest.raises(TemplateError, match=r"longer than 0.2 seconds.*timeout") as caught:
+            renderer.render(incident, update, channel="c")
+        assert caught.value.line == 1
+
+    def test_the_default_limit_ends_a_loop_without_end(self, tmp_path: Path) -> None:
+        folder = own_template(
+            tmp_path,
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+        )
+        incident, update = make(Status.IDENTIFIED, SCOPE)
+        with pytest.raises(TemplateError, match="longer than 2 seconds"):
+            Renderer(templates_dir=folder).render(incident, update, channel="c")
+
+    def test_loops_still_know_their_length(self, tmp_path: Path) -> None:
+        folder = own_template(
+            tmp_path,
+            "{% for c in scope.components %}{{ loop.index }}/{{ loop.length }} {{ c }}"
+            "{% if not loop.last %}, {% endif %}{% endfor %} ~ {{ 'a' ~ 'b' }} {{ 2 * 3 }}",
+        )
+        incident, update = make(
+            Status.IDENTIFIED, SCOPE.model_copy(update={"components": ("API", "Web")})
+        )
+        text = Renderer(templates_dir=folder).render(incident, update, channel="c").text
+        assert text == "1/2 API, 2/2 Web ~ ab 6"
+
+    def test_a_limit_is_checked_when_it_is_set(self) -> None:
+        with pytest.raises(ValueError, match="timeout"):
+            TemplateLimits(timeout=0)
+        with pytest.raises(ValueError, match="max_output"):
+            TemplateLimits(max_output=10)
+
+
+def test_a_refused_render_stores_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    import candor
+    from candor.testing import MemoryAdapter
+    from tests.conftest import api_outage
+
+    folder = own_template(
+        tmp_path / "templates",
+        "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+        name="short/identified.j2",
+    )
+    social = MemoryAdapter("social", capabilities=Capabilities(form=Form.SHORT, max_length=500))
+    page = MemoryAdapter("page")
+    channels = [
+        candor.Channel(name="social", adapter=social),
+        candor.Channel(name="page", adapter=page),
+    ]
+    with candor.Communicator(
+        channels,
+        store=tmp_path / "c.db",
+        base_dir=tmp_path,
+        templates_dir=folder,
+        template_limits=TemplateLimits(timeout=0.2),
+    ) as comms:
+        incident = comms.open("API failing", api_outage(), "Requests return HTTP 503.")
+        with pytest.raises(TemplateError, match=r"short/identified.j2' on line 1.*0.2 seconds"):
+            comms.update(incident.id, status="identified", message="A bad deploy; rolling back.")
+        assert comms.get(incident.id) == incident
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM updates").fetchone() == (1,)
+        assert db.execute("SELECT COUNT(*) FROM outbox").fetchone() == (2,)  # the opening's
+    assert len(social.posted) == len(page.posted) == 1

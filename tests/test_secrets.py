@@ -4,16 +4,23 @@ Canaries are planted in every secret setting of every built-in adapter (read
 from the environment, as ``candor.toml`` should have them) and in the settings
 of an adapter candor knows nothing about whose keys name credentials; then
 everything that shows the configuration, or a failed delivery of it, is
-searched for them.
+searched for them. :class:`TestEchoingReceivers` points every adapter that posts
+over HTTP at receivers that echo the whole request back, under every kind of
+failure, and searches for every piece of every secret.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +29,11 @@ import pytest
 
 import candor
 from candor.adapters import registry
+from candor.cli import main
 from candor.config import Config, load_config, masked_url
 from candor.errors import ConfigError, DeliveryError
-from candor.masking import reveal
+from candor.log import register_secret
+from candor.masking import reveal, secret_parts
 from candor.testing import reset
 from candor.testing.fakes import FakeService, Reply, Request, serve
 from tests.adapters.settings import SECRET_KEYS, SETTINGS, canaries, canary
@@ -255,3 +264,290 @@ class TestFailedDeliveries:
         assert "my-mastodon" in json.dumps(failed)
         store = (tmp_path / "candor.db").read_bytes()
         assert [secret for secret in ALL_CANARIES if secret.encode() in store] == []
+
+
+# -- receivers that echo the request back ------------------------------------------------
+
+HOST = "canary-hook-host-7f3a9c2e.test"
+"""The webhook's host name: secret with its URL, resolved to 127.0.0.1 for the test."""
+USER = "hookuser"
+PASSWORD = canary("webhook", "password")
+BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+PATH = "/services/T0001/B0001/" + canary("webhook", "path")
+QUERY = "token=" + canary("webhook", "query")
+
+ECHO_FORBIDDEN = [*canaries(), PASSWORD, BASIC, HOST, PATH, QUERY, f"{USER}:{PASSWORD}"]
+
+
+class EchoingReceiver:
+    """A server on 127.0.0.1 that fails every request the way ``kind`` says, echoing it back."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.requests: list[dict[str, Any]] = []
+        echo = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length", "0") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace")
+                headers = {name: value for name, value in self.headers.items()}
+                echo.requests.append({"path": self.path, "headers": headers, "body": body})
+                if echo.kind == "timeout":
+                    time.sleep(0.6)  # past every channel's 0.2 s timeout
+                # The headers first, credentials first: what a quote of 300 characters keeps.
+                quoted = " ".join(
+                    f"{name}: {value}"
+                    for name, value in sorted(
+                        headers.items(), key=lambda item: item[0].lower() != "authorization"
+                    )
+                )
+                said = f"Cannot {self.command} {self.path} {quoted} {body}"
+                status = {"refused": 404, "server": 500, "limited": 429, "timeout": 500}[echo.kind]
+                phrase = f"Cannot {self.command} {self.path}"
+                if echo.kind == "server":
+                    payload = json.dumps({"error": said}).encode()
+                    kind = "application/json"
+                else:
+                    payload, kind = said.encode(), "text/plain"
+                self.send_response(status, phrase)
+                self.send_header("Content-Type", kind)
+                if echo.kind == "limited":
+                    self.send_header("Retry-After", "7200")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+
+    def __enter__(self) -> EchoingReceiver:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_echo_config(folder: Path, port: int) -> dict[str, str]:
+    """Every HTTP adapter pointed at 127.0.0.1:``port``; the secrets come from the environment."""
+    base = f"http://127.0.0.1:{port}"
+    routed: dict[str, dict[str, Any]] = {
+        "webhook": {
+            "url": f"http://{USER}:{PASSWORD}@{HOST}:{port}{PATH}?{QUERY}",
+            "receiver_deduplicates": True,
+        },
+        "statuspage": {"base_url": base},
+        "cachet": {"base_url": base},
+        "instatus": {"base_url": base},
+        "mastodon": {"base_url": base, "max_characters": 500},
+        "bluesky": {"service": base},
+        "x": {"base_url": base},
+    }
+    environ: dict[str, str] = {}
+    lines = ["[organization]", 'name = "Acme"', "[store]", 'url = "sqlite:///candor.db"']
+    for adapter, settings in routed.items():
+        lines += ["[[channels]]", f'name = "my-{adapter}"', f'adapter = "{adapter}"']
+        for key, value in {**SETTINGS[adapter], **settings, "timeout": 0.2}.items():
+            if key in SECRET_KEYS.get(adapter, ()) and isinstance(value, str):
+                variable = f"{adapter}_{key}".upper()
+                environ[variable] = value
+                value = "${" + variable + "}"
+            lines.append(f"{key} = {toml_value(value)}")
+    (folder / "candor.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return environ
+
+
+@pytest.fixture
+def resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook's host name resolves to 127.0.0.1, through the resolver every lookup uses."""
+    real = socket.getaddrinfo
+
+    def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, bytes):
+            host = host.decode()
+        return real("127.0.0.1" if host == HOST else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+
+
+@pytest.fixture
+def fresh_state() -> Iterator[None]:
+    reset()
+    yield
+    reset()
+
+
+def echo_leaks(text: str) -> list[str]:
+    lowered = text.lower()
+    return [secret for secret in ECHO_FORBIDDEN if secret.lower() in lowered]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str]:
+    """One CLI run as its own process would start: fresh state, its output and log lines."""
+    reset()
+    try:
+        main(list(arguments))
+        code = 0
+    except SystemExit as exit:
+        code = int(exit.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out + "\n" + captured.err
+
+
+class TestEchoingReceivers:
+    """Receivers that echo the request back: no secret, nor any piece of one, comes out of candor.
+
+    Many frameworks answer a request they cannot route with "404 Cannot POST
+    /services/T000/B000/XXXX"; careless services quote the headers they were sent.
+    Every adapter that posts over HTTP is pointed at a real server on 127.0.0.1 that
+    echoes the path, the query, every header and the body, in the status line and
+    in the body, under every kind of failure: a refusal (4xx), a server error (5xx),
+    a rate limit, a read timeout, and a connection refused (whose message names the
+    host and port). The webhook's URL carries a canary in its host name, its
+    user info (sent as ``Authorization: Basic``), its path and its query.
+
+    Each failure runs the CLI as an operator does (``open`` with its progress lines,
+    ``--json update``, ``deliver``, ``show``, ``--json show``, ``list``), each run
+    starting from a fresh process state (``candor.testing.reset``), and then searches
+    standard output, standard error (the log lines, at ``-vv``), the library's own
+    log records, and every byte of the store for each canary, the base64 of the
+    user info, and each piece of the webhook URL.
+    """
+
+    @pytest.mark.parametrize("kind", ["refused", "server", "limited", "timeout", "unreachable"])
+    def test_no_piece_of_a_secret_leaves_candor_whatever_the_receiver_echoes(
+        self,
+        kind: str,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture,
+        resolver: None,
+        fresh_state: None,
+    ) -> None:
+        caplog.set_level("DEBUG")
+        monkeypatch.chdir(tmp_path)
+        with EchoingReceiver("refused" if kind == "unreachable" else kind) as echo:
+            port = free_port() if kind == "unreachable" else echo.port
+            for name, value in write_echo_config(tmp_path, port).items():
+                monkeypatch.setenv(name, value)
+            seen: list[str] = []
+            code, out = run_cli(capsys, "-vv", "open", "API down", "-c", "API", "-m", "API fails.")
+            seen.append(out)
+            assert code != 0, out  # every channel failed
+            code, out = run_cli(capsys, "-vv", "--json", "update", "--status", "identified", "-m",
+                            "The cause is known.", _incident(tmp_path))  # fmt: skip
+            seen.append(out)
+            for arguments in (
+                ["-vv", "deliver", "--force"],
+                ["-vv", "--json", "deliver", "--force"],
+                ["show", _incident(tmp_path)],
+                ["--json", "show", _incident(tmp_path)],
+                ["--json", "list"],
+                ["list"],
+            ):
+                seen.append(run_cli(capsys, *arguments)[1])
+        seen.append(caplog.text)
+        shown = "\n".join(seen)
+        if kind != "unreachable":
+            # The services were sent the secrets (they echoed them back) ...
+            sent = json.dumps(echo.requests)
+            assert BASIC in sent
+            assert canary("webhook", "path") in sent
+            assert canary("mastodon", "access_token") in sent
+        # ... every channel's failure was reported ...
+        for adapter in ("webhook", "statuspage", "cachet", "instatus", "mastodon", "bluesky", "x"):
+            assert f"my-{adapter}" in shown
+        assert "**********" in shown
+        # ... and none of them, in any form, reached an output, a log line or the store.
+        assert echo_leaks(shown) == []
+        store = b"".join(path.read_bytes() for path in tmp_path.glob("candor.db*"))
+        assert b"API fails." in store  # the store was written, and is what we search
+        assert echo_leaks(store.decode("utf-8", "replace")) == []
+
+
+def _incident(folder: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(folder / "candor.db") as db:
+        (incident_id,) = db.execute("SELECT id FROM incidents LIMIT 1").fetchone()
+    return str(incident_id)
+
+
+class TestEveryPieceIsRegistered:
+    """The pieces of a secret that come back alone, and the places that mask them."""
+
+    def test_a_url_gives_its_host_path_tails_query_user_info_and_basic_form(self) -> None:
+        url = "https://bob:pa%40ss-7f3a9c@hooks.example.com:8443/services/T01/B02/tok3n9?sig=abc123&x=1"
+        parts = set(secret_parts(url))
+        basic = base64.b64encode(b"bob:pa@ss-7f3a9c").decode()
+        for piece in (
+            url, "hooks.example.com", "hooks.example.com:8443", "/services/T01/B02/tok3n9",
+            "/B02/tok3n9", "/tok3n9", "tok3n9", "sig=abc123&x=1", "abc123", "bob:pa%40ss-7f3a9c",
+            "bob:pa@ss-7f3a9c", "pa%40ss-7f3a9c", "pa@ss-7f3a9c", basic, f"Basic {basic}",
+        ):  # fmt: skip
+            assert piece in parts, piece
+        assert "services" not in parts  # an ordinary word alone is never masked
+        assert not [part for part in parts if len(part) < 6]
+
+    def test_a_token_is_masked_as_oauth_and_form_bodies_encode_it_too(self) -> None:
+        # X's OAuth 1.0a header carries the access token percent-encoded (RFC 5849 3.6).
+        parts = set(secret_parts("tok/en+with=chars 9"))
+        assert {"tok%2Fen%2Bwith%3Dchars%209", "tok%2Fen%2Bwith%3Dchars+9"} <= parts
+
+    def test_a_header_gives_its_credential(self) -> None:
+        assert "tok-123456" in secret_parts("Bearer tok-123456")
+        basic = base64.b64encode(b"user:hunter22").decode()
+        assert {basic, "user:hunter22", "hunter22"} <= set(secret_parts(f"Basic {basic}"))
+
+    def test_a_url_with_a_password_is_a_secret_whatever_its_key(self) -> None:
+        channel = candor.Channel(
+            name="s", adapter="statuspage", settings={"base_url": "https://u:pw-7f3a9c@api.example"}
+        )
+        assert "pw-7f3a9c" not in repr(channel) + channel.model_dump_json()
+
+    def test_every_delivery_error_masks_what_is_registered_whoever_raised_it(self) -> None:
+        reset()
+        register_secret("/services/T01/B02/secret-7f3a9c")
+        error = DeliveryError("hook", "HTTP 404: Cannot POST /services/T01/B02/secret-7f3a9c")
+        assert "secret-7f3a9c" not in f"{error} {error.reason} {error!r}"
+        reset()
+
+    def test_a_receipt_masks_a_service_that_answers_with_the_secret(self) -> None:
+        reset()
+        register_secret("https://hooks.example.com/services/T01/B02/secret-7f3a9c")
+        receipt = candor.Receipt(
+            channel="hook",
+            remote_id="r-1",
+            url="https://hooks.example.com/services/T01/B02/secret-7f3a9c",
+        )
+        assert receipt.url == "**********"
+        assert receipt.remote_id == "r-1"
+        reset()
+
+    def test_loading_the_file_registers_a_plugins_secrets_before_any_adapter_is_made(
+        self, tmp_path: Path, plugins: Path
+    ) -> None:
+        reset()
+        environ = write_config(tmp_path, "https://service.example")
+        load_config(tmp_path / "candor.toml", environ=environ)
+        # The plugin quotes its own setting back in an error: masked all the same.
+        echoed = DeliveryError("my-mystery", "refused " + canary("mystery", "auth_token"))
+        assert canary("mystery", "auth_token") not in str(echoed)

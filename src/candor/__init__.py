@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         Message,
         Receipt,
         Severity,
+        TemplateLimits,
     )
 
 __all__ = [
@@ -122,6 +123,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TemplateError",
+    "TemplateLimits",
     "TransitionError",
     "Update",
     "UpdateKind",
@@ -157,6 +159,7 @@ _LAZY = {
     "DeliveryContext": "candor.vocabulary",
     "Form": "candor.vocabulary",
     "Receipt": "candor.vocabulary",
+    "TemplateLimits": "candor.vocabulary",
     "AsyncCommunicator": "candor.communicator",
     "Finding": "candor.vocabulary",
     "Rule": "candor.checks",

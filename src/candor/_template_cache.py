@@ -51,6 +51,8 @@ def template_cache(env: jinja2.Environment, directory: str | None = None) -> Tem
         jinja2.__version__,
         type(env).__module__,
         type(env).__qualname__,
+        # An environment that rewrites templates as it parses them names that rewriting here.
+        getattr(env, "rewriting", None),
         env.block_start_string,
         env.block_end_string,
         env.variable_start_string,

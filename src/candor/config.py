@@ -27,10 +27,11 @@ from pydantic import BaseModel
 
 from candor._http import HTTPSettings, Transport
 from candor.errors import AdapterError, ConfigError, InputError
-from candor.masking import mask_settings, secret_fields
+from candor.log import register_secret
+from candor.masking import mask_settings, masked_values, reveal, secret_fields, secret_parts
 from candor.model import Organization
 from candor.policy import Policy
-from candor.vocabulary import Audience, Channel
+from candor.vocabulary import Audience, Channel, DeliverySettings, TemplateLimits
 
 __all__ = [
     "DEFAULT_PATH",
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "candor.toml"
-_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http"}
+_SECTIONS = {"organization", "store", "policy", "channels", "templates", "http", "delivery"}
 _CHANNEL_KEYS = {"name", "adapter", "audience"}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -58,8 +59,10 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     channels: tuple[Channel, ...] = ()
     templates_dir: Path | None = None
+    template_limits: TemplateLimits = field(default_factory=TemplateLimits)
     path: Path | None = None
     http: HTTPSettings = field(default_factory=HTTPSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -71,8 +74,10 @@ class Config:
                 ("policy", self.policy),
                 ("channels", self.channels),
                 ("templates_dir", self.templates_dir),
+                ("template_limits", self.template_limits),
                 ("path", self.path),
                 ("http", self.http),
+                ("delivery", self.delivery),
             )
         )
         return f"Config({fields})"
@@ -85,8 +90,17 @@ class Config:
             "organization": self.organization.model_dump(mode="json"),
             "store": {"url": masked_url(self.store_url)},
             "policy": self.policy.model_dump(mode="json"),
-            "templates": {"path": str(self.templates_dir) if self.templates_dir else None},
-            "http": {"transport": str(self.http.transport)},
+            "templates": {
+                "path": str(self.templates_dir) if self.templates_dir else None,
+                **self.template_limits.model_dump(mode="json"),
+            },
+            "http": {
+                "transport": str(self.http.transport),
+                "allow_link_local": self.http.allow_link_local,
+                "allow_loopback": self.http.allow_loopback,
+                "allow_private": self.http.allow_private,
+            },
+            "delivery": self.delivery.model_dump(mode="json"),
             "channels": [
                 {
                     "name": channel.name,
@@ -192,13 +206,27 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
 
     templates = _section(raw, "templates", where)
     for key in templates:
-        if key != "path":
-            raise ConfigError("unknown key; known: path", path=where, key=f"templates.{key}")
+        if key not in ("path", "timeout", "max_output"):
+            raise ConfigError(
+                "unknown key; known: max_output, path, timeout", path=where, key=f"templates.{key}"
+            )
     templates_dir = base_dir / templates["path"] if "path" in templates else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        reason = "is not a folder" if templates_dir.exists() else "no such folder"
+        raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
+    limits = {key: templates[key] for key in ("timeout", "max_output") if key in templates}
+    try:
+        template_limits = TemplateLimits.model_validate(limits, strict=True)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = "templates." + ".".join(str(p) for p in first["loc"])
+        raise ConfigError(first["msg"], path=where, key=key) from None
 
     http = _http(_section(raw, "http", where), where, base_dir)
+    delivery = _delivery(_section(raw, "delivery", where), where)
 
     channels = _channels(raw.get("channels", []), where)
+    _check_addresses(channels, http, where)
     names = {channel.name for channel in channels}
     for name in policy.warn_channels or ():
         if name not in names:
@@ -212,9 +240,33 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         policy=policy,
         channels=channels,
         templates_dir=templates_dir,
+        template_limits=template_limits,
         path=file,
         http=http,
+        delivery=delivery,
     )
+
+
+def _check_addresses(channels: tuple[Channel, ...], http: HTTPSettings, where: str) -> None:
+    """A URL setting whose host is an address the policy refuses is an error now, not later.
+
+    Host names are judged when candor connects, by what they resolve to; an
+    address written in the URL can be judged at once. The message never quotes
+    the address (the URL may be a secret).
+    """
+    policy = http.addresses
+    for channel in channels:
+        for key, value in channel.settings.items():
+            text = reveal(value)
+            if not isinstance(text, str) or not text.lower().startswith(("http://", "https://")):
+                continue
+            try:
+                host = urlsplit(text).hostname
+            except ValueError:
+                continue  # the adapter's own check names what is wrong
+            reason = policy.refusal(host, named="its host") if host else None
+            if reason:
+                raise ConfigError(reason, path=where, channel=channel.name, key=key)
 
 
 def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
@@ -226,7 +278,15 @@ def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:
 
 def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
     """``[http]``; the client certificate's paths are relative to the file's folder."""
-    known = ("client_cert", "client_key", "http2", "transport")
+    known = (
+        "allow_link_local",
+        "allow_loopback",
+        "allow_private",
+        "client_cert",
+        "client_key",
+        "http2",
+        "transport",
+    )
     for key in raw:
         if key not in known:
             raise ConfigError(
@@ -244,13 +304,29 @@ def _http(raw: dict[str, Any], where: str, base_dir: Path) -> HTTPSettings:
             http2=raw.get("http2", False),
             client_cert=files["client_cert"],
             client_key=files["client_key"],
+            allow_link_local=raw.get("allow_link_local", False),
+            allow_loopback=raw.get("allow_loopback", True),
+            allow_private=raw.get("allow_private", True),
         )
     except ConfigError as exc:
         raise ConfigError(exc.reason, path=where, key=exc.key) from None
 
 
+def _delivery(raw: dict[str, Any], where: str) -> DeliverySettings:
+    """``[delivery]``: how hard and how long delivery tries (see DeliverySettings)."""
+    try:
+        return DeliverySettings.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(["delivery", *(str(p) for p in first["loc"])])
+        reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(reason.removeprefix("Value error, "), path=where, key=key) from None
+
+
 def _channels(raw: object, where: str) -> tuple[Channel, ...]:
+    # Imported here: the adapter kit is loaded only by a configuration that has channels.
     from candor.adapters import registry
+    from candor.adapters.base import parse_settings
 
     if not isinstance(raw, list):
         raise ConfigError("must be an array of tables ([[channels]])", path=where, key="channels")
@@ -289,14 +365,24 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
         settings = mask_settings(
             {k: v for k, v in entry.items() if k not in _CHANNEL_KEYS}, declared
         )
+        # Every secret, and every piece of one (a URL's path, its user info), is masked
+        # wherever candor writes or prints from now on, before anything is sent.
+        for value in masked_values(settings):
+            for part in secret_parts(value):
+                register_secret(part)
         try:
-            channels.append(
-                Channel(name=name, adapter=adapter, audience=audience, settings=settings)
-            )
+            channel = Channel(name=name, adapter=adapter, audience=audience, settings=settings)
         except pydantic.ValidationError as exc:
             raise ConfigError(
                 exc.errors()[0]["msg"], path=where, channel=name, key="name"
             ) from None
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            # Checked now (a URL's port, a blank token), not at the first delivery.
+            try:
+                parse_settings(model, channel)
+            except ConfigError as exc:
+                raise ConfigError(exc.reason, path=where, channel=name, key=exc.key) from None
+        channels.append(channel)
     return tuple(channels)
 
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from candor._state import masked
+
 __all__ = [
     "AdapterError",
     "CandorError",
@@ -149,12 +151,19 @@ class ConfigError(CandorError, ValueError):
 
 
 class TemplateError(CandorError):
-    """A template failed to render; ``template`` names it, ``variable`` the missing name if any."""
+    """A template failed to render; ``template`` names it, ``variable`` the missing name if any.
 
-    def __init__(self, template: str, reason: str, *, variable: str | None = None) -> None:
+    ``line`` is the template's line where it failed, when that is known.
+    """
+
+    def __init__(
+        self, template: str, reason: str, *, variable: str | None = None, line: int | None = None
+    ) -> None:
         self.template = template
         self.variable = variable
-        super().__init__(f"template {template!r}: {reason}")
+        self.line = line
+        where = f" on line {line}" if line is not None else ""
+        super().__init__(f"template {template!r}{where}: {reason}")
 
 
 class CheckError(CandorError):
@@ -197,6 +206,10 @@ class DeliveryError(CandorError):
     success back (a read timeout, a 5xx): such a failure is retried at once only
     where the service deduplicates by idempotency key. When not given it is
     True for a 5xx or an unknown status and False for any other status.
+
+    Every registered secret (``candor.log.register_secret``: every secret
+    setting of every channel, in every form) is masked in ``reason``, whoever
+    made the error: an adapter of candor's, a plugin, a service's answer quoted.
     """
 
     def __init__(
@@ -216,7 +229,7 @@ class DeliveryError(CandorError):
         if maybe_delivered is None:
             maybe_delivered = status_code is None or status_code >= 500
         self.maybe_delivered = maybe_delivered
-        self.reason = reason
+        self.reason = reason = masked(reason)
         super().__init__(f"channel {channel!r}: {reason}")
 
 

@@ -1,11 +1,16 @@
 """Logging: structlog events that stay quiet until an application asks to hear them.
 
-candor never calls ``structlog.configure()`` (the CLI does, for itself). When
-the application has configured structlog, candor's events go through that
-configuration. When it has not, they go to the standard library logger
-``candor`` as ``key=value`` lines, so a plain script shows warnings (a failed
-delivery) on standard error, as ``logging`` does by default, and not every
-routine event on standard output.
+candor never calls ``structlog.configure()``. When the application has
+configured structlog, candor's events go through that configuration. When it
+has not, they go to the standard library logger ``candor`` as ``key=value``
+lines, so a plain script shows warnings (a failed delivery) on standard error,
+as ``logging`` does by default, and not every routine event on standard output.
+The CLI sets that logger's level and handler for its ``-v`` flags.
+
+structlog is never imported here: importing it also loads its development
+console support (and rich, where rich is installed), a large share of a fresh
+``candor`` process. A structlog that nobody imported is one nobody configured,
+so candor asks ``sys.modules`` and renders its own ``key=value`` lines.
 
 Secrets are ``pydantic.SecretStr`` everywhere in candor, which prints as
 ``**********``; :func:`redact` also masks any key that names a secret, in case
@@ -15,15 +20,14 @@ one is ever passed by mistake.
 from __future__ import annotations
 
 import logging
-import re
+import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
-import structlog
+from candor._state import SHORTEST, masked, state
 
-from candor._state import state
-
-__all__ = ["get_logger", "redact", "register_secret"]
+__all__ = ["get_logger", "log_to_stderr", "redact", "register_secret", "render"]
 
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "authorization")
 
@@ -44,28 +48,6 @@ _SCRUBBED_LOGGERS = (
     "oauthlib.oauth1.rfc5849",
     "oauthlib.oauth1.rfc5849.signature",
 )
-_MASK = "**********"
-
-# Every registered secret (candor._state keeps them) in one pattern, longest first (so
-# a secret that contains another is masked whole): a fan-out to 200 webhooks registers
-# hundreds, and scanning for each in turn in every value of every event cost more than
-# the event. It is rebuilt on first use after the set grew (secrets are only ever added
-# between resets), not on each registration, which would compile it once per channel.
-
-
-def _pattern() -> re.Pattern[str] | None:
-    """The pattern matching every registered secret; None while there is none."""
-    held = state.secret_pattern
-    secrets = state.secrets
-    if held is not None and held[0] == len(secrets):
-        return held[1]
-    if not secrets:
-        return None
-    ordered = sorted(secrets, key=len, reverse=True)
-    compiled = re.compile("|".join(re.escape(secret) for secret in ordered))
-    # Assigned whole, so that a thread logging meanwhile sees the old pair or the new.
-    state.secret_pattern = (len(ordered), compiled)
-    return compiled
 
 
 class _ScrubSecrets(logging.Filter):
@@ -76,10 +58,9 @@ class _ScrubSecrets(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        pattern = _pattern()
-        if pattern is not None:
+        if state.secret_index:
             message = record.getMessage()
-            scrubbed = pattern.sub(_MASK, message)
+            scrubbed = masked(message)
             if scrubbed != message:
                 record.msg, record.args = scrubbed, ()
         return True
@@ -90,9 +71,11 @@ _FILTER = _ScrubSecrets()
 
 def register_secret(value: str | None) -> None:
     """Never let ``value`` (a token, a webhook URL) through candor's or httpx's log lines."""
-    if not value or len(value) < 6:  # too short to be a credential; would mangle logs
+    if not value or len(value) < SHORTEST:  # too short to be a credential; would mangle logs
         return
-    state.secrets.add(value)
+    state.add_secret(value)
+    if _FILTER in logging.getLogger(_SCRUBBED_LOGGERS[-1]).filters:
+        return  # added to all of them already (the last is added last)
     for name in _SCRUBBED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
@@ -103,12 +86,26 @@ def redact_registered(
     _: object, __: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """A structlog processor that replaces registered secrets in every string value."""
-    pattern = _pattern()
-    if pattern is not None:
+    if state.secret_index:
         for key, value in event.items():
             if isinstance(value, str):
-                event[key] = pattern.sub(_MASK, value)
+                event[key] = masked(value)
     return event
+
+
+def _configured_structlog() -> Any:
+    """structlog, when the application imported and configured it; None otherwise."""
+    module = sys.modules.get("structlog")
+    if module is not None and module.is_configured():
+        return module
+    return None
+
+
+def render(event: str, values: dict[str, Any]) -> str:
+    """``event='...' key=...``, each value's repr, secrets masked: the stdlib logger's line."""
+    fields: MutableMapping[str, Any] = {"event": event, **values}
+    fields = redact_registered(None, "", redact(None, "", fields))
+    return " ".join(f"{key}={value!r}" for key, value in fields.items())
 
 
 class _Logger:
@@ -117,32 +114,15 @@ class _Logger:
     def __init__(self, name: str) -> None:
         self.name = name
         self._stdlib = logging.getLogger(name)
-        self._fallback: Any = None
-
-    def _target(self, level: int) -> Any:
-        """Where an event at ``level`` goes; None when nobody would see it."""
-        if structlog.is_configured():
-            return structlog.get_logger(self.name)
-        if not self._stdlib.isEnabledFor(level):
-            # Checked first: the processors below (redaction, rendering) cost more than
-            # the event, and a fan-out logs one per attempt that nobody may be listening to.
-            return None
-        if self._fallback is None:
-            self._fallback = structlog.wrap_logger(
-                self._stdlib,
-                processors=[
-                    redact,
-                    redact_registered,
-                    structlog.processors.KeyValueRenderer(key_order=["event"]),
-                ],
-                wrapper_class=structlog.stdlib.BoundLogger,
-            )
-        return self._fallback
 
     def _log(self, level: int, method: str, event: str, values: dict[str, Any]) -> None:
-        target = self._target(level)
-        if target is not None:
-            getattr(target, method)(event, **values)
+        configured = _configured_structlog()
+        if configured is not None:
+            getattr(configured.get_logger(self.name), method)(event, **values)
+        elif self._stdlib.isEnabledFor(level):
+            # Checked first: rendering and redaction cost more than the event, and a
+            # fan-out logs one per attempt that nobody may be listening to.
+            self._stdlib.log(level, render(event, values), stacklevel=3)
 
     def debug(self, event: str, **values: Any) -> None:
         self._log(logging.DEBUG, "debug", event, values)
@@ -160,3 +140,38 @@ class _Logger:
 def get_logger(name: str = "candor") -> _Logger:
     """candor's logger for ``name``; see the module docstring for where events go."""
     return _Logger(name)
+
+
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each record to the ``sys.stderr`` of its moment (a redirect, a test's capture)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass  # always the current sys.stderr
+
+
+class _Lines(logging.Formatter):
+    """``2026-05-04T12:00:00.000Z [warning ] event='...' key=...``: UTC time, level, event."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        return (
+            f"{moment.replace('+00:00', 'Z')} [{record.levelname.lower():<8}] {record.getMessage()}"
+        )
+
+
+def log_to_stderr(level: int) -> None:
+    """Print candor's events at ``level`` and above on standard error (the CLI's ``-v`` flags).
+
+    For a process of its own, as the CLI is; ``candor.testing.reset()`` undoes it.
+    """
+    logger = logging.getLogger("candor")
+    if state.log_handler is None:
+        state.log_handler = _StandardError()
+        state.log_handler.setFormatter(_Lines())
+        logger.addHandler(state.log_handler)
+    logger.setLevel(level)

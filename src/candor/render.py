@@ -9,23 +9,35 @@ template and the variable, never an empty string in a customer's inbox.
 
 from __future__ import annotations
 
+import functools
+import heapq
+import inspect
 import re
-from collections.abc import Callable
+import time
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from contextvars import ContextVar
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
+from types import BuiltinMethodType, TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from jinja2 import nodes
+from jinja2.nodes import EvalContext
+from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from candor._template_cache import template_cache
-from candor.errors import TemplateError
-from candor.length import URL, graphemes, measure
+from candor.errors import CandorError, TemplateError
+from candor.length import URL, grapheme_ends, measure
 from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
-from candor.vocabulary import Capabilities, Form, Message
+from candor.vocabulary import Capabilities, Form, Message, TemplateLimits
 
-__all__ = ["Message", "Renderer", "describe_scope", "format_fraction"]
+__all__ = ["Message", "Renderer", "TemplateLimits", "describe_scope", "format_fraction"]
 
 
 def format_fraction(fraction: float) -> str:
@@ -95,7 +107,7 @@ class Renderer:
 
     Templates are looked up as ``{form}/{status}.j2`` (``short/identified.j2``); a
     ``templates_dir`` of your own is searched first, so you override one file at
-    a time. Every template runs sandboxed.
+    a time. Every template runs sandboxed, within ``limits`` (time and output).
     """
 
     def __init__(
@@ -103,9 +115,11 @@ class Renderer:
         organization: Organization | None = None,
         *,
         templates_dir: str | Path | None = None,
+        limits: TemplateLimits | None = None,
     ) -> None:
         self.organization = organization or Organization()
         self.templates_dir = Path(templates_dir) if templates_dir is not None else None
+        self.limits = limits or TemplateLimits()
         self._zone = ZoneInfo(self.organization.timezone)
         self._env: jinja2.Environment | None = None
 
@@ -120,7 +134,7 @@ class Renderer:
         if self.templates_dir is not None:
             loaders.append(jinja2.FileSystemLoader(self.templates_dir))
         loaders.append(jinja2.PackageLoader("candor", "templates"))
-        env = SandboxedEnvironment(
+        env = _BoundedEnvironment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
@@ -133,6 +147,13 @@ class Renderer:
         env.filters["percent"] = format_fraction
         env.filters["day"] = self.day
         env.filters["sentence"] = _sentence
+        env.filters[_COUNTED] = _counted
+        env.filters[_JOINED] = _joined
+        for name, size in _WIDENING_FILTERS.items():
+            env.filters[name] = _sized_filter(env.filters[name], size)
+        # Its paragraphs are built in one call that no limit can interrupt, and
+        # placeholder text has no place in a message to customers.
+        del env.globals["lipsum"]
         env.bytecode_cache = template_cache(env)  # a fresh process loads what another compiled
         return env
 
@@ -150,7 +171,7 @@ class Renderer:
                     self.env.get_template(name)
                 except jinja2.TemplateSyntaxError as exc:
                     raise TemplateError(
-                        exc.name or name, f"syntax error on line {exc.lineno}: {exc.message}"
+                        exc.name or name, f"syntax error: {exc.message}", line=exc.lineno
                     ) from None
                 except jinja2.TemplateNotFound as exc:
                     raise TemplateError(name, f"template not found ({exc.name})") from None
@@ -194,11 +215,11 @@ class Renderer:
         unit = capabilities.length_unit
         form = capabilities.form
         text = self._render(self._name(form, update), incident, update, update.message)
-        if limit is not None and measure(text, unit) > limit:
+        if limit is not None and not _fits(text, unit, limit):
             if form is not Form.SHORT:
                 form = Form.SHORT
                 text = self._render(self._name(form, update), incident, update, update.message)
-            if measure(text, unit) > limit:
+            if not _fits(text, unit, limit):
                 text = self._fit(self._name(form, update), incident, update, limit, unit)
         return Message(
             channel=channel,
@@ -222,11 +243,13 @@ class Renderer:
         return f"{form.value}/{update.status.value}.j2"
 
     def _fit(self, name: str, incident: Incident, update: Update, limit: int, unit: str) -> str:
-        def attempt(cut: str) -> str | None:
-            text = self._render(name, incident, update, cut.rstrip() + "…")
-            return text if measure(text, unit) <= limit else None
+        message = update.message
 
-        best = _largest(_cut_points(update.message), attempt)
+        def attempt(cut: int) -> str | None:
+            text = self._render(name, incident, update, message[:cut].rstrip() + "…")
+            return text if _fits(text, unit, limit) else None
+
+        best = _largest(_cut_points(message), attempt)
         if best is None:
             raise TemplateError(
                 name,
@@ -255,51 +278,426 @@ class Renderer:
             "status_page_url": self.organization.status_page_url,
         }
         try:
-            text = self.env.get_template(name).render(context)
+            template = self.env.get_template(name)
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(name, f"template not found ({exc.name})") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(name, f"syntax error: {exc.message}", line=exc.lineno) from None
+        budget = _Budget(self.limits)
+        token = _budget.set(budget)
+        try:
+            text = budget.collect(template.generate(context))
+        except CandorError:
+            raise  # already names what is wrong (a filter's TemplateError, say)
         except jinja2.UndefinedError as exc:
             found = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", str(exc))
             variable = next((g for g in found.groups() if g), None) if found else None
             raise TemplateError(
-                name, f"undefined variable {variable or str(exc)!r}", variable=variable
+                name,
+                f"undefined variable {variable or str(exc)!r}",
+                variable=variable,
+                line=_line(exc),
             ) from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
+        except _Refused as exc:
+            raise TemplateError(name, str(exc), line=_line(exc)) from None
         except jinja2.TemplateError as exc:
-            raise TemplateError(name, str(exc)) from None
+            raise TemplateError(name, str(exc), line=_line(exc)) from None
+        except RecursionError as exc:
+            raise TemplateError(
+                name, "it calls itself without end (RecursionError)", line=_line(exc)
+            ) from None
+        except MemoryError as exc:
+            raise TemplateError(
+                name, "it ran out of memory (MemoryError)", line=_line(exc)
+            ) from None
+        except Exception as exc:  # a runtime error of the template's own: 1/0, int("x"), ...
+            raise TemplateError(
+                name, f"{type(exc).__name__}: {_brief(exc)}", line=_line(exc)
+            ) from None
+        finally:
+            _budget.reset(token)
         return _tidy(text)
+
+
+# -- limits on a template's run ----------------------------------------------------------
+
+_COUNTED = "_candor_counted"
+_JOINED = "_candor_joined"
+_POWER_BITS = 16_384
+"""The largest whole number a template may compute, in bits (Python prints none past 4,300
+digits, about 14,000 bits)."""
+
+
+class _Refused(Exception):  # raised inside a template; _render turns it into TemplateError
+    """A template ran past its limits; the message says which."""
+
+
+class _Budget:
+    """The time and output one rendering has left; its loops and calls draw on it."""
+
+    __slots__ = ("deadline", "limits", "next_check", "steps")
+
+    def __init__(self, limits: TemplateLimits) -> None:
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.timeout
+        self.steps = 0
+        self.next_check = 0
+
+    def step(self) -> None:
+        """One loop iteration or call; the clock is read every so many."""
+        self.steps += 1
+        if self.steps >= self.next_check:
+            self.next_check = self.steps + 256
+            if time.monotonic() > self.deadline:
+                raise _Refused(
+                    f"it ran longer than {self.limits.timeout:g} seconds (a loop without end?); "
+                    "set [templates] timeout to allow longer"
+                )
+
+    def sized(self, value: Any) -> Any:
+        """``value``, unless it is a string or list longer than one rendering may produce."""
+        if isinstance(value, str | bytes | list | tuple) and len(value) > self.limits.max_output:
+            self.too_long(len(value))
+        return value
+
+    def allow(self, size: int) -> None:
+        """Refuse to build a value of ``size`` characters or items past the output limit."""
+        if size > self.limits.max_output:
+            self.too_long(size)
+
+    def too_long(self, size: int) -> None:
+        raise _Refused(
+            f"it builds {size:,} characters or items, more than the {self.limits.max_output:,} "
+            "one rendering may produce; set [templates] max_output to allow more"
+        )
+
+    def collect(self, chunks: Iterator[str]) -> str:
+        """The rendered text, refused as soon as it grows past the limit.
+
+        Only a loop can make a template's output grow without bound, and loops
+        draw steps, so the chunks themselves are only measured, not timed.
+        """
+        parts: list[str] = []
+        size, most = 0, self.limits.max_output
+        for chunk in chunks:
+            size += len(chunk)
+            if size > most:
+                self.too_long(size)
+            parts.append(chunk)
+        return "".join(parts)
+
+
+_COMPILING = _Budget(TemplateLimits())
+"""The limits on what a filter builds while a template is compiled (its sizes only)."""
+
+_budget: ContextVar[_Budget | None] = ContextVar("candor_render_budget", default=None)
+"""The budget of the rendering running in this context (None outside one)."""
+
+
+class _Counted:
+    """A loop's items, each drawing a step from the budget; its length is the items'."""
+
+    __slots__ = ("_budget", "_items")
+
+    def __init__(self, items: Iterable[Any], budget: _Budget) -> None:
+        self._items = items
+        self._budget = budget
+
+    def __iter__(self) -> Iterator[Any]:
+        step = self._budget.step
+        for item in self._items:
+            step()
+            yield item
+
+    def __len__(self) -> int:
+        return len(self._items)  # type: ignore[arg-type]  # TypeError when unsized, as len()
+
+
+def _counted(items: Iterable[Any]) -> Iterable[Any]:
+    budget = _budget.get()
+    return items if budget is None else _Counted(items, budget)
+
+
+@jinja2.pass_eval_context
+def _joined(eval_ctx: EvalContext, parts: Sequence[Any]) -> str:
+    """``a ~ b``: joined as Jinja2 joins it, and refused past the output limit."""
+    text: str = markup_join(parts) if eval_ctx.autoescape else str_join(parts)
+    budget = _budget.get()
+    return text if budget is None else budget.sized(text)
+
+
+class _Bounds(NodeTransformer):
+    """Rewrites a parsed template so that its loops count and its joins are measured."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, _COUNTED, [], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        parts = nodes.List(node.nodes, lineno=node.lineno)
+        return nodes.Filter(parts, _JOINED, [], [], None, None, lineno=node.lineno)
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """Jinja2's sandbox, with every loop, call and growing value held to the rendering's budget.
+
+    Loops and ``~`` are rewritten when a template is parsed (see :class:`_Bounds`);
+    ``+``, ``*`` and ``**`` are intercepted, so ``"x" * 10**12`` is refused before
+    it is built. candor's own templates use none of the three, so they pay nothing.
+    """
+
+    intercepted_binops = frozenset({"+", "*", "**", "%"})
+    rewriting = "candor-bounds-1"
+    """Names the rewriting :class:`_Bounds` does, for the compiled-template cache's key."""
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = _Bounds().visit(super()._parse(source, name, filename))
+        assert isinstance(tree, nodes.Template)
+        tree.set_environment(self)
+        return tree
+
+    def call(
+        __self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        budget = _budget.get()
+        if budget is not None:
+            budget.step()  # a macro that calls itself twice over runs as long as a loop
+            if isinstance(__obj, BuiltinMethodType):
+                owner = __obj.__self__
+                methods = _GROWING_METHODS.get(type(owner))
+                size = methods.get(__obj.__name__) if methods else None
+                if size is not None:
+                    budget.allow(size(owner, *args, **kwargs))
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        budget = _budget.get()
+        if wrapped is not None and budget is not None:
+            budget.allow(_format_width(value.__self__))  # "{:>999999999}".format(x)
+        return wrapped
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        budget = _budget.get()
+        if budget is None:
+            return super().call_binop(context, operator, left, right)
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if (
+                    isinstance(sequence, str | bytes | list | tuple)
+                    and isinstance(times, int)
+                    and len(sequence) * times > budget.limits.max_output
+                ):
+                    budget.too_long(len(sequence) * times)
+            if isinstance(left, int) and isinstance(right, int):
+                _number(left.bit_length() + right.bit_length())  # squaring in a loop
+        elif operator == "%" and isinstance(left, str):
+            budget.allow(_format_width(left, right))
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int):  # noqa: SIM102
+            if right > 0 and abs(left) > 1:
+                _number(abs(left).bit_length() * right)
+        return budget.sized(super().call_binop(context, operator, left, right))
+
+
+# How long a value a call would build, told before it is built: a width of a billion
+# spaces is one call that no loop or output count can interrupt.
+_NUMBER = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +*\d.]*[a-zA-Z%]")
+_BRACE_SPEC = re.compile(r"\{[^{}]*?:([^{}]*)\}")
+
+
+def _format_width(form: str, values: Any = ()) -> int:
+    """The widest field ``form`` asks for, ``%``- or ``{}``-style (``*`` takes it from values)."""
+    specs = [m.group() for m in _PERCENT_SPEC.finditer(form)]
+    specs += [m.group(1) for m in _BRACE_SPEC.finditer(form)]
+    widths = [int(number) for spec in specs for number in _NUMBER.findall(spec)]
+    if any("*" in spec for spec in specs):
+        given = values if isinstance(values, tuple) else (values,)
+        widths += [abs(v) for v in given if isinstance(v, int)]
+    return max(widths, default=0) + len(form)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _replaced(text: Any, old: Any = "", new: Any = "", count: Any = -1, *_: Any) -> int:
+    if not isinstance(old, type(text)) or not isinstance(new, type(text)):
+        return 0
+    times = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        times = min(times, count)
+    return len(text) + times * max(0, len(new) - len(old))
+
+
+def _joined_size(separator: Any, items: Any = (), *_: Any) -> int:
+    return len(separator) * len(items) if isinstance(items, Sized) else 0
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, Sized) else 0
+
+
+_TEXT_METHODS: dict[str, Callable[..., int]] = {
+    "center": lambda text, width=0, *_, **__: _int(width),
+    "ljust": lambda text, width=0, *_, **__: _int(width),
+    "rjust": lambda text, width=0, *_, **__: _int(width),
+    "zfill": lambda text, width=0, *_, **__: _int(width),
+    "expandtabs": lambda text, tabsize=8, **__: len(text) * max(1, _int(tabsize)),
+    "replace": lambda text, *args, **kwargs: _replaced(text, *args, **kwargs),
+    "join": lambda text, items=(), *_, **__: _joined_size(text, items),
+}
+_GROWING_METHODS: dict[type, dict[str, Callable[..., int]]] = {
+    str: _TEXT_METHODS,
+    bytes: _TEXT_METHODS,
+    list: {"extend": lambda items, more=(), *_, **__: len(items) + _length(more)},
+}
+"""The size of what each method that can grow a value would make, from its arguments."""
+
+
+def _indented(arguments: dict[str, Any]) -> int:
+    text, width = arguments["s"], arguments["width"]
+    step = width if isinstance(width, int) else len(str(width))
+    return len(str(text)) + step * (str(text).count("\n") + 1)
+
+
+_WIDENING_FILTERS: dict[str, Callable[[dict[str, Any]], int]] = {
+    "center": lambda a: _int(a["width"]),
+    "indent": _indented,
+    "format": lambda a: _format_width(str(a["value"]), a["args"] or a["kwargs"]),
+    "join": lambda a: _joined_size(str(a["d"]), a["value"]),
+    "replace": lambda a: _replaced(str(a["s"]), a["old"], a["new"], a["count"] or -1),
+    "batch": lambda a: _int(a["linecount"]) if a["fill_with"] is not None else 0,
+    "slice": lambda a: _int(a["slices"]),
+}
+"""Filters that can build far more than they are given, and the size they would build."""
+
+
+def _sized_filter(original: Callable[..., Any], size: Callable[[dict[str, Any]], int]) -> Any:
+    """``original``, refusing first a result past the output limit."""
+    signature = inspect.signature(original)
+    # A filter Jinja2 made async-capable takes the evaluation context first, which the
+    # signature it shows (its synchronous function's) does not list.
+    first = next(iter(signature.parameters), "")
+    hidden = getattr(original, "jinja_pass_arg", None) is not None and first != "eval_ctx"
+
+    @functools.wraps(original)
+    def sized(*args: Any, **kwargs: Any) -> Any:
+        # Outside a rendering this runs when Jinja2 folds a filter of constants as it
+        # compiles ("x" | center(10**10)); the default limits hold there, and a refusal
+        # only leaves the filter to run, and be refused, when the template renders.
+        budget = _budget.get() or _COMPILING
+        bound = signature.bind(*(args[1:] if hidden else args), **kwargs)
+        bound.apply_defaults()
+        budget.allow(size(bound.arguments))
+        return original(*args, **kwargs)
+
+    return sized
+
+
+def _number(bits: int) -> None:
+    """Refuse to compute a whole number of about ``bits`` bits, past what a template may."""
+    if bits > _POWER_BITS:
+        raise _Refused(
+            f"a number of about {bits:,} bits, more than the {_POWER_BITS:,} a template may compute"
+        )
+
+
+def _line(exc: BaseException) -> int | None:
+    """The template line ``exc`` was raised on (Jinja2 rewrites the traceback to show it)."""
+    line = None
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__jinja_exception__") is exc:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc) or "no detail"
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 _UNBREAKABLE = re.compile(URL.pattern + r"|[@#][\w.-]+", re.IGNORECASE)
 
 
-def _cut_points(message: str) -> list[str]:
-    """Prefixes of ``message`` it may be cut to, shortest first.
+def _fits(text: str, unit: str, limit: int) -> bool:
+    """Whether ``text`` measures at most ``limit``, counting no further than needed."""
+    if unit == "graphemes":  # a grapheme is one code point or more
+        return len(text) <= limit or sum(1 for _ in islice(grapheme_ends(text), limit + 1)) <= limit
+    return measure(text, unit) <= limit
+
+
+def _cut_points(message: str) -> Iterator[int]:
+    """Lengths ``message`` may be cut to, shortest first, each made only when asked for.
 
     Word boundaries first; where the message has too few spaces (Chinese or
     Japanese, say), grapheme boundaries too, but never inside a URL, mention or
-    hashtag.
+    hashtag. Nothing here holds more than one position at a time.
     """
-    words = [match.end() for match in re.finditer(r"\S+", message)]
-    prefixes = {message[:end] for end in words[:-1]} | {""}
-    if len(words) <= 3:
-        protected = [(m.start(), m.end()) for m in _UNBREAKABLE.finditer(message)]
-        position = 0
-        for cluster in graphemes(message):
-            position += len(cluster)
-            if not any(start < position < end for start, end in protected):
-                prefixes.add(message[:position])
-    prefixes.discard(message)
-    return sorted(prefixes, key=len)
+    words = (match.end() for match in re.finditer(r"\S+", message))
+    few = sum(1 for _ in zip(range(4), re.finditer(r"\S+", message), strict=False)) <= 3
+    word_ends = _all_but_last(words)
+    ends = heapq.merge(word_ends, _unprotected(message)) if few else word_ends
+    previous = 0
+    yield 0
+    for end in ends:
+        if previous < end < len(message):
+            yield end
+            previous = end
 
 
-def _largest(candidates: list[str], attempt: Callable[[str], str | None]) -> str | None:
-    """The result of ``attempt`` on the longest candidate it accepts (accepting is monotone)."""
-    low, high, best = 0, len(candidates) - 1, None
+def _all_but_last(positions: Iterator[int]) -> Iterator[int]:
+    previous = next(positions, None)
+    for position in positions:
+        assert previous is not None
+        yield previous
+        previous = position
+
+
+def _unprotected(message: str) -> Iterator[int]:
+    """Grapheme boundaries of ``message`` that are not inside a URL, mention or hashtag."""
+    spans = _UNBREAKABLE.finditer(message)
+    span = next(spans, None)
+    for position in grapheme_ends(message):
+        while span is not None and span.end() <= position:
+            span = next(spans, None)
+        if span is None or not span.start() < position:
+            yield position
+
+
+def _largest(cuts: Iterator[int], attempt: Callable[[int], str | None]) -> str | None:
+    """The result of ``attempt`` on the longest cut it accepts (accepting is monotone).
+
+    The cuts are searched from the shortest, doubling the step until one is refused,
+    then halving between the last accepted and the first refused: a logarithmic
+    number of attempts, and only cuts up to about twice the answer are ever made.
+    """
+    seen = array("q")
+
+    def cut(index: int) -> int | None:
+        while len(seen) <= index:
+            position = next(cuts, None)
+            if position is None:
+                return None
+            seen.append(position)
+        return seen[index]
+
+    best, accepted, index = None, -1, 0
+    while (position := cut(index)) is not None:
+        result = attempt(position)
+        if result is None:
+            break
+        best, accepted, index = result, index, 2 * index + 1
+    low, high = accepted + 1, min(index, len(seen)) - 1
     while low <= high:
         middle = (low + high) // 2
-        result = attempt(candidates[middle])
+        result = attempt(seen[middle])
         if result is not None:
             best, low = result, middle + 1
         else:

@@ -15,8 +15,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from candor._state import masked
 from candor.masking import mask_settings
 from candor.model import (
     ITEM_LIMITS,
@@ -35,6 +44,7 @@ __all__ = [
     "Capabilities",
     "Channel",
     "DeliveryContext",
+    "DeliverySettings",
     "Finding",
     "Form",
     "Imported",
@@ -47,6 +57,7 @@ __all__ = [
     "OutboxTransition",
     "Receipt",
     "Severity",
+    "TemplateLimits",
     "idempotency_key",
 ]
 
@@ -102,6 +113,22 @@ class Capabilities(BaseModel):
     """How many requests may go at once before ``rate_limit`` paces them."""
     guarantee: str = "at least once"
     """What one update becomes on the service, in words for docs/adapters.md."""
+
+
+class TemplateLimits(BaseModel):
+    """How far one rendering of one template may go before candor refuses it.
+
+    A template that runs past either limit (a loop that never ends, text that grows
+    without bound) raises :class:`~candor.errors.TemplateError`, so nothing is stored
+    or sent. The defaults leave room many times over for any message a person reads.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout: float = Field(default=2.0, gt=0, le=3600)
+    """Seconds one rendering may take, counted as its loops and calls run."""
+    max_output: int = Field(default=1_000_000, ge=1_000)
+    """Characters one rendering may produce; no string or list a template builds may be longer."""
 
 
 class Channel(BaseModel):
@@ -200,6 +227,13 @@ class Receipt(BaseModel):
     url: str | None = None
     thread_root: str | None = None
 
+    @field_validator("remote_id", "url", "thread_root")
+    @classmethod
+    def _no_secret(cls, value: str | None) -> str | None:
+        # What a service answered: one that echoes the request (a webhook URL as its
+        # "url") must not put a registered secret into the store.
+        return masked(value) if value else value
+
 
 class DeliveryContext(BaseModel):
     """Everything an adapter may need beyond the message itself.
@@ -293,6 +327,43 @@ class OutboxFailure(BaseModel):
 
 OutboxTransition = OutboxSent | OutboxFailure
 """One claimed row's outcome, as :meth:`~candor.typing.Store.record_many` records it."""
+
+
+class DeliverySettings(BaseModel):
+    """How hard and how long delivery tries; every duration is in seconds.
+
+    ``[delivery]`` in ``candor.toml`` sets them (:mod:`candor.config`), and
+    :class:`~candor.delivery.Courier` follows them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_attempts: int = Field(default=4, ge=1)
+    """Tries of one row in one delivery pass, the first included."""
+    backoff: float = Field(default=0.25, gt=0, allow_inf_nan=False)
+    """The first wait between tries; it doubles (with full jitter) up to ``backoff_max``."""
+    backoff_max: float = Field(default=8.0, gt=0, allow_inf_nan=False)
+    deadline: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    """How long one row's tries may take in one pass, waits included."""
+    max_wait: float = Field(default=30.0, ge=0, allow_inf_nan=False)
+    """The longest ``Retry-After`` waited for in process; a longer one goes back to the outbox."""
+    max_retry_after: float = Field(default=3600.0, gt=0, le=30 * 86400, allow_inf_nan=False)
+    """The longest wait a service's answer may impose on a row (at most 30 days).
+
+    A longer one (``Retry-After: 1e400``, a date in the year 9999) is not believed:
+    the row goes back to the outbox due this long from now, and its error says so.
+    """
+    retry_later: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    """When a row goes back to the outbox, the first delay before its next pass; it doubles."""
+    retry_later_max: float = Field(default=900.0, gt=0, le=30 * 86400, allow_inf_nan=False)
+    lease: float = Field(default=120.0, gt=0, le=30 * 86400, allow_inf_nan=False)
+    """How long a claim holds; after it another process may take the row over."""
+
+    @model_validator(mode="after")
+    def _lease_outlives_the_tries(self) -> DeliverySettings:
+        if self.lease <= self.deadline:
+            raise ValueError("lease must be longer than deadline, or a live claim could be taken")
+        return self
 
 
 # -- what a service already has --------------------------------------------------------

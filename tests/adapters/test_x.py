@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.conftest import START
 from tests.social import communicator, live_through, open_incident, update
 
 import candor
@@ -149,3 +151,26 @@ def test_the_docs_section_is_a_working_channel(tmp_path: Path) -> None:
     loaded = docs_channel("x.md", environ, tmp_path)
     adapter = XAdapter(loaded, client=None, base_dir=tmp_path)  # type: ignore[arg-type]
     assert adapter.settings.api_key is not None
+
+
+class TestRateLimit:
+    def test_a_429_waits_for_the_windows_reset_instead_of_retrying_inside_it(
+        self, tmp_path: Path, clock: Clock
+    ) -> None:
+        """X says when its window ends in x-rate-limit-reset, and sends no Retry-After."""
+        fake = FakeX(oauth1=KEYS, clock=clock, rate_limit=(1, timedelta(minutes=15)))
+        with communicator(tmp_path, clock, [channel()], fake) as comms:
+            incident = open_incident(comms)
+            clock.advance(minutes=1)
+            comms.update(incident.id, status="identified", message="A bad deploy; rolling back.")
+            assert len(fake.requests) == 2  # one 429, and no try again inside the window
+            (owed,) = [d for d in comms.get(incident.id).deliveries if d.seq == 2]
+            assert owed.state == "retry"
+            assert owed.next_attempt_at == START + timedelta(minutes=15)
+
+            assert comms.deliver_pending()  # not due yet
+            assert len(fake.requests) == 2
+            clock.advance(minutes=14)
+            (outcome,) = comms.deliver_pending()
+            assert outcome.sent
+        assert len(fake.tweets) == 2

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from candor._urls import AddressPolicy
 from candor.errors import ConfigError
 
-__all__ = ["HTTPSettings", "Transport"]
+__all__ = ["AddressPolicy", "HTTPSettings", "Transport"]
 
 
 class Transport(StrEnum):
@@ -41,15 +42,30 @@ class HTTPSettings:
     it, and it needs the ``h2`` package (``pip install 'candor[http2]'``).
     ``client_cert`` is a PEM file with the certificate (and, without
     ``client_key``, its private key) that the client shows servers asking for
-    one, with either transport. A wrong value raises
-    :class:`~candor.errors.ConfigError` naming its key (``http.transport``,
-    ``http.http2``, ``http.client_cert``, ``http.client_key``).
+    one, with either transport. ``allow_link_local``, ``allow_loopback`` and
+    ``allow_private`` are the address policy (:class:`~candor._urls.AddressPolicy`):
+    link-local and cloud metadata addresses are refused unless the first is
+    true; loopback and private addresses are allowed unless the others are
+    false. A wrong value raises :class:`~candor.errors.ConfigError` naming its
+    key (``http.transport``, ``http.http2``, ``http.client_cert``, ...).
     """
 
     transport: Transport | str = Transport.CANDOR
     http2: bool = False
     client_cert: Path | None = None
     client_key: Path | None = None
+    allow_link_local: bool = False
+    allow_loopback: bool = True
+    allow_private: bool = True
+
+    @property
+    def addresses(self) -> AddressPolicy:
+        """Which addresses the default client connects to."""
+        return AddressPolicy(
+            allow_link_local=self.allow_link_local,
+            allow_loopback=self.allow_loopback,
+            allow_private=self.allow_private,
+        )
 
     def __post_init__(self) -> None:
         try:
@@ -61,8 +77,10 @@ class HTTPSettings:
                 key="http.transport",
             ) from None
         object.__setattr__(self, "transport", chosen)
-        if not isinstance(self.http2, bool):
-            raise ConfigError(f"must be true or false, not {self.http2!r}", key="http.http2")
+        for name in ("http2", "allow_link_local", "allow_loopback", "allow_private"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ConfigError(f"must be true or false, not {value!r}", key=f"http.{name}")
         if self.http2 and chosen is not Transport.HTTPX:
             raise ConfigError(
                 "HTTP/2 is spoken by httpx's transport only: set transport = 'httpx' with it",

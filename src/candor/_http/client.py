@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from candor._http import HTTPSettings, Transport
+from candor._http import AddressPolicy, HTTPSettings, Transport
+from candor._http.guard import GuardedBackend
 from candor._http.transport import FANOUT_LIMITS, FanoutTransport
 from candor.errors import ConfigError
 
@@ -114,9 +115,21 @@ def default_client(settings: HTTPSettings | None = None) -> httpx.AsyncClient:
     if settings.transport == Transport.HTTPX:
         # What a plain httpx.AsyncClient makes for itself, with candor's limits.
         direct = httpx.AsyncHTTPTransport(verify=verify, limits=FANOUT_LIMITS, http2=settings.http2)
+        _guard(direct, settings.addresses)
     else:
-        direct = FanoutTransport(verify=verify)
+        direct = FanoutTransport(verify=verify, addresses=settings.addresses)
     return httpx.AsyncClient(timeout=TIMEOUT, transport=direct, mounts=mounts)
+
+
+def _guard(transport: httpx.AsyncHTTPTransport, policy: AddressPolicy) -> None:
+    """Make httpx's transport judge every address it connects to by ``policy``.
+
+    httpx takes no network backend of its own; its connection pool (httpcore's)
+    does, so the pool's is wrapped. tests/_http/test_addresses.py fails if httpx
+    ever stops building the pool this way.
+    """
+    pool = transport._pool
+    pool._network_backend = GuardedBackend(pool._network_backend, policy)
 
 
 def _tls_context(settings: HTTPSettings) -> ssl.SSLContext | bool:

@@ -24,6 +24,8 @@ What it does, in the terms of ``httpx``:
   (:class:`httpx.ConnectError`, :class:`httpx.ReadTimeout`...), each chosen by
   the one table in :mod:`candor._http.errors`, so callers classify errors the
   same whichever transport runs (see :mod:`candor.adapters.http`).
+- A host name is resolved once and every address it gives is judged by the
+  address policy (:mod:`candor._http.guard`) before a connection is made to it.
 - An idle connection the server has closed is never reused; one a response was
   not read to the end on, or that the server asked to close, is closed.
 
@@ -45,6 +47,8 @@ import h11
 import httpx
 
 from candor._http.errors import Phase, mapped
+from candor._http.guard import allowed_addresses
+from candor._urls import AddressPolicy
 
 __all__ = ["FANOUT_LIMITS", "FanoutTransport"]
 
@@ -97,13 +101,20 @@ class FanoutTransport(httpx.AsyncBaseTransport):
     ``verify`` is an :class:`ssl.SSLContext`, True (httpx's default context,
     made on the first ``https://`` connection) or False (no verification: for
     tests only). ``limits`` are an :class:`httpx.Limits` (default
-    :data:`FANOUT_LIMITS`). See the module docstring for what it supports.
+    :data:`FANOUT_LIMITS`). ``addresses`` is the address policy every resolved
+    address is judged by (default: link-local and cloud metadata refused).
+    See the module docstring for what it supports.
     """
 
     def __init__(
-        self, *, verify: ssl.SSLContext | bool = True, limits: httpx.Limits = FANOUT_LIMITS
+        self,
+        *,
+        verify: ssl.SSLContext | bool = True,
+        limits: httpx.Limits = FANOUT_LIMITS,
+        addresses: AddressPolicy | None = None,
     ) -> None:
         self._verify = verify
+        self._addresses = addresses or AddressPolicy()
         self._context = verify if isinstance(verify, ssl.SSLContext) else None
         self._max_connections = limits.max_connections
         self._max_idle = limits.max_keepalive_connections
@@ -263,14 +274,25 @@ class FanoutTransport(httpx.AsyncBaseTransport):
         # Refused, unreachable, an unknown host, a failed TLS handshake: see the table.
         with mapped(Phase.CONNECT, request, timeout=timeout, where=f"{host}:{port}"):
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host,
-                    port,
-                    ssl=context,
-                    server_hostname=host if context is not None else None,
-                    limit=_READ_SIZE,
-                )
-        return _Connection(origin, reader, writer, asyncio.get_running_loop())
+                # Resolved once and judged by the address policy; the connection goes to an
+                # address it allows, never to the name (a second lookup could differ).
+                addresses = await allowed_addresses(host, port, self._addresses, request)
+                failure: OSError | None = None
+                for address in addresses:
+                    try:
+                        reader, writer = await asyncio.open_connection(
+                            address,
+                            port,
+                            ssl=context,
+                            server_hostname=host if context is not None else None,
+                            limit=_READ_SIZE,
+                        )
+                    except OSError as exc:
+                        failure = exc
+                        continue
+                    return _Connection(origin, reader, writer, asyncio.get_running_loop())
+                assert failure is not None
+                raise failure
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._context is None:

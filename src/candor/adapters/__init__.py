@@ -13,11 +13,13 @@ package) use only what is listed here, and so can yours::
   :class:`DeliveryContext`, :class:`Message`, :class:`Receipt`, :class:`Imported`;
 - the constructor every adapter shares: :class:`ServiceAdapter` (settings
   parsed, secrets registered, capabilities for the channel);
-- settings: :func:`parse_settings`, and the validators :func:`http_url` and
-  :func:`required_secret`; secrets: :func:`register_secret`, :func:`secrets_of`,
-  :func:`scrub`;
+- settings: :func:`parse_settings`, and the validators :func:`http_url`,
+  :func:`secret_http_url` and :func:`required_secret`; secrets:
+  :func:`register_secret`, :func:`secrets_of`, :func:`scrub`;
 - HTTP: :func:`send` (one request, its answer classified), :func:`check_response`,
   :func:`transport_error`, :func:`retry_after`, :func:`service_message`,
+  the readers of a service's "too many requests" (:class:`Wait`, :func:`reset_header`,
+  :func:`discord_wait`),
   :func:`answer`, :func:`json_of`;
 - text: :func:`measure`, :func:`fits`, :func:`refuse_if_too_long`,
   :func:`neutralise_mentions`, :func:`links`, :func:`graphemes`,
@@ -38,10 +40,19 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from candor.adapters.base import http_url, parse_settings, required_secret
+    from candor.adapters.base import (
+        http_url,
+        parse_settings,
+        required_secret,
+        secret_http_url,
+    )
     from candor.adapters.exchange import answer, json_of, send
     from candor.adapters.http import (
+        Wait,
+        WaitReader,
         check_response,
+        discord_wait,
+        reset_header,
         retry_after,
         scrub,
         service_message,
@@ -103,10 +114,22 @@ _LAZY = {
         ),
         "candor.vocabulary",
     ),
-    **dict.fromkeys(("http_url", "parse_settings", "required_secret"), "candor.adapters.base"),
+    **dict.fromkeys(
+        ("http_url", "parse_settings", "required_secret", "secret_http_url"), "candor.adapters.base"
+    ),
     **dict.fromkeys(("answer", "json_of", "send"), "candor.adapters.exchange"),
     **dict.fromkeys(
-        ("check_response", "retry_after", "scrub", "service_message", "transport_error"),
+        (
+            "Wait",
+            "WaitReader",
+            "check_response",
+            "discord_wait",
+            "reset_header",
+            "retry_after",
+            "scrub",
+            "service_message",
+            "transport_error",
+        ),
         "candor.adapters.http",
     ),
     **dict.fromkeys(
@@ -161,12 +184,15 @@ __all__ = [
     "Reconciling",
     "Refreshing",
     "ServiceAdapter",
+    "Wait",
+    "WaitReader",
     "answer",
     "any_service_mentions",
     "available",
     "check_response",
     "component_state",
     "component_states",
+    "discord_wait",
     "fits",
     "graphemes",
     "http_url",
@@ -181,9 +207,11 @@ __all__ = [
     "refuse_if_too_long",
     "register_secret",
     "required_secret",
+    "reset_header",
     "retry_after",
     "root_of",
     "scrub",
+    "secret_http_url",
     "secrets_of",
     "send",
     "service_message",

@@ -10,12 +10,12 @@ settings helpers. Adapters are found through the entry-point group
 
 from __future__ import annotations
 
-import re
 from typing import TypeVar
 
 import pydantic
 from pydantic import BaseModel, SecretStr
 
+from candor._urls import check_url
 from candor.errors import ConfigError
 from candor.masking import reveal
 from candor.typing import Adapter, AdapterInit, Reconciling, Refreshing
@@ -46,24 +46,32 @@ __all__ = [
     "http_url",
     "parse_settings",
     "required_secret",
+    "secret_http_url",
 ]
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
-_HTTP_URL = re.compile(r"^https?://[^/\s]+")
-
 
 def http_url(value: str) -> str:
-    """A settings validator: an ``http://`` or ``https://`` address, without a trailing slash."""
-    if not _HTTP_URL.match(value):
-        raise ValueError("must be an http:// or https:// URL")
-    return value.rstrip("/")
+    """A settings validator: an ``http://`` or ``https://`` address, without a trailing slash.
+
+    Checked whole (:func:`candor._urls.check_url`): a host, a port from 1 to
+    65535 if any, no control character or white space. Which addresses candor
+    then connects to is the ``[http]`` address policy's to say, at connection time.
+    """
+    return check_url(value).rstrip("/")
 
 
-def required_secret(value: SecretStr) -> SecretStr:
-    """A settings validator: a credential that is not empty or blank."""
-    if not value.get_secret_value().strip():
+def secret_http_url(value: SecretStr) -> SecretStr:
+    """:func:`http_url` for a URL held as a secret (the error never quotes it)."""
+    check_url(value.get_secret_value())
+    return value
+
+
+def required_secret(value: SecretStr | None) -> SecretStr | None:
+    """A settings validator: a credential that is not empty or blank (None: not given)."""
+    if value is not None and not value.get_secret_value().strip():
         raise ValueError("must not be empty")
     return value
 

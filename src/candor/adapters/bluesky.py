@@ -47,6 +47,7 @@ from candor.adapters import (
     parent_of,
     refuse_if_too_long,
     register_secret,
+    required_secret,
     root_of,
     send,
 )
@@ -91,6 +92,7 @@ class BlueskySettings(BaseModel):
     burst: int | None = Field(default=None, ge=1)
 
     _service = field_validator("service")(http_url)
+    _app_password = field_validator("app_password")(required_secret)
 
 
 def record_key(idempotency_key: str, created_at: datetime) -> str:

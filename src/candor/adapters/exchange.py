@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from candor.adapters.http import (
+    WaitReader,
+    announced_wait,
     check_response,
-    retry_after,
     scrub,
     service_message,
     transport_error,
@@ -44,6 +45,7 @@ async def send(
     check: bool = True,
     slow_down: Collection[int] = (),
     now: datetime | None = None,
+    wait: WaitReader | None = None,
 ) -> httpx.Response:
     """One request, and with ``check`` its answer classified by :func:`check_response`.
 
@@ -53,6 +55,7 @@ async def send(
     read itself (a session that expired, a duplicate it takes as posted).
     ``slow_down`` are statuses a service uses instead of 429 to say "too many
     requests" (Statuspage's 420): nothing was done, so they wait and retry.
+    ``wait`` reads how long the service asks to wait (see :func:`check_response`).
     """
     try:
         response = await client.request(
@@ -72,15 +75,15 @@ async def send(
     if code in slow_down:
         said = service_message(response)
         reason = f"HTTP {code} too many requests" + (f": {said!r}" if said else "")
-        wait = retry_after(response, now=now)
+        asked = (wait or announced_wait)(response, now)
         raise DeliveryError(
             channel,
             scrub(reason, secrets),
             status_code=code,
-            retry_after=wait if wait is not None else 1.0,
+            retry_after=asked.seconds if asked is not None else 1.0,
             maybe_delivered=False,
         )
-    check_response(channel, response, secrets=secrets, now=now)
+    check_response(channel, response, secrets=secrets, now=now, wait=wait)
     return response
 
 

@@ -8,6 +8,7 @@ Adapters call :func:`check_response` on the service's answer and
 what happened                             retryable   maybe_delivered  retry_after
 ========================================  ==========  ===============  ===================
 connect error or timeout, pool timeout    yes         no               -
+an address the address policy refuses     no          no               -
 a proxy refusing the tunnel (CONNECT)     yes         no               -
 read timeout, connection lost mid-answer  yes         yes              -
 2xx                                       (no error)
@@ -30,18 +31,30 @@ carries one, never reaches a log line, an exception or the store.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import math
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 import httpx
 
 from candor.errors import DeliveryError
 
 __all__ = [
+    "LONGEST_WAIT",
+    "Wait",
+    "WaitReader",
+    "announced_wait",
     "check_response",
+    "discord_wait",
+    "epoch_seconds",
+    "header_seconds",
+    "reset_header",
     "retry_after",
     "scrub",
+    "seconds",
     "service_message",
     "transport_error",
 ]
@@ -60,40 +73,156 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     return text
 
 
+LONGEST_WAIT = 10 * 365 * 86400.0
+"""The longest wait the parsers here report (ten years); a longer one, ``inf`` too, reads as it.
+
+Delivery caps every wait far below this (``DeliverySettings.max_retry_after``);
+the bound only keeps a date arithmetic of any caller from overflowing.
+"""
+
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def seconds(value: object) -> float | None:
+    """A wait a service gave as a number, if it is one candor can believe; else None.
+
+    Booleans, strings, ``nan`` and negative numbers are None (no wait announced);
+    ``inf`` and anything past :data:`LONGEST_WAIT` read as :data:`LONGEST_WAIT`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int with hundreds of digits
+        return LONGEST_WAIT if value > 0 else None
+    if math.isnan(number) or number < 0:
+        return None
+    return min(number, LONGEST_WAIT)
+
+
+def header_seconds(text: str | None, *, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` value: delay-seconds or an HTTP date (RFC 9110, 10.2.3), defensively.
+
+    Seconds are ASCII digits (a fraction, or a number Python reads, is taken
+    too); ``inf`` reads as the longest wait, and ``nan``, a negative number, or
+    text that is neither seconds nor a date gives None. A date is measured from
+    ``now`` (the current time when None); a date in the past means no wait (0).
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if _DELAY_SECONDS.fullmatch(text):
+        whole = text.partition(".")[0]
+        if len(whole) > 15:  # more digits than any wait worth reading exactly
+            return LONGEST_WAIT
+        return seconds(float(text))
+    try:
+        # Not HTTP's form, but what some services send: "1e3", "inf", "-5", "nan".
+        return seconds(float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    moment = now if now is not None else datetime.now(UTC)
+    return seconds(max(0.0, (when - moment).total_seconds()))
+
+
+def epoch_seconds(text: str | None, *, now: datetime | None = None) -> float | None:
+    """The wait until a reset time given in epoch seconds (X's ``x-rate-limit-reset``).
+
+    A time in the past means no wait (0); anything that is not a number is None.
+    """
+    if text is None or not _DELAY_SECONDS.fullmatch(text.strip()):
+        return None
+    whole = text.strip().partition(".")[0]
+    if len(whole) > 15:
+        return LONGEST_WAIT
+    moment = now if now is not None else datetime.now(UTC)
+    return seconds(max(0.0, float(text) - moment.timestamp()))
+
+
 def retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
     """Seconds the service asks us to wait before trying again, or None if it does not say.
 
-    An HTTP date is measured from ``now`` (the current time when None); a date
-    in the past means no wait (0).
+    Read from ``Retry-After`` (:func:`header_seconds`), else a JSON body's
+    ``retry_after_ms``, ``retry_after`` or ``parameters.retry_after`` (:func:`seconds`).
+    Never ``inf`` nor ``nan``: at most :data:`LONGEST_WAIT`.
     """
-    header = response.headers.get("Retry-After")
+    header = header_seconds(response.headers.get("Retry-After"), now=now)
     if header is not None:
-        text = header.strip()
-        try:
-            return max(0.0, float(text))
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            moment = now if now is not None else datetime.now(UTC)
-            return max(0.0, (when - moment).total_seconds())
+        return header
     body = _json(response)
     if isinstance(body, dict):
         for key, scale in (("retry_after_ms", 0.001), ("retry_after", 1.0)):
-            value = body.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return max(0.0, float(value) * scale)
+            value = seconds(body.get(key))
+            if value is not None:
+                return LONGEST_WAIT if value >= LONGEST_WAIT else value * scale
         parameters = body.get("parameters")
         if isinstance(parameters, dict):
-            value = parameters.get("retry_after")
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return max(0.0, float(value))
+            return seconds(parameters.get("retry_after"))
     return None
+
+
+class Wait(NamedTuple):
+    """A wait a service asked for, in seconds, and what it holds back when the service says."""
+
+    seconds: float
+    scope: str | None = None
+    """``"global"`` when every request of the account waits (Discord), else None."""
+
+
+WaitReader = Callable[[httpx.Response, datetime | None], Wait | None]
+"""How an adapter reads its service's "too many requests" answer into a :class:`Wait`."""
+
+
+def announced_wait(response: httpx.Response, now: datetime | None = None) -> Wait | None:
+    """The default :data:`WaitReader`: ``Retry-After`` or a JSON body (:func:`retry_after`)."""
+    wait = retry_after(response, now=now)
+    return Wait(wait) if wait is not None else None
+
+
+def reset_header(name: str) -> WaitReader:
+    """A :data:`WaitReader` for a service that gives the time its window resets, in epoch seconds.
+
+    X answers 429 with ``x-rate-limit-reset`` and no ``Retry-After``: reading
+    the reset is what keeps candor from trying again inside the window. Where
+    the header is missing or not a number, the default reading applies.
+    """
+
+    def read(response: httpx.Response, now: datetime | None = None) -> Wait | None:
+        wait = epoch_seconds(response.headers.get(name), now=now)
+        return Wait(wait) if wait is not None else announced_wait(response, now)
+
+    return read
+
+
+def discord_wait(response: httpx.Response, now: datetime | None = None) -> Wait | None:
+    """Discord's 429: the body's ``retry_after`` (seconds, with a fraction) and ``global``.
+
+    Discord's rate-limit object (``RatelimitedResponse`` in its OpenAPI
+    description) requires both fields; the body's wait is more precise than the
+    whole seconds of ``Retry-After``, which is read only when the body has none.
+    ``global`` true, or an ``X-RateLimit-Scope: global`` header, means the whole
+    application waits, not this webhook alone.
+    """
+    body = _json(response)
+    scope_header = response.headers.get("X-RateLimit-Scope", "").strip().lower()
+    is_global = scope_header == "global"
+    wait: float | None = None
+    if isinstance(body, dict):
+        wait = seconds(body.get("retry_after"))
+        is_global = is_global or body.get("global") is True
+    if wait is None:
+        wait = header_seconds(response.headers.get("Retry-After"), now=now)
+    if wait is None:
+        return None
+    return Wait(wait, "global" if is_global else None)
 
 
 def service_message(response: httpx.Response) -> str:
@@ -126,8 +255,14 @@ def check_response(
     *,
     secrets: Iterable[str | None] = (),
     now: datetime | None = None,
+    wait: WaitReader | None = None,
 ) -> None:
-    """Return if the service took the request (2xx); raise a classified DeliveryError if not."""
+    """Return if the service took the request (2xx); raise a classified DeliveryError if not.
+
+    ``wait`` reads how long a 429 (or 503) asks to wait, where the service has
+    its own way of saying it (:func:`reset_header`, :func:`discord_wait`); by
+    default ``Retry-After`` or the body (:func:`announced_wait`).
+    """
     code = response.status_code
     if 200 <= code < 300:
         return
@@ -135,11 +270,14 @@ def check_response(
     reason = f"HTTP {code} {response.reason_phrase}".rstrip()
     if said:
         reason += f": {said!r}"
+    asked = (wait or announced_wait)(response, now) if code in {429, 503} else None
+    if asked is not None and asked.scope:
+        reason += f" ({asked.scope} rate limit)"
     reason = scrub(reason, secrets)
-    wait = retry_after(response, now=now) if code in {429, 503} else None
-    if code == 429 or (code == 503 and wait is not None):
+    wait_seconds = asked.seconds if asked is not None else None
+    if code == 429 or (code == 503 and wait_seconds is not None):
         raise DeliveryError(
-            channel, reason, status_code=code, retry_after=wait, maybe_delivered=False
+            channel, reason, status_code=code, retry_after=wait_seconds, maybe_delivered=False
         )
     if code >= 500:
         raise DeliveryError(channel, reason, status_code=code, maybe_delivered=True)
@@ -166,7 +304,9 @@ def transport_error(
     if request_url:
         detail = scrub(detail, [request_url])
     reason = f"{what}: {detail}" if detail else what
-    if isinstance(error, _NEVER_WORKS):
+    # An error that says trying again cannot help (candor's address policy refusing
+    # where a host name resolves: the transport raises it with ``retryable = False``).
+    if isinstance(error, _NEVER_WORKS) or getattr(error, "retryable", True) is False:
         return DeliveryError(channel, reason, retryable=False, maybe_delivered=False)
     if isinstance(error, _NOT_SENT):
         return DeliveryError(channel, reason, maybe_delivered=False)

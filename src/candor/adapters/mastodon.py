@@ -40,6 +40,7 @@ from candor.adapters import (
     neutralise_mentions,
     parent_of,
     refuse_if_too_long,
+    required_secret,
     root_of,
     send,
 )
@@ -88,6 +89,7 @@ class MastodonSettings(BaseModel):
     burst: int | None = Field(default=None, ge=1)
 
     _base_url = field_validator("base_url")(http_url)
+    _access_token = field_validator("access_token")(required_secret)
 
 
 class MastodonAdapter(ServiceAdapter[MastodonSettings]):

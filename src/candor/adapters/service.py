@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, Secret, SecretStr
 
+from candor._state import state
 from candor.adapters.base import parse_settings
 from candor.log import register_secret
+from candor.masking import masked_values, secret_parts
 from candor.vocabulary import Capabilities, Channel
 
 if TYPE_CHECKING:
@@ -34,14 +36,17 @@ TUNABLE = ("form", "max_length", "rate_limit", "burst")
 
 
 def secrets_of(settings: BaseModel) -> list[str]:
-    """The plain values of every secret field of ``settings`` (``SecretStr``, ``Secret[...]``).
+    """Every secret of ``settings`` (its ``SecretStr`` and ``Secret[...]`` fields), in every form.
 
-    A secret that holds a mapping or a sequence gives each of its string values.
+    A secret that holds a mapping or a sequence gives each of its string values;
+    each value gives its pieces as :func:`candor.masking.secret_parts` finds
+    them: a URL's path, query, user info and its Basic-auth form, host; a
+    header's credential after ``Bearer``.
     """
     found: list[str] = []
     for name in type(settings).model_fields:
         _collect(getattr(settings, name), found, inside=False)
-    return found
+    return list(dict.fromkeys(part for value in found for part in secret_parts(value)))
 
 
 def _collect(value: object, found: list[str], *, inside: bool) -> None:
@@ -81,6 +86,12 @@ class ServiceAdapter(Generic[SettingsT]):
         self.settings = cast("SettingsT", parse_settings(self.settings_model, channel))
         for secret in self.secrets:
             register_secret(secret)
+        # And what the channel holds masked beyond the model's secrets (a URL with a
+        # password in any setting), as loading a configuration registers it.
+        for value in masked_values(channel.settings):
+            if value not in state.secrets:  # the settings' own are registered above
+                for part in secret_parts(value):
+                    register_secret(part)
         self.capabilities = self.channel_capabilities()
 
     def __repr__(self) -> str:
@@ -88,8 +99,16 @@ class ServiceAdapter(Generic[SettingsT]):
 
     @property
     def secrets(self) -> list[str]:
-        """Every secret this adapter holds, to be masked in errors (``secrets=`` of the kit)."""
-        return secrets_of(self.settings)
+        """Every secret this adapter holds, to be masked in errors (``secrets=`` of the kit).
+
+        The settings' secrets in every form (:func:`secrets_of`), worked out
+        once; a copy, so that an override may add to it.
+        """
+        held: list[str] | None = self.__dict__.get("_settings_secrets")
+        if held is None:
+            held = secrets_of(self.settings)
+            self.__dict__["_settings_secrets"] = held
+        return list(held)
 
     def channel_capabilities(self) -> Capabilities:
         """The class's capabilities with this channel's settings of the same names, when set."""

@@ -3,8 +3,9 @@
 Credentials: a shared secret that you make and give to both ends, for example
 ``python -c "import secrets; print(secrets.token_hex(32))"``, set in the
 environment and named in ``candor.toml`` as ``secret = "${CANDOR_WEBHOOK_SECRET}"``.
-The URL is treated as a secret too (many services put a token in it): it never
-appears in a log line, an error or the store.
+The URL is treated as a secret too (many services put a token in it): neither it
+nor any piece of it (host, path, query, ``user:password@`` and the Basic-auth
+header made from it) appears in a log line, an error, an output or the store.
 
 Each request carries the JSON body described in ``docs/webhook.md`` and the
 headers ``X-Candor-Timestamp`` (Unix seconds), ``X-Candor-Signature``
@@ -22,10 +23,8 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -36,6 +35,7 @@ from candor.adapters import (
     Form,
     Receipt,
     ServiceAdapter,
+    secret_http_url,
     send,
 )
 from candor.errors import SignatureError
@@ -77,14 +77,7 @@ class WebhookSettings(BaseModel):
     possible duplicate.
     """
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: SecretStr) -> SecretStr:
-        text = value.get_secret_value()
-        if not text.startswith(("https://", "http://")) or len(text.split("/", 3)[2]) == 0:
-            # The value itself is not quoted: it may hold a token.
-            raise ValueError("must be an http:// or https:// URL")
-        return value
+    _url = field_validator("url")(secret_http_url)  # its error never quotes it
 
     @field_validator("headers")
     @classmethod
@@ -144,18 +137,6 @@ class WebhookAdapter(ServiceAdapter[WebhookSettings]):
     def __init__(self, channel: Channel, *, client: httpx.AsyncClient, base_dir: Path) -> None:
         super().__init__(channel, client=client, base_dir=base_dir)
         self._url: httpx.URL | None = None  # parsed on the first post, then reused
-
-    @cached_property
-    def secrets(self) -> list[str]:
-        """The URL, the signing secret, every header value (the settings' secrets), and the
-        URL's path and query.
-
-        The path and the query are a credential on many services (a token in the
-        URL), so an error that quotes either alone is masked too.
-        """
-        parts = urlsplit(self.settings.url.get_secret_value())
-        pieces = [part for part in (parts.path, parts.query) if len(part) >= 6]
-        return [*super().secrets, *pieces]
 
     def channel_capabilities(self) -> Capabilities:
         """As declared, with ``receiver_deduplicates`` saying whether a repeat is dropped."""

@@ -19,7 +19,9 @@ and so on, and set them in the environment.
 The first update opens the thread, each later one replies to the incident's
 previous post (``reply.in_reply_to_tweet_id``). X counts 280 weighted
 characters (NFC; most Latin, Greek, Cyrillic and punctuation weigh 1, other
-characters 2, every link 23). X has no idempotency key; it refuses the same
+characters 2, every link 23). Over its rate limit X answers 429 with the end of
+the window in ``x-rate-limit-reset``: the post waits in the outbox until then.
+X has no idempotency key; it refuses the same
 text twice from one account (403, duplicate content). After an attempt that may
 have reached X (a timeout, a 5xx, a crash), that refusal means the post was
 made: it is recorded as posted, with no id, and the next update replies to
@@ -47,6 +49,8 @@ from candor.adapters import (
     neutralise_mentions,
     parent_of,
     refuse_if_too_long,
+    required_secret,
+    reset_header,
     root_of,
     send,
     weighted_length,
@@ -72,6 +76,9 @@ GUARANTEE = (
 # ZERO WIDTH SPACE after an at sign: X no longer sees a mention there; it weighs 1.
 _ZWSP = "\u200b"
 _OAUTH1 = ("api_key", "api_secret", "access_token", "access_token_secret")
+# X answers 429 with the end of its window in x-rate-limit-reset (epoch seconds), and no
+# Retry-After (https://docs.x.com/fundamentals/rate-limits): wait for that, not a backoff.
+_WAIT = reset_header("x-rate-limit-reset")
 
 
 class XSettings(BaseModel):
@@ -92,6 +99,7 @@ class XSettings(BaseModel):
     burst: int | None = Field(default=None, ge=1)
 
     _base_url = field_validator("base_url")(http_url)
+    _tokens = field_validator(*_OAUTH1, "user_token")(required_secret)
 
     @model_validator(mode="after")
     def _one_way_to_sign_in(self) -> XSettings:
@@ -204,7 +212,7 @@ class XAdapter(ServiceAdapter[XSettings]):
                 attempt=context.attempt,
             )
             return Receipt(channel=context.channel, remote_id=None, thread_root=root_of(context))
-        check_response(context.channel, response, secrets=self.secrets, now=context.now)
+        check_response(context.channel, response, secrets=self.secrets, now=context.now, wait=_WAIT)
         data = answer(response).get("data")
         post_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(post_id, str):

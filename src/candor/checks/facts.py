@@ -7,34 +7,43 @@ from collections.abc import Iterator
 from datetime import UTC
 from functools import lru_cache
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import Rule, rule
 from candor.checks._subject import CLAIMS_RESOLVED, Subject
 from candor.checks._words import CLOCK, DURATION, PEOPLE_PATTERN
 from candor.model import Status
 from candor.vocabulary import Finding, Severity
 
-_NEXT_UPDATE_PLAIN = re.compile(
+_NEXT_UPDATE_PLAIN = lazy(
     r"\bnext update (?:by \d{1,2}:\d{2}|in \d+ (?:minutes?|hours?))", re.IGNORECASE
 )
-_UPDATE_PROMISE = re.compile(
+_UPDATE_PROMISE = lazy(
     r"\b(?:next\s+update|(?:will|'ll|’ll|shall|to)\s+(?:\w+\s+){0,4}?"
     r"(?:update|updates|updating|post|posting|provide|share|send|publish|communicate|report|"
-    r"be\s+back)"
-    r"|(?:another|further|additional|more)\s+(?:\w+\s+)?updates?|updates?\s+every"
+    r"be\s+back|check\s+back|follow\s+up|follow|return)"
+    r"|(?:another|further|additional|more)\s+(?:\w+\s+)?updates?|updates?\s+(?:\w+\s+){0,3}every"
     r"|update\s+again)\b",
     re.IGNORECASE,
 )
-_UPDATE_TIME = re.compile(
-    r"(?:\b(?:by|at|before|around|until|no\s+later\s+than)|:|—|–)\s+(?:approximately\s+|about\s+)?"
+_UPDATE_TIME = lazy(
+    r"(?:\b(?:by|at|before|around|until|no\s+later\s+than)|:|—|–)\s+(?:approximately\s+|about\s+|~\s*)?"
     + CLOCK
     + r"(?=\W|$)"
-    r"|\b(?:in|within|every)\s+(?:the\s+next\s+)?(?:approximately\s+|about\s+|around\s+)?"
+    r"|\b(?:in|within|every)\s+(?:the\s+next\s+)?(?:approximately\s+|about\s+|around\s+|~\s*)?"
     + DURATION
     + r"|\b(?:in|within|every)\s+(?:the\s+next\s+|the\s+|an?\s+)?(?:half\s+(?:an\s+)?)?hour\b"
-    r"|\bin\s+\d+\s*(?:h|m|min|hr)\b|\b(?:at|on)\s+the\s+(?:top|half)\s+of\s+the\s+hour"
+    r"|\b(?:in|within|every)\s+~?\s*\d+\s*(?:h|m|mins?|hrs?)\b|\b\d{1,2}h\d{2}\b|\b(?:at|on)\s+the\s+(?:top|half)\s+of\s+the\s+hour"
     r"|\b(?:by|at|before)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?day|noon|midnight)"
     r"|\b(?:by|on|before)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"tomorrow)\b",
+    re.IGNORECASE,
+)
+
+
+# A figure or a time word in a promise of an update: a time the rule may not read.
+_TIME_LIKE = lazy(
+    r"\d|\b(?:hour|hours|minutes?|noon|midnight|tonight|tomorrow|morning|afternoon|evening|"
+    r"[ap]\.?m\.?)\b",
     re.IGNORECASE,
 )
 
@@ -52,30 +61,38 @@ _UPDATE_TIME = re.compile(
     bad_status=Status.INVESTIGATING,
     why="once an incident is public, customers wait on you; a time is a promise they can hold "
     "you to, 'shortly' is not",
-    policy="Always an error in a non-final update: whether a time is promised is read reliably, "
-    "and the promise of the next update is a product principle.",
+    policy="An error in a non-final update that promises no update, or promises one with no "
+    "time at all ('shortly', 'as soon as we know more'): the promise of the next update is "
+    "a product principle. A warning when a sentence promising an update holds a figure or "
+    "a time word in a form the rule does not read: a time may be there.",
 )
 def no_next_update(subject: Subject) -> Iterator[Finding]:
     if subject.final or _NEXT_UPDATE_PLAIN.search(subject.text):
         return
+    unsure = False
     for _, sentence in subject.sentences:
-        if _UPDATE_PROMISE.search(sentence) and _UPDATE_TIME.search(sentence):
-            return
+        if _UPDATE_PROMISE.search(sentence):
+            if _UPDATE_TIME.search(sentence):
+                return
+            unsure = unsure or bool(_TIME_LIKE.search(sentence))
     yield no_next_update.finding(
         subject,
         0,
         len(subject.text),
-        "no time is given for the next update",
+        "an update is promised with a time the rule cannot read for sure"
+        if unsure
+        else "no time is given for the next update",
         "end with 'Next update by HH:MM UTC' (or 'in 30 minutes')",
+        severity=Severity.WARNING if unsure else Severity.ERROR,
     )
 
 
-_PERCENT_OF = re.compile(
+_PERCENT_OF = lazy(
     r"(\d+(?:\.\d+)?(?:e-?\d+)?)\s?%\s+of\s+(?:our\s+|the\s+|all\s+)?(?:[\w-]+\s+)?"
     r"(?:" + PEOPLE_PATTERN + r")",
     re.IGNORECASE,
 )
-_NEXT_AT = re.compile(r"\bnext\s+update\s+by\s+(\d{1,2}):(\d{2})\s*(UTC|GMT)\b", re.IGNORECASE)
+_NEXT_AT = lazy(r"\bnext\s+update\s+by\s+(\d{1,2}):(\d{2})\s*(UTC|GMT)\b", re.IGNORECASE)
 # The patterns above are tried only where they can start (a figure before each "%", the
 # count before each mention of the noun, each "next update by"): trying them at every
 # position of the text costs more than all the other rules together.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import Rule, rule
 from candor.checks._subject import Subject
 from candor.checks._words import AFFECTED, CLOCK, DURATION, MACHINERY, OFFERED
@@ -89,82 +90,101 @@ _SOME_HARM = frozenset(
         "timeouts",
     ]
 )
-_SMALL = r"(?:small|tiny|limited|minor|low|minimal|negligible)"
+_SMALL = r"(?:small|tiny|limited|minor|low|minimal|negligible|modest|narrow|reduced)"
 _SHARE = r"(?:number|subset|percentage|fraction|portion|proportion|set|group|share|amount|minority)"
-_QUANTIFIER = re.compile(
+_QUANTIFIER = lazy(
     r"\b(?:(?:only|just|merely)\s+)?(?:"
     r"(?:an?\s+|this\s+|these\s+|the\s+)?(?:very\s+|relatively\s+|extremely\s+)?"
     + _SMALL
     + r"\s+"
     + _SHARE
     + r"\s+of"
-    r"|an?\s+(?:very\s+)?(?:small\s+|tiny\s+|thin\s+)?(?:subset|handful|fraction|portion|"
+    r"|an?\s+(?:very\s+)?(?:small\s+|tiny\s+|thin\s+|narrow\s+)?(?:subset|handful|fraction|portion|"
     r"minority|sliver|slice)\s+of"
     r"|(?:isolated|sporadic|occasional|rare|select|certain)"
-    r"|(?:a\s+|very\s+)?few"
+    r"|(?:a\s+|very\s+|relatively\s+)?few|a\s+couple\s+of"
     r"|some(?:\s+of\s+(?:the|our|your))?"
     r")(?=\s)",
     re.IGNORECASE,
 )
-_SEVERITY_WORD = re.compile(
+_SEVERITY_WORD = lazy(
     r"\b(?:(?:only|just|merely)\s+)?(?:(?:very|relatively)\s+)?"
     r"(?:minor|slight|negligible|minimal|brief|limited|small|short(?:-lived)?|momentary)\b",
     re.IGNORECASE,
 )
-_ADVERB = re.compile(r"\b(?:(?:only|just)\s+)?(?:briefly|slightly|momentarily|marginally)\b", re.I)
-_ONLY = re.compile(r"\b(?:only|merely|just)\b", re.IGNORECASE)
+_ADVERB = lazy(r"\b(?:(?:only|just)\s+)?(?:briefly|slightly|momentarily|marginally)\b", re.I)
+_ONLY = lazy(r"\b(?:only|merely|just)\b", re.IGNORECASE)
 # The harm said to be small after the fact: "the impact was minimal", "delays were brief".
-_SMALL_PREDICATE = re.compile(
+_SMALL_PREDICATE = lazy(
     r"\b(?:impact|disruption|outage|interruption|delays?|errors?|downtime|scope|effect|"
-    r"degradation|slowdown|exposure)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
+    r"degradation|slowdown|exposure|failures?|timeouts?)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
     r"has\s+been|remained|remains|should\s+be|will\s+be|would\s+be|appears\s+to\s+be|seems)\s+"
     r"(?:(?:very|relatively|fairly|quite|extremely)\s+)?"
-    r"(?:minor|minimal|negligible|small|low|slight|brief|short|limited"
+    r"(?:minor|minimal|negligible|small|low|slight|brief|short|modest|rare|infrequent|"
+    r"insignificant|contained|manageable|sporadic|isolated|limited"
     r"(?!\s+to\s+(?:[A-Z0-9]|the\s+|our\s+|customers\s+(?:in|on|of|using)\b)))\b",
     re.IGNORECASE,
 )
 # Framing by who was spared: "most customers were not affected", "requests largely succeeded".
-_SPARED = re.compile(
+_SPARED = lazy(
     r"\b(?:(?:the\s+(?:vast\s+|overwhelming\s+)?majority\s+of|most(?:\s+of)?)\s+(?:our\s+|the\s+)?"
     r"(?:\w+\s+)?(?:" + "|".join(sorted(AFFECTED)) + r")\s+(?:(?:were|was|are|is|remained|"
     r"remain)\s+(?:not\s+affected|unaffected|not\s+impacted|unimpacted|working\s+normally|"
-    r"successful|fine)|continued\s+to\s+(?:work|succeed))\b"
+    r"successful|fine)|continued\s+to\s+(?:work|succeed)|(?:still\s+)?(?:succeeded|worked|"
+    r"completed|went\s+through|loaded|(?:were|was)\s+(?:processed|served|delivered)))\b"
     r"|\b(?:largely|mostly|generally)\s+(?:unaffected|unimpacted|working|functional|available|"
     r"operational)\b"
     r"|\bin\s+(?:some|rare|a\s+few|certain|isolated|limited|edge)\s+cases\b"
     r"|\b(?:somewhat|a\s+bit|a\s+little|marginally)\s+(?:slow\w*|delayed|degraded|elevated|"
-    r"higher|longer|increased)\b"
+    r"higher|longer|increased|late|behind)\b"
+    r"|\b(?:barely|hardly|scarcely)\s+(?:noticeable|noticed|affected|impacted|perceptible|"
+    r"visible)\b"
+    r"|\b(?:would|will|should|did)\s*(?:not|n['’]t)\s+(?:have\s+)?notic\w+\b"
+    r"|\b(?:in\s+)?an?\s+(?:limited|reduced|diminished|degraded)\s+(?:capacity|fashion|way|"
+    r"state|form)\b"
+    r"|\b(?:lasted|for)\s+(?:only\s+|just\s+|mere\s+)?(?:a\s+few\s+)?moments\b"
+    r"|\b(?:just|only|mere)\s+moments\b"
+    r"|\b(?:contained|confined|restricted|isolated)\s+to\s+(?:a|an|the)\s+(?:very\s+)?"
+    r"(?:small|tiny|narrow|limited|handful|few|subset|fraction|minority)\b"
     r"|\b(?:localized|localised|isolated|small|brief|minor)\s+(?:pockets?|blips?|hiccups?)\b"
-    r"|\bfor\s+a\s+(?:brief\s+|short\s+)?(?:moment|while|bit)\b)",
+    r"|\bfor\s+a\s+(?:brief\s+|short\s+)?(?:moment|while|bit)\b"
+    r"|\b(?:was|were|is|are)\s+(?:over|resolved|fixed|gone|cleared)\s+(?:very\s+)?(?:quickly|"
+    r"soon|fast|swiftly|almost\s+immediately|in\s+no\s+time|within\s+moments)\b"
+    r"|\b(?:an?|the|this|some)\s+(?:(?:small|little|tiny|minor|slight|quick|temporary|brief|"
+    r"short)\s+)?(?:hiccups?|blips?)\b)",
     re.IGNORECASE,
 )
-_DIMINISHED_HARM = re.compile(
+_DIMINISHED_HARM = lazy(
     r"\s+(?:an?\s+)?(?:partial|slow(?:er)?|delayed|degraded|intermittent|occasional|"
     r"cosmetic)\b",
     re.IGNORECASE,
 )
 # A figure backs a quantifier: "some customers ... peaked at 5%" states the share after all.
-_FIGURE = re.compile(
+_FIGURE = lazy(
     r"\d(?:[\d,.]*\d)?\s?%|\b\d[\d,.]*\s*(?:k|thousand|million)?\s+(?:\w+\s+){0,2}?(?:"
     + "|".join(sorted(AFFECTED))
     + r")\b|\b(?:one|\d+)\s+(?:in|out\s+of)\s+(?:every\s+)?\d",
     re.IGNORECASE,
 )
+# A figure given right after the group: "some of the affected jobs (about 1,200)".
+_FIGURE_AFTER = lazy(
+    r"\s*[(,—–-]\s*(?:about|approximately|roughly|around|~|nearly|over|under)?\s*\d"
+)
 # Words that say the sentence is about what customers go through.
-_IMPACT = re.compile(
+_IMPACT = lazy(
     r"\b(?:affect\w*|impact\w*|experienc\w*|unavailable|unable|fail\w*|errors?|down|degraded|"
     r"delay\w*|slow\w*|outage|disrupt\w*|interrupt\w*|saw|seen|see|timeouts?|latency|lost|"
     r"missing|stale|broken|rejected|dropped)\b",
     re.IGNORECASE,
 )
 # A group narrowed to a named one: "customers in the EU region", "users on the Team plan".
-_NARROWED = re.compile(
+_NARROWED = lazy(
     r"\s+(?:(?:in|on|of|using|with|from)\s+(?:the\s+|our\s+)?(?:[A-Z][\w.-]*|[a-z]{2}-[a-z]+-?\d*)"
     r"|who\s+(?:use|used|are\s+on|were\s+on|signed|have))",
 )
 # The quantified thing is what suffers: "some services may be intermittently impacted",
 # "affecting certain workflows".
-_SUFFERS = re.compile(
+_SUFFERS = lazy(
     r"\s+(?:(?:may|might|could|will|can)\s+)?(?:(?:still|also|currently|now|intermittently|"
     r"temporarily)\s+)*(?:be|are|were|is|was|have\s+been|has\s+been)\s+(?:(?:still|also|currently|"
     r"now|intermittently|temporarily)\s+)*(?:impacted|affected|unavailable|degraded|down|failing|"
@@ -172,9 +192,9 @@ _SUFFERS = re.compile(
     re.IGNORECASE,
 )
 # Where the news came from, not how many were hit: "some customers reported errors".
-_REPORTED = re.compile(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
-_AFFECTING = re.compile(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
+_REPORTED = lazy(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
+_AFFECTING = lazy(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
+_TOKEN = lazy(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
 _STOP = frozenset(
     [
         "of",
@@ -195,7 +215,7 @@ _STOP = frozenset(
         "or",
     ]
 )
-_TIME_UNIT = re.compile(r"^(?:seconds?|minutes?|mins?|hours?|hrs?|moments?)$", re.IGNORECASE)
+_TIME_UNIT = lazy(r"^(?:seconds?|minutes?|mins?|hours?|hrs?|moments?)$", re.IGNORECASE)
 _MINIMISING_TRIGGERS = frozenset(
     [
         "brief",
@@ -250,6 +270,30 @@ _MINIMISING_TRIGGERS = frozenset(
         "hiccups",
         "moment",
         "while",
+        "moments",
+        "modest",
+        "rare",
+        "infrequent",
+        "insignificant",
+        "manageable",
+        "quickly",
+        "swiftly",
+        "soon",
+        "hiccup",
+        "blip",
+        "modest",
+        "narrow",
+        "reduced",
+        "couple",
+        "barely",
+        "hardly",
+        "scarcely",
+        "notice",
+        "noticed",
+        "diminished",
+        "degraded",
+        "contained",
+        "confined",
     ]
 )
 
@@ -304,9 +348,16 @@ def _backed(subject: Subject, index: int) -> bool:
     "Nothing when a figure in that sentence or the next states the share. A warning when, "
     "for 'some' or 'a few', a figure elsewhere in the text or a named group may make it "
     "precise ('some customers in the EU region'), when the qualified noun is one the rule "
-    "does not know, or for a bare 'only' in a sentence about impact. Nothing when it "
-    "qualifies machinery (servers, a fix, a rollout) or narrows to a named group ('only "
-    "customers in the EU region').",
+    "does not know, for a bare 'only' in a sentence about impact, and for 'some' or 'a few' "
+    "in a sentence that says nothing of what customers suffer ('we moved some traffic'). "
+    "Nothing when it qualifies machinery (servers, a fix, a rollout), narrows to a named "
+    "group ('only customers in the EU region'), or a figure follows it ('some of the jobs "
+    "(about 1,200)'). Without stock words, these shapes count too: service 'in a reduced "
+    "capacity', 'barely noticeable', 'most customers would not have noticed', 'a little "
+    "late', 'lasted just moments', 'contained to a handful of accounts', 'errors were rare', "
+    "'over quickly', 'a hiccup'. An adverb ('briefly', 'slightly') is an error only beside "
+    "the impact it shrinks ('were briefly unable'), a warning elsewhere in a sentence about "
+    "impact ('we briefly considered a rollback').",
 )
 def minimizing(subject: Subject) -> Iterator[Finding]:
     if not subject.has_any(_MINIMISING_TRIGGERS):
@@ -355,14 +406,18 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
             continue
         if phrase.startswith("some") and head in _HARM and head not in _SOME_HARM:
             continue
-        if _backed(subject, match.start()):
+        if _backed(subject, match.start()) or _FIGURE_AFTER.match(text, end):
             continue
         what = "how bad it is" if head in _HARM else "who is affected"
         # Sure only when nothing in the text gives the share and the group is not narrowed
         # to a named one ("some customers on the Enterprise plan"): otherwise a warning.
         narrowed = head in AFFECTED and _NARROWED.match(text, end) is not None
         figured = head in AFFECTED and _FIGURE.search(text) is not None
-        if not suffers and (unsure or reported or (not explicit and (narrowed or figured))):
+        number, _ = subject.sentence_at(match.start())
+        # "We moved some traffic to the standby region" acts on the group; it is sure to
+        # shrink the impact only in a sentence about what customers suffer.
+        idle = not explicit and not _IMPACT.search(subject.sentences[number][1])
+        if not suffers and (unsure or reported or idle or (not explicit and (narrowed or figured))):
             yield report(match.start(), end, what, Severity.WARNING)
         else:
             yield report(match.start(), end, what, Severity.ERROR)
@@ -388,7 +443,12 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
             continue
         number, _ = subject.sentence_at(match.start())
         sentence = subject.sentences[number][1]
-        severity = Severity.ERROR if _IMPACT.search(sentence) else Severity.WARNING
+        # Sure only when the adverb qualifies the impact itself ("were briefly unable",
+        # "briefly saw errors"), not an act of the team ("we briefly considered").
+        near = text[max(0, match.start() - 20) : match.end() + 30]
+        severity = Severity.WARNING
+        if _IMPACT.search(near) and _IMPACT.search(sentence):
+            severity = Severity.ERROR
         word = match.group().lower()
         what = "how long it lasted" if "brief" in word or "moment" in word else "how bad it is"
         yield report(match.start(), match.end(), what, severity)
@@ -423,11 +483,12 @@ def minimizing(subject: Subject) -> Iterator[Finding]:
 
 _MODALS = frozenset(
     {"may", "might", "could", "possibly", "potentially", "possible", "perhaps", "likely",
-     "believe", "chance", "possibility", "should"}
+     "believe", "chance", "possibility", "should", "appears", "seems", "think", "suspect",
+     "probably", "appear", "seem"}
 )  # fmt: skip
 # A modal, then the ways English stacks aspect and negation ("may still not have been able
 # to"), then a verb of suffering or noticing, or an inability.
-_HEDGE = re.compile(
+_HEDGE = lazy(
     r"\b(?:may|might|could(?!\s+not\b|n['’]t))\s+"
     r"(?:(?:still|also|continue\s+to|have|not|been|be|now|already|intermittently|"
     r"temporarily|\w+ly)\s+){0,5}"
@@ -435,21 +496,29 @@ _HEDGE = re.compile(
     r"experienc\w*|see[ns]?|seeing|saw|observ\w*|notic\w*|not(?:e|ed|ing)|encounter\w*|"
     r"result\w*|caus\w*|affect\w*|impact\w*|fac\w+|receiv\w*|get|got|hit|fail\w*|stale|"
     r"delayed|unavailable|slow\w*|missing|lost|los[et]\w*|run\s+into|ran\s+into|"
-    r"find|found|report\w*|wait\w*|be\s+delayed|(?:some\s+|brief\s+)?(?:delays?|errors?|"
+    r"find|found|report\w*|wait\w*|be\s+delayed|gone\s+through|go\s+through|succeed\w*|"
+    r"complet\w*|deliver\w*|arriv\w*|load\w*|(?:some\s+|brief\s+)?(?:delays?|errors?|"
     r"disruptions?|interruptions?|failures?|issues?|impact|data\s+loss|gaps?|downtime))\b",
     re.IGNORECASE,
 )
 # Doubt put around the impact without a modal verb: "it is possible that some requests
 # failed", "customers were likely affected", "we believe a few customers saw errors".
-_DOUBT = re.compile(
+_DOUBT = lazy(
     r"\b(?:it\s+is\s+possible\s+that|it['’]s\s+possible\s+that|there\s+is\s+a\s+(?:small\s+)?"
     r"(?:chance|possibility)\s+that|perhaps|we\s+believe\s+(?:that\s+)?(?:some|a\s+few|a\s+"
     r"small)|(?:were|was|have|has)\s+likely\s+(?:been\s+)?(?:affected|impacted|experienc\w+|"
     r"delayed|lost)|should\s+(?:now\s+|still\s+)?be\s+(?:minimal|limited|negligible|minor|small|"
-    r"unaffected))\b",
+    r"unaffected)"
+    r"|it\s+(?:appears|seems)\s+(?:that\s+|as\s+though\s+|as\s+if\s+)?(?:some|a\s+few|customers|"
+    r"users|requests|(?:\w+\s+)?(?:customers|users|requests|accounts)\s+(?:were|was|had))"
+    r"|(?:it\s+is|it['’]s)\s+(?:likely|probable|possible)\s+that"
+    r"|we\s+(?:think|suspect|believe)\s+(?:that\s+)?(?:some|a\s+few|a\s+small|customers|users|"
+    r"(?:\w+\s+)?(?:customers|users|requests|accounts)\s+(?:were|was))"
+    r"|(?:possibly|potentially|probably)\s+(?:unable|not\s+able|delayed|lost|missing|"
+    r"failed|dropped))\b",
     re.IGNORECASE,
 )
-_POTENTIALLY = re.compile(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
+_POTENTIALLY = lazy(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
 
 
 @rule(
@@ -469,8 +538,10 @@ _POTENTIALLY = re.compile(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected
     policy="An error when a modal ('may', 'might', 'could have') puts a customer's experience "
     "in doubt and the cause is known: the status is identified, monitoring or resolved, or "
     "the text says the cause was found or the impact mitigated. A warning for 'potentially "
-    "affected', and for 'may have' about the past while still investigating. Nothing for "
-    "'may' about what is not known yet, or for advice ('you may retry').",
+    "affected', and for 'may have' about the past while still investigating. Doubt without a "
+    "modal counts the same once the cause is known: 'it appears that some requests failed', "
+    "'we think a few customers were affected', 'it is likely that', 'possibly unable'. "
+    "Nothing for 'may' about what is not known yet, or for advice ('you may retry').",
 )
 def hedging(subject: Subject) -> Iterator[Finding]:
     if not subject.has_any(_MODALS):
@@ -514,29 +585,43 @@ def hedging(subject: Subject) -> Iterator[Finding]:
 
 # -- rote apology ---------------------------------------------------------------------------
 
-_APOLOGY = re.compile(r"\b(?:apologi[sz]e[sd]?|apologies|apology|sorry|regret)\b", re.I)
+_APOLOGY = lazy(r"\b(?:apologi[sz]e[sd]?|apologies|apology|sorry|regret)\b", re.I)
 # What a rote apology apologises for: a noun that names no harm in particular.
 _GENERIC_HARM = (
     r"(?:inconvenience\w*|trouble|troubles|disruption|disruptions|issues?|problems?|confusion|"
     r"impact|frustration|interruptions?|difficult(?:y|ies)|disturbance|situation|delays?|"
     r"outage|incident|any\s+\w+)"
 )
-_ROTE_OBJECT = re.compile(
+_ROTE_OBJECT = lazy(
     r"\s*(?:for|about)\s+(?:(any|the|this|these|all|all\s+the|our|that)\s+)?"
     r"(?:(?:possible|temporary|recent|resulting|potential|unexpected)\s+)?"
     r"(" + _GENERIC_HARM + r")\b"
     r"(?!\s+(?:to|of|in|on|with|during|at|for)\s+(?!you\b|our\s+(?:customers|users|community)\b|"
     r"all\b|everyone\b|anyone\b|any\b|this\b))"
-    r"(?!\s+(?:this|it|that)\s+(?:\w+\s+){0,3}?caused\s+(?:to\s+)?"
+    r"(?!\s+(?:this|it|that)\s+(?:\w+\s+){0,3}?(?:caused|had|meant|put|brought)\s+"
+    r"(?:to\s+|on\s+|for\s+)?"
     r"(?!you\b|our\s+(?:customers|users|community|clients)\b)(?:your|our|the)\s)",
     re.IGNORECASE,
 )
-_ROTE_TO = re.compile(
+# "Any" makes the harm hypothetical, whatever follows: "any disruption to your service".
+_ROTE_ANY = lazy(
+    r"\s*(?:(?:for|about)\s+)?any\s+(?:(?:possible|temporary|resulting|potential|unexpected)\s+)?"
+    + _GENERIC_HARM
+    + r"\b",
+    re.IGNORECASE,
+)
+# "We apologize for the outage" names the event, if not the harm to you: not sure to be
+# rote ("We apologize for the outage. It was caused by ..." often goes on to say what).
+_NAMED_EVENT = lazy(
+    r"\b(?:for|about)\s+(?:the|this|our|that)\s+(?:(?:recent|temporary)\s+)?(?:outage|incident)$",
+    re.IGNORECASE,
+)
+_ROTE_TO = lazy(
     r"\s*to\s+(?:all\s+|our\s+|the\s+)*(?:customers|users|everyone|anyone|those|you)\s+"
     r"(?:who|whose|that)\s+(?:\w+\s+){0,3}?(?:impacted|affected|inconvenienced)\b",
     re.IGNORECASE,
 )
-_ROTE_ELSEWHERE = re.compile(
+_ROTE_ELSEWHERE = lazy(
     r"\b(?:inconvenience\s+(?:this|that|caused|it)\b[^.!?\n]*"
     r"|(?:we\s+)?take\s+(?:this|it|these\s+\w+|the\s+\w+\s+of\s+\w+)\s+(?:very\s+)?seriously"
     r"|(?:we\s+)?value\s+your\s+(?:business|patience|trust))",
@@ -575,11 +660,15 @@ _ROTE_TRIGGERS = frozenset(
     good="We are sorry: for 40 minutes you could not take payments in eu-west.",
     why="an apology for 'any inconvenience' names no harm, so it reads as a formula, not as "
     "being sorry",
-    policy="An error when the apology's object is a generic noun ('any inconvenience', 'the "
+    policy="An error when the apology's object is 'any' harm ('any disruption to your "
+    "service': 'any' makes it hypothetical, whatever follows), or a generic noun ('the "
     "trouble', 'the disruption') with nothing after it that says which harm, or it is "
     "addressed to 'customers who were impacted'; and for 'we take this seriously' or 'we "
-    "value your business'. Nothing when the apology names the harm ('for the delayed post', "
-    "'for the length of time it took us to restore service').",
+    "value your business'. A warning for a bare 'the outage' or 'the incident': it names the "
+    "event, and the text often goes on to say what it did. Nothing when the apology names "
+    "the harm ('for the delayed post', "
+    "'for the length of time it took us to restore service', 'for the impact this had on "
+    "your builds').",
 )
 def rote_apology(subject: Subject) -> Iterator[Finding]:
     if not subject.has_any(_ROTE_TRIGGERS):
@@ -587,16 +676,21 @@ def rote_apology(subject: Subject) -> Iterator[Finding]:
     text = subject.text
     seen: list[int] = []
     for apology in _APOLOGY.finditer(text):
-        found = _ROTE_OBJECT.match(text, apology.end()) or _ROTE_TO.match(text, apology.end())
+        found = (
+            _ROTE_OBJECT.match(text, apology.end())
+            or _ROTE_ANY.match(text, apology.end())
+            or _ROTE_TO.match(text, apology.end())
+        )
         if found:
             seen.append(apology.start())
+            words = text[apology.start() : found.end()].strip()
             yield rote_apology.finding(
                 subject,
                 apology.start(),
                 found.end(),
-                f"'{text[apology.start() : found.end()].strip()}' apologises for nothing in "
-                "particular",
+                f"'{words}' apologises for nothing in particular",
                 "apologise for what actually happened to customers, specifically",
+                severity=Severity.WARNING if _NAMED_EVENT.search(words) else Severity.ERROR,
             )
     for match in _ROTE_ELSEWHERE.finditer(text):
         if any(start <= match.start() <= start + 80 for start in seen):
@@ -612,7 +706,7 @@ def rote_apology(subject: Subject) -> Iterator[Finding]:
 
 # -- promising a fix time -------------------------------------------------------------------
 
-_FIX_TIME = re.compile(
+_FIX_TIME = lazy(
     r"\b(?:(?:will|should|expect\w*|going\s+to)\s+(?:\w+\s+){0,5}?"
     r"(?:be\s+)?(?:resolved|fixed|restored|back(?:\s+up|\s+online)?|recover\w*|recovery|"
     r"operational|working)"

@@ -56,6 +56,7 @@ def deliver(state: State, force: bool, retry_failed: bool, channels: tuple[str, 
             "attempts": o.attempts,
             "next_attempt_at": o.next_attempt_at,
             "error": o.error,
+            "elsewhere": o.elsewhere,
         }
         for o in outcomes
     ]

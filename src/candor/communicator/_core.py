@@ -37,7 +37,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.render import Renderer
 from candor.typing import Adapter, Clock, Interceptor, Store
-from candor.vocabulary import Channel, Message
+from candor.vocabulary import Channel, Message, TemplateLimits
 
 __all__ = ["Facade"]
 
@@ -86,6 +86,7 @@ class Facade:
         policy: Policy | None = None,
         organization: Organization | None = None,
         templates_dir: str | Path | None = None,
+        template_limits: TemplateLimits | None = None,
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
         base_dir: str | Path | None = None,
@@ -98,7 +99,9 @@ class Facade:
         defaults = default_config(self.base_dir)
         self.organization = organization or defaults.organization
         self.policy = policy or Policy()
-        self.renderer = Renderer(self.organization, templates_dir=templates_dir)
+        self.renderer = Renderer(
+            self.organization, templates_dir=templates_dir, limits=template_limits
+        )
         self.renderer.load_all()
         rules()  # reads the check plugins' entry points now, like the adapters': not in an open()
         # While candor.testing.capture() is active in this context, it picks the clock and
@@ -160,8 +163,10 @@ class Facade:
                 policy=config.policy,
                 organization=config.organization,
                 templates_dir=config.templates_dir,
+                template_limits=config.template_limits,
                 base_dir=config.base_dir,
                 http=overrides.pop("http", config.http),
+                delivery=overrides.pop("delivery", config.delivery),
                 **overrides,
             )
         except ConfigError as exc:

@@ -35,7 +35,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.scorecard import Scorecard
 from candor.typing import Adapter, Clock, Store
-from candor.vocabulary import Channel, Message
+from candor.vocabulary import Channel, Message, TemplateLimits
 
 __all__ = ["Communicator"]
 
@@ -57,6 +57,7 @@ class Communicator:
         policy: Policy | None = None,
         organization: Organization | None = None,
         templates_dir: str | Path | None = None,
+        template_limits: TemplateLimits | None = None,
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
         base_dir: str | Path | None = None,
@@ -70,6 +71,7 @@ class Communicator:
             "policy": policy,
             "organization": organization,
             "templates_dir": templates_dir,
+            "template_limits": template_limits,
             "clock": clock,
             "client": client,
             "base_dir": base_dir,

@@ -18,7 +18,14 @@ Each row is tried with tenacity, classified by the error it gets
   where the adapter can (:class:`~candor.adapters.base.Reconciling`);
 - told to wait (429, 503 with ``Retry-After``): waits as told when that is
   within ``max_wait`` and the deadline; a longer wait goes back to the outbox
-  with ``next_attempt_at`` rather than sleeping.
+  with ``next_attempt_at`` rather than sleeping, never later than
+  ``max_retry_after`` from now (a wait of ``inf``, ``nan`` or below zero is
+  read as the kit reads a service's: see :func:`._tries.announced_wait`).
+
+An exception that escapes one row's delivery or settlement is that row's
+alone: it goes back to the outbox, maybe sent, and every other channel's
+outcome is recorded as it settles. A row another live process holds is
+reported as being delivered by it (:attr:`Outcome.elsewhere`).
 
 Waits between tries are jittered exponential backoff; the tries of one row
 stop at ``max_attempts`` or its ``deadline``, and a row still owed then waits

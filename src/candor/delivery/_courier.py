@@ -7,6 +7,7 @@ classification of failures, retries, and what is logged.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import socket
@@ -26,7 +27,13 @@ from tenacity import (
 )
 
 from candor.delivery._settings import Clock, DeliverySettings, Outcome, Sleep, TokenBucket
-from candor.delivery._tries import Deadline, IncidentRead, as_delivery_error, failure_kind
+from candor.delivery._tries import (
+    Deadline,
+    IncidentRead,
+    announced_wait,
+    as_delivery_error,
+    failure_kind,
+)
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
@@ -177,24 +184,16 @@ class Courier:
         )
         log.debug("outbox_claimed", rows=len(claimed), incident_id=incident_id)
         taken = {(i.incident_id, i.channel) for i in claimed}
+        if any(key not in taken for key in queued):
+            # Read again: another process may have claimed, or even sent, a row since.
+            owed = await self._store_call(self.store.pending, incident_id=incident_id)
         heads: dict[tuple[str, str], OutboxItem] = {}
         for item in owed:
             heads.setdefault((item.incident_id, item.channel), item)
         for key in queued:
-            if key not in taken:
+            if key not in taken and key in heads:
                 # Waiting for its time, or in flight in another process: still owed.
-                head = heads[key]
-                outcomes.append(
-                    self._report(
-                        Outcome(
-                            head,
-                            head.state,
-                            error=head.last_error,
-                            attempts=head.attempts,
-                            next_attempt_at=head.next_attempt_at,
-                        )
-                    )
-                )
+                outcomes.append(self._report(self._untaken(heads[key])))
         incidents: dict[str, IncidentRead] = {}
         for item in claimed:
             if item.incident_id not in incidents:
@@ -210,6 +209,26 @@ class Courier:
         outcomes.extend(outcome for group in drained for outcome in group)
         return outcomes
 
+    def _untaken(self, head: OutboxItem) -> Outcome:
+        """The outcome of a row this pass could not claim: waiting, or another process's."""
+        if head.state is DeliveryState.IN_FLIGHT and head.claim != self._token:
+            # A live lease (an expired one would have been claimed here): not a crash.
+            holder = head.claim.rsplit(":", 1)[0] if head.claim else "unknown"
+            return Outcome(
+                head,
+                head.state,
+                error=(f"being delivered by another process ({holder}), which records the outcome"),
+                attempts=head.attempts,
+                elsewhere=True,
+            )
+        return Outcome(
+            head,
+            head.state,
+            error=head.last_error,
+            attempts=head.attempts,
+            next_attempt_at=head.next_attempt_at,
+        )
+
     async def _drain(
         self, item: OutboxItem, incidents: dict[str, IncidentRead], *, more: bool
     ) -> list[Outcome]:
@@ -217,26 +236,92 @@ class Courier:
         outcomes = []
         current: OutboxItem | None = item
         while current is not None:
-            outcome = await self._deliver_one(current, incidents[current.incident_id])
+            try:
+                outcome = await self._deliver_one(current, incidents[current.incident_id])
+            except Exception as exc:
+                # A bug, or a store that failed this row: it must not sink the other channels,
+                # whose outcomes are recorded as each settles, nor escape as a traceback.
+                outcome = await self._unsettled(current, exc)
             outcomes.append(self._report(outcome))
             if outcome.state not in {DeliveryState.SENT, DeliveryState.FAILED} or not more:
                 break  # a row still owed holds back the updates behind it
-            following = await self._store_call(
-                self.store.claim,
-                token=self._token,
-                now=self._clock(),
-                lease=timedelta(seconds=self.settings.lease),
-                incident_id=current.incident_id,
-                channels=[current.channel],
-            )
-            log.debug("outbox_claimed", rows=len(following), incident_id=current.incident_id)
-            current = following[0] if following else None
-            if current is not None:
-                # The incident has grown since it was read (that is why a row follows).
-                incidents[current.incident_id] = IncidentRead(
-                    await self._store_call(self.store.get, current.incident_id)
+            settled = current
+            try:
+                following = await self._store_call(
+                    self.store.claim,
+                    token=self._token,
+                    now=self._clock(),
+                    lease=timedelta(seconds=self.settings.lease),
+                    incident_id=current.incident_id,
+                    channels=[current.channel],
                 )
+                log.debug("outbox_claimed", rows=len(following), incident_id=current.incident_id)
+                current = following[0] if following else None
+                if current is not None:
+                    # The incident has grown since it was read (that is why a row follows).
+                    incidents[current.incident_id] = IncidentRead(
+                        await self._store_call(self.store.get, current.incident_id)
+                    )
+            except Exception as exc:
+                # The rows behind stay owed (a row claimed here is taken over after its lease).
+                log.error(
+                    "delivery_next_claim_failed",
+                    channel=settled.channel,
+                    incident_id=settled.incident_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                break
         return outcomes
+
+    async def _unsettled(self, item: OutboxItem, exc: Exception) -> Outcome:
+        """A row whose delivery or settlement raised: back to the outbox, or reported in flight.
+
+        Whether it reached the service is unknown, so it is marked maybe sent (the
+        next attempt reconciles where the adapter can). If even that cannot be
+        recorded, the row stays claimed until its lease ends and is then taken
+        over like the row of a process that died; the outcome says so.
+        """
+        assert item.id is not None
+        what = f"{type(exc).__name__}: {exc}"
+        log.error(
+            "delivery_unsettled",
+            channel=item.channel,
+            incident_id=item.incident_id,
+            seq=item.seq,
+            error=what,
+        )
+        reason = f"candor could not settle this delivery ({what})"
+        now = self._clock()
+        next_attempt_at = now + timedelta(seconds=self.settings.retry_later)
+        try:
+            await self._record(
+                OutboxFailure(
+                    item_id=item.id,
+                    error=reason,
+                    final=False,
+                    at=now,
+                    next_attempt_at=next_attempt_at,
+                    maybe_sent=True,
+                )
+            )
+        except Exception as again:
+            return Outcome(
+                item,
+                DeliveryState.IN_FLIGHT,
+                error=(
+                    f"{reason}; nor could its outcome be recorded ({type(again).__name__}:"
+                    f" {again}): it is tried again once its claim expires"
+                ),
+                attempts=item.attempts + 1,
+            )
+        self._log_recorded(item, DeliveryState.RETRY)
+        return Outcome(
+            item,
+            DeliveryState.RETRY,
+            error=reason,
+            attempts=item.attempts + 1,
+            next_attempt_at=next_attempt_at,
+        )
 
     def _report(self, outcome: Outcome) -> Outcome:
         if self.on_outcome is not None:
@@ -320,14 +405,17 @@ class Courier:
         def retry_now(exc: BaseException) -> bool:
             if not isinstance(exc, DeliveryError) or not exc.retryable:
                 return False  # cancellation and refusals are never retried
-            if exc.retry_after is not None:
-                return exc.retry_after <= self.settings.max_wait
+            announced = announced_wait(exc)
+            if announced is not None:
+                return announced <= self.settings.max_wait
             return idempotent or not exc.maybe_delivered
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome is not None else None
-            if isinstance(exc, DeliveryError) and exc.retry_after is not None:
-                return float(exc.retry_after)
+            if isinstance(exc, DeliveryError):
+                announced = announced_wait(exc)
+                if announced is not None:
+                    return min(announced, self.settings.max_wait)
             return float(self._jitter(state))
 
         # Most rows go at the first try: make it without tenacity, whose machinery costs
@@ -389,17 +477,28 @@ class Courier:
             return Outcome(
                 item, DeliveryState.FAILED, error=str(error), attempts=attempts, latency=latency
             )
-        if error.retry_after is not None:
-            delay = error.retry_after
-        else:
-            exponent = max(0, attempts - 1)
+        said = str(error)
+        announced = announced_wait(error)
+        if announced is None or announced <= 0:
+            # No wait announced (or "now", tried already): the backoff's schedule.
+            exponent = min(max(0, attempts - 1), 64)
             delay = min(self.settings.retry_later_max, self.settings.retry_later * 2**exponent)
             delay *= random.uniform(0.8, 1.0)  # spread out the channels that failed together
+        elif announced > self.settings.max_retry_after:
+            # Not believed: a service cannot park a row for centuries, nor overflow a date.
+            delay = self.settings.max_retry_after
+            asked = "for ever" if math.isinf(announced) else f"{announced:.0f} s"
+            said += (
+                f" (the service asked to wait {asked}, more than max_retry_after,"
+                f" {delay:.0f} s: trying again then)"
+            )
+        else:
+            delay = announced
         next_attempt_at = now + timedelta(seconds=delay)
         await self._record(
             OutboxFailure(
                 item_id=item.id,
-                error=str(error),
+                error=said,
                 final=False,
                 at=now,
                 attempts=tries,
@@ -411,7 +510,7 @@ class Courier:
         return Outcome(
             item,
             DeliveryState.RETRY,
-            error=str(error),
+            error=said,
             attempts=attempts,
             next_attempt_at=next_attempt_at,
             latency=latency,
@@ -449,7 +548,7 @@ class Courier:
             return
         fields["status_code"] = error.status_code
         fields["error"] = error.reason
-        if error.retry_after is not None:
+        if announced_wait(error) is not None:
             fields["retry_after"] = error.retry_after
         log.warning("delivery_attempt", **fields)
 

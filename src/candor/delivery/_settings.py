@@ -6,9 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from candor.model import DeliveryState
+from candor.vocabulary import DeliverySettings  # where delivery's users find it
 
 if TYPE_CHECKING:
     from candor.vocabulary import OutboxItem
@@ -19,37 +18,19 @@ Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class DeliverySettings(BaseModel):
-    """How hard and how long delivery tries; every duration is in seconds."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_attempts: int = Field(default=4, ge=1)
-    """Tries of one row in one delivery pass, the first included."""
-    backoff: float = Field(default=0.25, gt=0)
-    """The first wait between tries; it doubles (with full jitter) up to ``backoff_max``."""
-    backoff_max: float = Field(default=8.0, gt=0)
-    deadline: float = Field(default=30.0, gt=0)
-    """How long one row's tries may take in one pass, waits included."""
-    max_wait: float = Field(default=30.0, ge=0)
-    """The longest ``Retry-After`` waited for in process; a longer one goes back to the outbox."""
-    retry_later: float = Field(default=30.0, gt=0)
-    """When a row goes back to the outbox, the first delay before its next pass; it doubles."""
-    retry_later_max: float = Field(default=900.0, gt=0)
-    lease: float = Field(default=120.0, gt=0)
-    """How long a claim holds; after it another process may take the row over."""
-
-    @model_validator(mode="after")
-    def _lease_outlives_the_tries(self) -> DeliverySettings:
-        if self.lease <= self.deadline:
-            raise ValueError("lease must be longer than deadline, or a live claim could be taken")
-        return self
-
-
 class Outcome:
     """Where one outbox row stands after a delivery pass."""
 
-    __slots__ = ("attempts", "channel", "error", "item", "latency", "next_attempt_at", "state")
+    __slots__ = (
+        "attempts",
+        "channel",
+        "elsewhere",
+        "error",
+        "item",
+        "latency",
+        "next_attempt_at",
+        "state",
+    )
 
     def __init__(
         self,
@@ -60,6 +41,7 @@ class Outcome:
         attempts: int = 0,
         next_attempt_at: datetime | None = None,
         latency: float = 0.0,
+        elsewhere: bool = False,
     ) -> None:
         self.item = item
         self.channel = item.channel
@@ -68,6 +50,8 @@ class Outcome:
         self.attempts = attempts
         self.next_attempt_at = next_attempt_at
         self.latency = latency
+        self.elsewhere = elsewhere
+        """Claimed by another live process, which is delivering it now and records its outcome."""
 
     @property
     def sent(self) -> bool:

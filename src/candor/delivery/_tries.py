@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from candor.vocabulary import Receipt
 if TYPE_CHECKING:
     from candor.model import Incident
 
-__all__ = ["Deadline", "IncidentRead", "as_delivery_error", "failure_kind"]
+__all__ = ["Deadline", "IncidentRead", "announced_wait", "as_delivery_error", "failure_kind"]
 
 
 class Deadline(stop_base):
@@ -61,11 +62,29 @@ class IncidentRead:
         return tuple(r for at, r in self._receipts.get(channel, ()) if at < seq)
 
 
+def announced_wait(error: DeliveryError) -> float | None:
+    """The wait ``error`` says the service asked for, if it is one to believe: finite, >= 0.
+
+    The kit's parsers never give ``inf`` or ``nan``, but an adapter may build its
+    own DeliveryError; such a wait, or a negative one, counts as none announced.
+    """
+    wait = error.retry_after
+    if isinstance(wait, bool) or not isinstance(wait, int | float):
+        return None
+    try:
+        value = float(wait)
+    except OverflowError:
+        return math.inf if wait > 0 else None
+    if math.isnan(value) or value < 0:
+        return None
+    return value
+
+
 def failure_kind(error: DeliveryError, *, idempotent: bool) -> str:
     """How one failed attempt is logged: refused, rate_limited, not_sent or maybe_sent."""
     if not error.retryable:
         return "refused"
-    if error.retry_after is not None:
+    if announced_wait(error) is not None:
         return "rate_limited"
     return "maybe_sent" if error.maybe_delivered else "not_sent"
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import pydantic
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
+from candor._urls import check_url
 from candor.errors import InputError
 from candor.model._choices import ActionStatus, DeliveryState, Effect, PromiseKind, ReminderState
 from candor.model._text import check_text
@@ -247,7 +248,14 @@ class Organization(_Model):
 
     name: str = Field(default="Our service", min_length=1)
     status_page_url: str | None = None
+    """Where readers find the status page: an ``http(s)://`` URL (links point there)."""
     timezone: str = "UTC"
+
+    @field_validator("status_page_url")
+    @classmethod
+    def _page_url(cls, value: str | None) -> str | None:
+        # A javascript: or data: URL would become a link on every page and message.
+        return None if value is None else check_url(value)
 
     @field_validator("name")
     @classmethod

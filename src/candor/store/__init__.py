@@ -34,7 +34,9 @@ def open_store(url: str, *, base_dir: Path | None = None) -> Store:
 
     ``sqlite:///candor.db`` is a file relative to ``base_dir``,
     ``sqlite:////var/lib/candor.db`` an absolute one, and a plain path such as
-    ``candor.db`` means the same as the first. ``postgresql://...`` names the
+    ``candor.db`` means the same as the first; ``?mode=ro`` after a ``sqlite:``
+    URL opens the file read-only (so does a file or folder whose permission bits
+    forbid writing). ``postgresql://...`` names the
     shared store, which is not available yet (a StoreError says so). Anything
     else is a ConfigError naming the key ``store.url`` and the value.
     """
@@ -44,6 +46,10 @@ def open_store(url: str, *, base_dir: Path | None = None) -> Store:
         )
     text = url.strip()
     scheme, separator, rest = text.partition("://")
+    read_only = False
+    if separator and scheme.lower() == "sqlite" and "?" in rest:
+        rest, _, query = rest.partition("?")
+        read_only = _read_only_query(url, query)
     if not separator:
         location = text
     elif scheme.lower() in {"postgresql", "postgres"} or scheme.lower().startswith(
@@ -74,4 +80,23 @@ def open_store(url: str, *, base_dir: Path | None = None) -> Store:
 
     from candor.store.sqlite import SQLiteStore
 
-    return SQLiteStore(path)
+    # Without ?mode=ro, the file's permission bits decide (see SQLiteStore).
+    return SQLiteStore(path, read_only=True if read_only else None)
+
+
+def _read_only_query(url: str, query: str) -> bool:
+    """``mode=ro`` in a ``sqlite:`` URL: open the file read-only. Nothing else is understood."""
+    from urllib.parse import parse_qsl
+
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        pairs = [(query, "")]
+    for key, value in pairs:
+        if key != "mode" or value != "ro":
+            raise ConfigError(
+                f"{url!r}: the only query a sqlite URL takes is ?mode=ro (read-only); "
+                f"got {key}={value}",
+                key="store.url",
+            )
+    return True

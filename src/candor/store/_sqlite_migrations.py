@@ -18,7 +18,7 @@ from pathlib import Path
 
 from candor.errors import StoreError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "check_schema", "migrate"]
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -200,6 +200,26 @@ def migrate(connection: sqlite3.Connection, path: Path) -> None:
         connection.rollback()
         raise
     connection.execute("COMMIT")
+
+
+def check_schema(connection: sqlite3.Connection, path: Path) -> None:
+    """For a file opened read-only: its schema must be this candor's, as nothing is migrated.
+
+    Raises StoreError when it is not a SQLite database, is older (open it writable
+    once to migrate it) or newer than :data:`SCHEMA_VERSION`.
+    """
+    try:
+        found: int = connection.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise StoreError(f"{path} is not a SQLite database: {exc}") from None
+        raise
+    _check_version(found, path)
+    if found < SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {found} and is read-only: this candor needs version "
+            f"{SCHEMA_VERSION}; open it once where it can be written, to migrate it"
+        )
 
 
 def _check_version(found: int, path: Path) -> None:

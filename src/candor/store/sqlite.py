@@ -25,6 +25,7 @@ from __future__ import annotations
 import builtins
 import os
 import sqlite3
+import stat
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -41,7 +42,7 @@ from candor.model import (
     Update,
 )
 from candor.store import _sqlite_rows as rows
-from candor.store._sqlite_migrations import SCHEMA_VERSION, migrate
+from candor.store._sqlite_migrations import SCHEMA_VERSION, check_schema, migrate
 from candor.vocabulary import (
     OutboxFailure,
     OutboxItem,
@@ -53,10 +54,32 @@ from candor.vocabulary import (
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["SCHEMA_VERSION", "SQLiteStore", "unwritable"]
 
 _OWED = "('pending', 'in_flight', 'retry')"
 """The outbox states of a row still owed to its channel, as SQL."""
+
+
+def unwritable(path: Path, *, folder: bool = False) -> bool:
+    """Whether ``path`` (a file, or its folder) exists and may not be written.
+
+    By its permission bits, not only by what this process may do: root may
+    write a ``chmod 444`` file, but its owner said it is not to be written, so
+    candor opens it read-only. A file that does not exist is not unwritable (it
+    is created), nor is a file in a folder candor cannot write (SQLite needs the
+    folder for its journal): that is the folder's own check.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return True
+    if not os.access(path, os.W_OK):
+        return True
+    if folder:
+        return False
+    return unwritable(path.parent, folder=True)
 
 
 class SQLiteStore:
@@ -67,17 +90,35 @@ class SQLiteStore:
     operation waits for another writer before giving up with a StoreError.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 10.0,
+        read_only: bool | None = None,
+    ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._closed = False
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: builtins.list[sqlite3.Connection] = []
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder for the store {self.path}: {exc}") from None
+        self.read_only = unwritable(self.path) if read_only is None else read_only
+        """Opened read-only: every read works, every write is a StoreError saying so."""
+        if self.read_only:
+            if not self.path.is_file():
+                raise StoreError(f"the store {self.path} does not exist (it was opened read-only)")
+            # A folder candor cannot write cannot hold the WAL's index (-shm) either: the
+            # file is read as it stands, as nothing can change it through candor meanwhile.
+            self._immutable = unwritable(self.path.parent, folder=True)
+        else:
+            self._immutable = False
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the folder for the store {self.path}: {exc}"
+                ) from None
         self._migrate()
 
     def __repr__(self) -> str:
@@ -115,10 +156,11 @@ class SQLiteStore:
             return connection
         try:
             connection = sqlite3.connect(
-                self.path,
+                self._uri() if self.read_only else self.path,
                 timeout=self.busy_timeout,
                 isolation_level=None,
                 check_same_thread=False,  # only so that close() may close it
+                uri=self.read_only,
             )
             connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             connection.execute("PRAGMA foreign_keys = ON")
@@ -129,10 +171,23 @@ class SQLiteStore:
             self._connections.append(connection)
         return connection
 
+    def _uri(self) -> str:
+        mode = "ro&immutable=1" if self._immutable else "ro"
+        return f"{self.path.resolve().as_uri()}?mode={mode}"
+
     def _error(self, exc: sqlite3.Error) -> StoreError:
         if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
             return StoreError(f"{self.path} is not a SQLite database: {exc}")
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            return self._refusal()
         return StoreError(f"the store {self.path} failed: {exc}")
+
+    def _refusal(self) -> StoreError:
+        why = "opened read-only" if self.read_only else "read-only"
+        return StoreError(
+            f"the store {self.path} is {why}: candor can read it (list, show, overdue, "
+            "report) but not record anything in it"
+        )
 
     @contextmanager
     def _transaction(self, *, write: bool, fsync: bool = True) -> Iterator[sqlite3.Connection]:
@@ -141,8 +196,11 @@ class SQLiteStore:
         # Reads use a deferred transaction: one consistent snapshot for all
         # their SELECTs, without blocking anyone (WAL). ``fsync=False`` is for
         # the outbox's state changes (see the module docstring).
+        if write and self.read_only:
+            raise self._refusal()
         with self._connect() as connection:
-            connection.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
+            if not self.read_only:
+                connection.execute(f"PRAGMA synchronous = {'FULL' if fsync else 'NORMAL'}")
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield connection
@@ -153,7 +211,10 @@ class SQLiteStore:
 
     def _migrate(self) -> None:
         with self._connect() as connection:
-            migrate(connection, self.path)
+            if self.read_only:
+                check_schema(connection, self.path)
+            else:
+                migrate(connection, self.path)
 
     # -- writing ---------------------------------------------------------------
 

@@ -65,10 +65,16 @@ class TestContract:
         assert again.status_code == 403
         assert "duplicate content" in again.json()["detail"]
 
-    def test_over_the_rate_limit_is_429_with_retry_after(self, clock: Clock) -> None:
+    def test_over_the_rate_limit_is_429_with_the_reset_and_no_retry_after(
+        self, clock: Clock
+    ) -> None:
+        """As https://docs.x.com/fundamentals/rate-limits documents it."""
         http = client_for(FakeX(clock=clock, rate_limit=(1, timedelta(minutes=15))))
         assert http.post("/2/tweets", json={"text": "1"}, headers=AUTH).status_code == 201
         limited = http.post("/2/tweets", json={"text": "2"}, headers=AUTH)
         assert limited.status_code == 429
-        assert limited.headers["retry-after"] == "900"
+        assert "retry-after" not in limited.headers
         assert int(limited.headers["x-rate-limit-reset"]) == int(clock().timestamp()) + 900
+        assert limited.headers["x-rate-limit-remaining"] == "0"
+        assert limited.headers["x-rate-limit-limit"] == "1"
+        assert limited.json() == {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}

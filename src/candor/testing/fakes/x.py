@@ -6,8 +6,13 @@ signature (HMAC-SHA1, checked with ``oauthlib``) by the keys given as
 weighted characters (NFC; most Latin, Greek, Cyrillic and punctuation weigh 1,
 other code points 2, every URL 23); a reply to a post that exists; the same
 text twice is refused (403 duplicate content); 200 posts per 15 minutes per
-user (429 with ``Retry-After`` and ``x-rate-limit-reset``). X has no
-idempotency key and no edits.
+user, over which it answers 429 with ``x-rate-limit-limit``,
+``x-rate-limit-remaining`` and ``x-rate-limit-reset`` (the window's end, in
+Unix epoch seconds) and the body ``{"errors": [{"code": 88, "message": "Rate
+limit exceeded"}]}``, and no ``Retry-After``: X's "Rate limits" page
+(https://docs.x.com/fundamentals/rate-limits) documents those headers and that
+body, and no other way of saying how long to wait. X has no idempotency key and
+no edits.
 """
 
 from __future__ import annotations
@@ -83,16 +88,19 @@ class FakeX(FakeService):
         return hmac.compare_digest(expected.encode(), given.encode())
 
     def too_many(self, retry_after: int) -> Reply:
-        reply = _problem(429, "Too Many Requests", "Too Many Requests")
+        # https://docs.x.com/fundamentals/rate-limits: the x-rate-limit-* headers, the code 88
+        # body, and no Retry-After.
+        allowed = self.rate_limit[0] if self.rate_limit is not None else 0
         reset = int(self.clock().timestamp()) + retry_after
-        reply.headers.update(
+        return Reply.json(
+            429,
+            {"errors": [{"code": 88, "message": "Rate limit exceeded"}]},
             {
-                "retry-after": str(retry_after),
-                "x-rate-limit-reset": str(reset),
+                "x-rate-limit-limit": str(allowed),
                 "x-rate-limit-remaining": "0",
-            }
+                "x-rate-limit-reset": str(reset),
+            },
         )
-        return reply
 
     def route(self, request: Request) -> Reply:
         if not self._authorised(request):
