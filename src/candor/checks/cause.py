@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import Rule, rule
 from candor.checks._subject import Subject
 from candor.model import Status
@@ -84,7 +85,7 @@ _CONNECTIVE = (
     r"(?:root\s+)?cause\s+(?:was|is|has\s+been\s+identified\s+as)|found\s+to\s+be|"
     r"turned\s+out\s+to\s+be)"
 )
-_VAGUE_AFTER_CONNECTIVE = re.compile(
+_VAGUE_AFTER_CONNECTIVE = lazy(
     r"\b" + _CONNECTIVE + r"\s+(?P<np>" + _VAGUE_NP + r")(?=\s*(?:[.,;:!?)\n]|$|and\b|which\b|"
     r"that\b|on\b|at\b|in\b|between\b|from\b|during\b|for\b|with\b|<))",
     re.IGNORECASE,
@@ -92,24 +93,24 @@ _VAGUE_AFTER_CONNECTIVE = re.compile(
 # The trouble as the subject of a causal verb: "an issue that impacted", "issues which
 # caused", "scaling issues, which delayed". Read from the head noun: what follows it is the
 # verb, what precedes it the rest of the noun phrase.
-_CAUSAL_AFTER_HEAD = re.compile(
+_CAUSAL_AFTER_HEAD = lazy(
     _VAGUE_TAIL + r"\s*,?\s+(?:that\s+|which\s+)?(?:(?:also|potentially|possibly|likely)\s+)*"
     r"(?:(?:may|might|could|would)\s+)?(?:(?:has|have|had)\s+)?(?:(?:also|potentially)\s+)?"
     r"(?P<verb>caused|led\s+to|resulted\s+in|impacted|affected|triggered|prevented|disrupted|"
     r"delayed|degraded|causing|impacting|affecting)\b",
     re.IGNORECASE,
 )
-_ISSUE_HEAD = re.compile(r"\b" + _ISSUE_HEADS + r"\b", re.IGNORECASE)
-_EVENT_HEAD = re.compile(r"\b" + _EVENT_HEADS + r"\b", re.IGNORECASE)
+_ISSUE_HEAD = lazy(r"\b" + _ISSUE_HEADS + r"\b", re.IGNORECASE)
+_EVENT_HEAD = lazy(r"\b" + _EVENT_HEADS + r"\b", re.IGNORECASE)
 _LEAD = r"\b(?:an?|the|some|this|these|those|our|its|their|several|multiple|all\s+known)\s+"
-_BEFORE_ISSUE = re.compile(_LEAD + r"(?:[\w’'/&.-]+\s+){0,3}$", re.IGNORECASE)
-_BEFORE_EVENT = re.compile(r"(?:" + _LEAD + r")?(?:" + _GENERIC + r"\s+){0,3}$", re.IGNORECASE)
+_BEFORE_ISSUE = lazy(_LEAD + r"(?:[\w’'/&.-]+\s+){0,3}$", re.IGNORECASE)
+_BEFORE_EVENT = lazy(r"(?:" + _LEAD + r")?(?:" + _GENERIC + r"\s+){0,3}$", re.IGNORECASE)
 
 
 # A noun of trouble with a definite or demonstrative determiner refers back to the incident;
 # as the subject of a verb of effect it tells the impact, not the cause.
-_REFERS_BACK = re.compile(r"\s*(?:the|this|these|that|those|its)\s", re.IGNORECASE)
-_EFFECT_VERB = re.compile(
+_REFERS_BACK = lazy(r"\s*(?:the|this|these|that|those|its)\s", re.IGNORECASE)
+_EFFECT_VERB = lazy(
     r"(?:impacted|affected|disrupted|degraded|prevented|delayed|impacting|affecting)", re.I
 )
 
@@ -141,7 +142,7 @@ def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[i
 
 
 # The trouble as what was found: "we identified an internal systems issue".
-_VAGUE_FOUND = re.compile(
+_VAGUE_FOUND = lazy(
     r"\b(?:identified|found|determined|confirmed|isolated|had|encountered|experienced|"
     r"traced)\s+(?P<np>(?:(?:an?|some|several|multiple)\s+|(?=(?!(?:the|this|that|these|those|"
     r"our|its|their)\b)[\w-]+\s+(?:issues?|problems?)))"
@@ -214,7 +215,7 @@ _VAGUE_TRIGGERS = _VAGUE_TRIGGERS_EXTRA | frozenset(
 )
 
 
-_HEAD = re.compile(
+_HEAD = lazy(
     r"\b(?:" + _ISSUE_HEADS + r"|" + _EVENT_HEADS + r"|load|traffic|demand|volume)\b", re.IGNORECASE
 )
 
@@ -292,7 +293,7 @@ def _windows(subject: Subject) -> list[tuple[int, int]]:
 
 
 # "An issue with a recent deploy" names the deploy: the tail holds the cause.
-_CAUSE_IN_TAIL = re.compile(
+_CAUSE_IN_TAIL = lazy(
     r"\s+(?:with|in|from|caused\s+by)\s+(?:(?:an?|the|our|this|that|one|last|yesterday['’]s)\s+)?"
     r"(?:[\w'’-]+\s+){0,2}?(?:deploy\w*|change|changes|release|configuration|config|certificate|"
     r"update|migration|upgrade|bug|code|rollout|patch|commit)\b",
@@ -723,7 +724,7 @@ _PLACE_WORDS = frozenset(
 _PLACE_TRIGGERS = frozenset(
     ["cause", "source", "origin", "culprit", "something", "underlying", "root"]
 )
-_CAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d\S*")
+_CAUSE_WORD = lazy(r"[A-Za-z][A-Za-z'’-]*|\d\S*")
 
 
 def names_nothing(phrase: str, *, places: bool = False) -> bool:
@@ -768,7 +769,7 @@ _CAUSAL_VERB_AFTER_PLACE = re.compile(
     r"meant\s+that)\b",
     re.IGNORECASE,
 )
-_PUT_RIGHT = re.compile(
+_PUT_RIGHT = lazy(
     r"\s+(?:was|were|had\s+been|has\s+been|have\s+been)\s+(?:\w+ly\s+)?(?:corrected|fixed|"
     r"resolved|addressed|remediated|mitigated|cleared|repaired|rectified)\b",
     re.IGNORECASE,
@@ -862,15 +863,15 @@ def _near(
     return [found[span] for span in sorted(found)]
 
 
-_WORD_START = re.compile(r"\b\w")
-_WORD_IN = re.compile(r"[a-z]+")
+_WORD_START = lazy(r"\b\w")
+_WORD_IN = lazy(r"[a-z]+")
 
 
-_REFERRED = re.compile(
+_REFERRED = lazy(
     r"the\s+(?:root\s+|underlying\s+)?(?:cause|source|origin|culprit|issue|problem|fault|condition)"
 )
 _CONNECTIVES_BUT_CAUSE = _CONNECTIVE_WORDS - {"cause"}
-_CAUSE_IS = re.compile(r"cause\s+(?:was|is|has)\b")
+_CAUSE_IS = lazy(r"cause\s+(?:was|is|has)\b")
 _PUT_RIGHT_WORDS = frozenset(
     [
         "found",
@@ -1000,7 +1001,7 @@ def vague_cause(subject: Subject) -> Iterator[Finding]:
 
 # A causal verb, any tense or voice. Its subject (the words before it in the sentence)
 # must not be only a vague noun of trouble.
-_CAUSAL_VERB = re.compile(
+_CAUSAL_VERB = lazy(
     r"\b(?:caus(?:ed|es|ing)|led\s+to|lead(?:s|ing)?\s+to|result(?:ed|s|ing)?\s+in|"
     r"trigger(?:ed|s|ing)|introduc(?:ed|es|ing)|prevent(?:ed|s|ing)|stopp(?:ed|ing)|stops|"
     r"broke|breaking|overwhelm(?:ed|s|ing)|exhaust(?:ed|s|ing)|saturat(?:ed|es|ing)|"
@@ -1008,7 +1009,7 @@ _CAUSAL_VERB = re.compile(
     r"overloaded|took\s+down|knocked\s+out|made\s+\w+\s+(?:unavailable|fail)|meant\s+that)\b",
     re.IGNORECASE,
 )
-_CAUSE_CONNECTIVE = re.compile(
+_CAUSE_CONNECTIVE = lazy(
     r"\b(?:due\s+to|caused\s+by|because|as\s+a\s+result\s+of|owing\s+to|(?:the\s+)?results?\s+of|"
     r"resulted\s+from|triggered\s+by|stem(?:s|med|ming)?\s+from|traced\s+(?:\w+\s+){0,3}?to|"
     r"attributed\s+to|originat\w+\s+(?:in|from)|came\s+from|introduced\s+by|"
@@ -1019,7 +1020,7 @@ _CAUSE_CONNECTIVE = re.compile(
     re.IGNORECASE,
 )
 # A condition that is itself a cause when it is stated: "a bug", "the certificate expired".
-_CONDITION = re.compile(
+_CONDITION = lazy(
     r"\b(?:(?:issue|problem|error|fault)s?\s+(?:with|in)\s+(?:an?|the|our|this)\s+(?:[\w'’-]+\s+){0,2}?"
     r"(?:deploy\w*|change|release|configuration|config|certificate|update|migration|upgrade|"
     r"rollout|patch)|bug|regression|misconfigur\w+|expired|deadlock\w*|memory\s+leak|corrupt\w+|"
@@ -1028,7 +1029,7 @@ _CONDITION = re.compile(
     re.IGNORECASE,
 )
 # Undoing a change names the change as the cause.
-_UNDONE_CHANGE = re.compile(
+_UNDONE_CHANGE = lazy(
     r"\b(?:roll(?:ed|ing)?\s+back|rollback\s+of|revert(?:ed|ing)?|undo(?:ing)?|undid)\s+"
     r"(?:[\w'’-]+\s+){0,4}?"
     r"(?:change|changes|deploy\w*|release|update|configuration|config|version|code|upgrade|"
@@ -1037,7 +1038,7 @@ _UNDONE_CHANGE = re.compile(
 )
 # Shapes that often carry a cause the rule cannot read for sure: "failed after a migration
 # locked the table", "..., so requests timed out", "a configuration push removed the route".
-_MAYBE_CAUSAL = re.compile(
+_MAYBE_CAUSAL = lazy(
     r"\bafter\s+(?:an?|the|our|we|it|one|two)\b|,\s*so\s+\w+|\bsince\s+(?:an?|the|our)\b"
     r"|\b(?:change|changes|deploy\w*|configuration|config|push|migration|upgrade|release|"
     r"rollout|update)\s+(?:to\s+\w+\s+)?(?:\w+\s+)?\w+ed\b",
@@ -1045,7 +1046,7 @@ _MAYBE_CAUSAL = re.compile(
 )
 # A resolution sentence that only reports status, impact or courtesy cannot hold a cause;
 # one that narrates anything else might, in words the rule does not read.
-_STATUS_OR_COURTESY = re.compile(
+_STATUS_OR_COURTESY = lazy(
     r"\b(?:resolved|solved|restored|recovered|operational|normal(?:ly)?|fixed|mitigated|monitor\w*|"
     r"dropped|lost|missing|stale|"
     r"working\s+(?:again|as\s+expected)|back\s+(?:up|online|to)|closed|stable|healthy|"
@@ -1159,23 +1160,21 @@ def _narrating(subject: Subject) -> list[tuple[int, int]]:
     return spans
 
 
-_CLAUSE = re.compile(r"[:;]\s+|,\s+(?:so|and|which|but)\s+|\s+(?:so|but)\s+")
+_CLAUSE = lazy(r"[:;]\s+|,\s+(?:so|and|which|but)\s+|\s+(?:so|but)\s+")
 
 
 # A cause's place holding only a noun of trouble: an issue, whatever it is "with", or an
 # event qualified by nothing but generic words.
-_ONLY_VAGUE = re.compile(
+_ONLY_VAGUE = lazy(
     r"^\s*(?:" + _DETERMINER + _MODIFIERS + _ISSUE_HEADS + r"\b(?:\s+(?:with|in|on|at|of|affecting|"
     r"from)\s+.{1,60})?|" + _VAGUE_NP + r"|" + _LOAD + r")\s*$",
     re.IGNORECASE,
 )
-_RELATIVE = re.compile(
-    r",?\s+(?:that|which)\s+(?:(?:may|might|could|has|have|had|would)\s+)*$", re.I
-)
-_ENDS_VAGUE = re.compile(
+_RELATIVE = lazy(r",?\s+(?:that|which)\s+(?:(?:may|might|could|has|have|had|would)\s+)*$", re.I)
+_ENDS_VAGUE = lazy(
     r"(?:" + _ISSUE_HEADS + r")\b(?:\s+(?:with|in|on|at|of|affecting)\s+[\w.\s-]{1,40})?\s*$", re.I
 )
-_ENDS_IN_TROUBLE = re.compile(
+_ENDS_IN_TROUBLE = lazy(
     r"(?:\b(?:"
     + _ISSUE_HEADS
     + r"|"
@@ -1186,9 +1185,9 @@ _ENDS_IN_TROUBLE = re.compile(
     r"[\w.\s-]{1,40})?\s*,?\s*(?:(?:that|which)\s+)?(?:(?:may|might|could|has|have|had|also)\s+)*$",
     re.IGNORECASE,
 )
-_ANAPHOR = re.compile(r"(?:^|\W)(?:this|that|which|it|these)\s*$", re.IGNORECASE)
+_ANAPHOR = lazy(r"(?:^|\W)(?:this|that|which|it|these)\s*$", re.IGNORECASE)
 # Having repaired something, without saying what caused it, may still imply it.
-_REMEDY = re.compile(
+_REMEDY = lazy(
     r"\b(?:restart\w*|fail(?:ed)?\s*over|scal(?:ed|ing)\s+(?:up|out)|replac\w+|patch\w*|"
     r"(?:deployed|applied|implemented)\s+(?:a|the)\s+(?:\w+\s+)?fix|fix\s+(?:was|has\s+been)\s+"
     r"(?:deployed|applied|implemented)|rerout\w+|increas\w+\s+(?:the\s+)?(?:capacity|resources))",
@@ -1202,10 +1201,10 @@ def _subject_before(sentence: str, at: int) -> str:
     return clause
 
 
-_APOLOGY_WORDS = re.compile(r"\b(?:apologi\w+|sorry|regret|inconvenience\w*)\b", re.IGNORECASE)
+_APOLOGY_WORDS = lazy(r"\b(?:apologi\w+|sorry|regret|inconvenience\w*)\b", re.IGNORECASE)
 # What a causal verb must be followed by to state an effect: not nothing, not "you", not the
 # rest of an apology ("... this may have caused, and appreciate your patience").
-_NO_EFFECT = re.compile(r"^\s*(?:you\b|to\s+you\b|us\b|and\b|or\b|[.,;!?)]|$)", re.IGNORECASE)
+_NO_EFFECT = lazy(r"^\s*(?:you\b|to\s+you\b|us\b|and\b|or\b|[.,;!?)]|$)", re.IGNORECASE)
 
 
 def _names_a_mechanism(subject: Subject, sentence: str) -> bool:
@@ -1327,19 +1326,19 @@ def no_cause(subject: Subject) -> Iterator[Finding]:
 
 # -- blaming others -------------------------------------------------------------------------
 
-_THIRD_PARTY = re.compile(
+_THIRD_PARTY = lazy(
     r"\b(?:(?:our|an?|the)\s+(?:upstream\s+|cloud\s+|third[- ]party\s+|network\s+|hosting\s+|"
     r"dns\s+|external\s+)?(?:provider|vendor|carrier|partner|supplier|isp|certificate authority)"
     r"|third[- ]party|upstream|aws|amazon web services|azure|google cloud|gcp|"
     r"on the (?:carrier|provider|vendor)(?:'s)? side)\b",
     re.IGNORECASE,
 )
-_BLAME_LINK = re.compile(
+_BLAME_LINK = lazy(
     r"\b(?:due\s+to|caused\s+by|because\s+of|result\s+of|related\s+to|cause\s+(?:of|was)|"
     r"confirmed\s+as|outage\s+(?:with|from|at)|failures?\s+(?:in|at|with)|issue\s+(?:with|at))\b",
     re.IGNORECASE,
 )
-_OWNS = re.compile(
+_OWNS = lazy(
     r"\b(?:we|our)\b[^.!?\n]{0,60}\b(?:responsib\w*|should\s+have|failed\s+to|chose|choice|"
     r"decision|depend\w*|rely|relied|single\s+point|no\s+fallback|redundan\w*|fail\s*over|"
     r"will\s+(?:add|build|remove|reduce|change|move|stop|make)|(?:are|is)\s+working\s+to\s+"

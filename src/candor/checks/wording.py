@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import Rule, rule
 from candor.checks._subject import Subject
 from candor.checks._words import AFFECTED, CLOCK, DURATION, MACHINERY, OFFERED
@@ -91,7 +92,7 @@ _SOME_HARM = frozenset(
 )
 _SMALL = r"(?:small|tiny|limited|minor|low|minimal|negligible|modest|narrow|reduced)"
 _SHARE = r"(?:number|subset|percentage|fraction|portion|proportion|set|group|share|amount|minority)"
-_QUANTIFIER = re.compile(
+_QUANTIFIER = lazy(
     r"\b(?:(?:only|just|merely)\s+)?(?:"
     r"(?:an?\s+|this\s+|these\s+|the\s+)?(?:very\s+|relatively\s+|extremely\s+)?"
     + _SMALL
@@ -106,15 +107,15 @@ _QUANTIFIER = re.compile(
     r")(?=\s)",
     re.IGNORECASE,
 )
-_SEVERITY_WORD = re.compile(
+_SEVERITY_WORD = lazy(
     r"\b(?:(?:only|just|merely)\s+)?(?:(?:very|relatively)\s+)?"
     r"(?:minor|slight|negligible|minimal|brief|limited|small|short(?:-lived)?|momentary)\b",
     re.IGNORECASE,
 )
-_ADVERB = re.compile(r"\b(?:(?:only|just)\s+)?(?:briefly|slightly|momentarily|marginally)\b", re.I)
-_ONLY = re.compile(r"\b(?:only|merely|just)\b", re.IGNORECASE)
+_ADVERB = lazy(r"\b(?:(?:only|just)\s+)?(?:briefly|slightly|momentarily|marginally)\b", re.I)
+_ONLY = lazy(r"\b(?:only|merely|just)\b", re.IGNORECASE)
 # The harm said to be small after the fact: "the impact was minimal", "delays were brief".
-_SMALL_PREDICATE = re.compile(
+_SMALL_PREDICATE = lazy(
     r"\b(?:impact|disruption|outage|interruption|delays?|errors?|downtime|scope|effect|"
     r"degradation|slowdown|exposure|failures?|timeouts?)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
     r"has\s+been|remained|remains|should\s+be|will\s+be|would\s+be|appears\s+to\s+be|seems)\s+"
@@ -125,7 +126,7 @@ _SMALL_PREDICATE = re.compile(
     re.IGNORECASE,
 )
 # Framing by who was spared: "most customers were not affected", "requests largely succeeded".
-_SPARED = re.compile(
+_SPARED = lazy(
     r"\b(?:(?:the\s+(?:vast\s+|overwhelming\s+)?majority\s+of|most(?:\s+of)?)\s+(?:our\s+|the\s+)?"
     r"(?:\w+\s+)?(?:" + "|".join(sorted(AFFECTED)) + r")\s+(?:(?:were|was|are|is|remained|"
     r"remain)\s+(?:not\s+affected|unaffected|not\s+impacted|unimpacted|working\s+normally|"
@@ -153,37 +154,37 @@ _SPARED = re.compile(
     r"short)\s+)?(?:hiccups?|blips?)\b)",
     re.IGNORECASE,
 )
-_DIMINISHED_HARM = re.compile(
+_DIMINISHED_HARM = lazy(
     r"\s+(?:an?\s+)?(?:partial|slow(?:er)?|delayed|degraded|intermittent|occasional|"
     r"cosmetic)\b",
     re.IGNORECASE,
 )
 # A figure backs a quantifier: "some customers ... peaked at 5%" states the share after all.
-_FIGURE = re.compile(
+_FIGURE = lazy(
     r"\d(?:[\d,.]*\d)?\s?%|\b\d[\d,.]*\s*(?:k|thousand|million)?\s+(?:\w+\s+){0,2}?(?:"
     + "|".join(sorted(AFFECTED))
     + r")\b|\b(?:one|\d+)\s+(?:in|out\s+of)\s+(?:every\s+)?\d",
     re.IGNORECASE,
 )
 # A figure given right after the group: "some of the affected jobs (about 1,200)".
-_FIGURE_AFTER = re.compile(
+_FIGURE_AFTER = lazy(
     r"\s*[(,—–-]\s*(?:about|approximately|roughly|around|~|nearly|over|under)?\s*\d"
 )
 # Words that say the sentence is about what customers go through.
-_IMPACT = re.compile(
+_IMPACT = lazy(
     r"\b(?:affect\w*|impact\w*|experienc\w*|unavailable|unable|fail\w*|errors?|down|degraded|"
     r"delay\w*|slow\w*|outage|disrupt\w*|interrupt\w*|saw|seen|see|timeouts?|latency|lost|"
     r"missing|stale|broken|rejected|dropped)\b",
     re.IGNORECASE,
 )
 # A group narrowed to a named one: "customers in the EU region", "users on the Team plan".
-_NARROWED = re.compile(
+_NARROWED = lazy(
     r"\s+(?:(?:in|on|of|using|with|from)\s+(?:the\s+|our\s+)?(?:[A-Z][\w.-]*|[a-z]{2}-[a-z]+-?\d*)"
     r"|who\s+(?:use|used|are\s+on|were\s+on|signed|have))",
 )
 # The quantified thing is what suffers: "some services may be intermittently impacted",
 # "affecting certain workflows".
-_SUFFERS = re.compile(
+_SUFFERS = lazy(
     r"\s+(?:(?:may|might|could|will|can)\s+)?(?:(?:still|also|currently|now|intermittently|"
     r"temporarily)\s+)*(?:be|are|were|is|was|have\s+been|has\s+been)\s+(?:(?:still|also|currently|"
     r"now|intermittently|temporarily)\s+)*(?:impacted|affected|unavailable|degraded|down|failing|"
@@ -191,9 +192,9 @@ _SUFFERS = re.compile(
     re.IGNORECASE,
 )
 # Where the news came from, not how many were hit: "some customers reported errors".
-_REPORTED = re.compile(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
-_AFFECTING = re.compile(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
+_REPORTED = lazy(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
+_AFFECTING = lazy(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
+_TOKEN = lazy(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
 _STOP = frozenset(
     [
         "of",
@@ -214,7 +215,7 @@ _STOP = frozenset(
         "or",
     ]
 )
-_TIME_UNIT = re.compile(r"^(?:seconds?|minutes?|mins?|hours?|hrs?|moments?)$", re.IGNORECASE)
+_TIME_UNIT = lazy(r"^(?:seconds?|minutes?|mins?|hours?|hrs?|moments?)$", re.IGNORECASE)
 _MINIMISING_TRIGGERS = frozenset(
     [
         "brief",
@@ -487,7 +488,7 @@ _MODALS = frozenset(
 )  # fmt: skip
 # A modal, then the ways English stacks aspect and negation ("may still not have been able
 # to"), then a verb of suffering or noticing, or an inability.
-_HEDGE = re.compile(
+_HEDGE = lazy(
     r"\b(?:may|might|could(?!\s+not\b|n['’]t))\s+"
     r"(?:(?:still|also|continue\s+to|have|not|been|be|now|already|intermittently|"
     r"temporarily|\w+ly)\s+){0,5}"
@@ -502,7 +503,7 @@ _HEDGE = re.compile(
 )
 # Doubt put around the impact without a modal verb: "it is possible that some requests
 # failed", "customers were likely affected", "we believe a few customers saw errors".
-_DOUBT = re.compile(
+_DOUBT = lazy(
     r"\b(?:it\s+is\s+possible\s+that|it['’]s\s+possible\s+that|there\s+is\s+a\s+(?:small\s+)?"
     r"(?:chance|possibility)\s+that|perhaps|we\s+believe\s+(?:that\s+)?(?:some|a\s+few|a\s+"
     r"small)|(?:were|was|have|has)\s+likely\s+(?:been\s+)?(?:affected|impacted|experienc\w+|"
@@ -517,7 +518,7 @@ _DOUBT = re.compile(
     r"failed|dropped))\b",
     re.IGNORECASE,
 )
-_POTENTIALLY = re.compile(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
+_POTENTIALLY = lazy(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
 
 
 @rule(
@@ -584,14 +585,14 @@ def hedging(subject: Subject) -> Iterator[Finding]:
 
 # -- rote apology ---------------------------------------------------------------------------
 
-_APOLOGY = re.compile(r"\b(?:apologi[sz]e[sd]?|apologies|apology|sorry|regret)\b", re.I)
+_APOLOGY = lazy(r"\b(?:apologi[sz]e[sd]?|apologies|apology|sorry|regret)\b", re.I)
 # What a rote apology apologises for: a noun that names no harm in particular.
 _GENERIC_HARM = (
     r"(?:inconvenience\w*|trouble|troubles|disruption|disruptions|issues?|problems?|confusion|"
     r"impact|frustration|interruptions?|difficult(?:y|ies)|disturbance|situation|delays?|"
     r"outage|incident|any\s+\w+)"
 )
-_ROTE_OBJECT = re.compile(
+_ROTE_OBJECT = lazy(
     r"\s*(?:for|about)\s+(?:(any|the|this|these|all|all\s+the|our|that)\s+)?"
     r"(?:(?:possible|temporary|recent|resulting|potential|unexpected)\s+)?"
     r"(" + _GENERIC_HARM + r")\b"
@@ -603,7 +604,7 @@ _ROTE_OBJECT = re.compile(
     re.IGNORECASE,
 )
 # "Any" makes the harm hypothetical, whatever follows: "any disruption to your service".
-_ROTE_ANY = re.compile(
+_ROTE_ANY = lazy(
     r"\s*(?:(?:for|about)\s+)?any\s+(?:(?:possible|temporary|resulting|potential|unexpected)\s+)?"
     + _GENERIC_HARM
     + r"\b",
@@ -611,16 +612,16 @@ _ROTE_ANY = re.compile(
 )
 # "We apologize for the outage" names the event, if not the harm to you: not sure to be
 # rote ("We apologize for the outage. It was caused by ..." often goes on to say what).
-_NAMED_EVENT = re.compile(
+_NAMED_EVENT = lazy(
     r"\b(?:for|about)\s+(?:the|this|our|that)\s+(?:(?:recent|temporary)\s+)?(?:outage|incident)$",
     re.IGNORECASE,
 )
-_ROTE_TO = re.compile(
+_ROTE_TO = lazy(
     r"\s*to\s+(?:all\s+|our\s+|the\s+)*(?:customers|users|everyone|anyone|those|you)\s+"
     r"(?:who|whose|that)\s+(?:\w+\s+){0,3}?(?:impacted|affected|inconvenienced)\b",
     re.IGNORECASE,
 )
-_ROTE_ELSEWHERE = re.compile(
+_ROTE_ELSEWHERE = lazy(
     r"\b(?:inconvenience\s+(?:this|that|caused|it)\b[^.!?\n]*"
     r"|(?:we\s+)?take\s+(?:this|it|these\s+\w+|the\s+\w+\s+of\s+\w+)\s+(?:very\s+)?seriously"
     r"|(?:we\s+)?value\s+your\s+(?:business|patience|trust))",
@@ -705,7 +706,7 @@ def rote_apology(subject: Subject) -> Iterator[Finding]:
 
 # -- promising a fix time -------------------------------------------------------------------
 
-_FIX_TIME = re.compile(
+_FIX_TIME = lazy(
     r"\b(?:(?:will|should|expect\w*|going\s+to)\s+(?:\w+\s+){0,5}?"
     r"(?:be\s+)?(?:resolved|fixed|restored|back(?:\s+up|\s+online)?|recover\w*|recovery|"
     r"operational|working)"
