@@ -175,6 +175,8 @@ class Renderer:
                     ) from None
                 except jinja2.TemplateNotFound as exc:
                     raise TemplateError(name, f"template not found ({exc.name})") from None
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise _unreadable(name, exc) from None
 
     def at(self, when: datetime | None) -> str:
         """A time as customers read it: ``14:30 UTC``, in the organisation's time zone."""
@@ -283,6 +285,8 @@ class Renderer:
             raise TemplateError(name, f"template not found ({exc.name})") from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(name, f"syntax error: {exc.message}", line=exc.lineno) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _unreadable(name, exc) from None
         budget = _Budget(self.limits)
         token = _budget.set(budget)
         try:
@@ -714,3 +718,10 @@ def _sentence(text: str) -> str:
 def _tidy(text: str) -> str:
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _unreadable(name: str, exc: OSError | UnicodeDecodeError) -> TemplateError:
+    """The error for a template file that cannot be read as text."""
+    if isinstance(exc, UnicodeDecodeError):
+        return TemplateError(name, f"is not UTF-8 text (byte {exc.start + 1}: {exc.reason})")
+    return TemplateError(name, f"cannot be read: {exc.strerror or exc}")
