@@ -141,3 +141,28 @@ class TestALostAnswerToAnUpdate:
         assert outcome.state.value == "sent"
         (remote,) = fake.incidents.values()
         assert remote_ids(comms.get(incident.id)) == [remote["id"], remote["updates"][1]["id"]]
+
+
+def test_an_update_already_receipted_is_not_adopted_again(tmp_path: Path) -> None:
+    """The same words posted earlier are that update's: the new one is posted, not adopted."""
+    import asyncio
+
+    from candor.adapters.base import Receipt
+    from candor.adapters.instatus import InstatusAdapter
+    from candor.testing.contract import AdapterContract
+
+    fake = FakeInstatus(api_key=KEY, rate_limit=None)
+    channel = Channel(
+        name="instatus", adapter="instatus", settings={"page_id": fake.page_id, "api_key": KEY}
+    )
+    adapter = InstatusAdapter(channel, client=fake.client(), base_dir=tmp_path)
+    contract = AdapterContract()
+    contract.channel = "instatus"  # type: ignore[misc]
+    message, context = contract.message(adapter, contract.incident())
+    first = asyncio.run(adapter.post(message, context))  # the incident
+    root = Receipt(channel="instatus", remote_id=first.remote_id, thread_root=first.remote_id)
+    later = context.model_copy(update={"previous": (root,)})
+    earlier = asyncio.run(adapter.post(message, later))  # an update, same words
+    assert asyncio.run(adapter.reconcile(message, later)) is not None
+    after = context.model_copy(update={"previous": (root, earlier)})
+    assert asyncio.run(adapter.reconcile(message, after)) is None

@@ -185,9 +185,14 @@ class InstatusAdapter(ServiceAdapter[InstatusSettings]):
                     )
             return None
         answer = await self._request(context.channel, "GET", f"{self._incidents}/{root}")
-        # An update already receipted on this channel is an earlier update's, not this one's.
+        # An update already receipted on this channel is an earlier update's, not this one's;
+        # so is the incident's opening update (its receipt holds the incident's id).
         taken = {receipt.remote_id for receipt in context.previous}
-        for update in _updates(answer if isinstance(answer, dict) else {}):
+        updates = _updates(answer if isinstance(answer, dict) else {})
+        if updates:
+            opening = min(updates, key=lambda u: str(u.get("createdAt") or u.get("started") or ""))
+            taken.add(str(opening.get("id")))
+        for update in updates:
             found = update.get("id")
             if update.get("message") == message.text and found and str(found) not in taken:
                 return Receipt(channel=context.channel, remote_id=str(found), thread_root=root)
