@@ -19,12 +19,14 @@ process): the targets are for the wall time, and the CPU figures show how much
 of it is the process's own work when the machine is busy with others.
 
 The ``candor`` measured is the one installed beside the Python that runs this
-script (or ``--candor PATH``), so the same script measures any checkout. Every
+script (or ``--candor PATH``), so the same script measures any checkout;
+``--before PATH`` measures a second one (an older checkout's) in the same run,
+its processes interleaved with the others, and prints its lines too. Every
 process may write bytecode caches, and each command runs once untimed first, so
 a figure is what an installed candor costs, not a first compile of its source.
 Proxy settings are removed from the processes' environment:
 
-    python benchmarks/cli_cold.py [--runs 7] [--no-apprise] [--candor PATH]
+    python benchmarks/cli_cold.py [--runs 7] [--no-apprise] [--candor PATH] [--before PATH]
 """
 
 from __future__ import annotations
@@ -101,15 +103,18 @@ def repeated(runs: int, command: Sequence[str]) -> Run:
     return medians([timed(command) for _ in range(runs)])
 
 
-def measure_posts(candor: str, port: int, runs: int) -> tuple[Run, Run, Run]:
-    """Medians of ``candor open``, ``candor update`` and the fresh-Python single request."""
-    folder = Path(tempfile.mkdtemp(prefix="candor-cli-cold-"))
-    config = str(write_config(folder, port))
-    timed([candor, "--config", config, "list"], cwd=folder)  # makes the store, untimed
-    warm = [candor, "--config", config, "open", "Warm-up", "-c", "API", "-m", "Requests fail."]
-    timed(warm, cwd=folder)  # compiles and caches the bytecode, untimed
-    opens: list[Run] = []
-    updates: list[Run] = []
+def measure_posts(
+    candors: Sequence[str], port: int, runs: int
+) -> tuple[list[tuple[Run, Run]], Run]:
+    """Medians of ``candor open`` and ``candor update`` per candor, and of the single request."""
+    folders = [Path(tempfile.mkdtemp(prefix="candor-cli-cold-")) for _ in candors]
+    configs = [str(write_config(folder, port)) for folder in folders]
+    for candor, config, folder in zip(candors, configs, folders, strict=True):
+        timed([candor, "--config", config, "list"], cwd=folder)  # makes the store, untimed
+        warm = [candor, "--config", config, "open", "Warm-up", "-c", "API", "-m", "Requests fail."]
+        timed(warm, cwd=folder)  # compiles and caches the bytecode, untimed
+    opens: list[list[Run]] = [[] for _ in candors]
+    updates: list[list[Run]] = [[] for _ in candors]
     anchors: list[Run] = []
     post = (
         "import httpx; "
@@ -117,22 +122,26 @@ def measure_posts(candor: str, port: int, runs: int) -> tuple[Run, Run, Run]:
     )
     for n in range(runs):
         # Interleaved, so a burst of load on the machine falls on every side alike.
-        opened = timed(
-            [candor, "--config", config, "open", f"API down {n}", "-c", "API", "-m",
-             "Requests fail."],
-            cwd=folder,
-        )  # fmt: skip
-        opens.append(opened)
-        incident_id = opened.out.split(":", 1)[0].strip()
-        updates.append(
-            timed(
-                [candor, "--config", config, "update", incident_id, "-m",
-                 "We found the cause.", "--status", "identified"],
+        for side, (candor, config, folder) in enumerate(
+            zip(candors, configs, folders, strict=True)
+        ):
+            opened = timed(
+                [candor, "--config", config, "open", f"API down {n}", "-c", "API", "-m",
+                 "Requests fail."],
                 cwd=folder,
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+            opens[side].append(opened)
+            incident_id = opened.out.split(":", 1)[0].strip()
+            updates[side].append(
+                timed(
+                    [candor, "--config", config, "update", incident_id, "-m",
+                     "We found the cause.", "--status", "identified"],
+                    cwd=folder,
+                )
+            )  # fmt: skip
         anchors.append(timed([sys.executable, "-c", post]))
-    return medians(opens), medians(updates), medians(anchors)
+    pairs = [(medians(o), medians(u)) for o, u in zip(opens, updates, strict=True)]
+    return pairs, medians(anchors)
 
 
 def line(name: str, run: Run, anchor: Run | None = None, target: float | None = None) -> str:
@@ -153,12 +162,16 @@ def main() -> None:
         default=str(Path(sys.executable).parent / "candor"),
         help="The candor executable (default: the one beside this Python).",
     )
+    parser.add_argument(
+        "--before", help="Another candor executable to measure in the same run (an older one)."
+    )
     arguments = parser.parse_args()
     candor, runs = arguments.candor, arguments.runs
+    candors = [candor] if arguments.before is None else [candor, arguments.before]
 
     server, port = fanout.start_server()
     try:
-        opened, updated, single = measure_posts(candor, port, runs)
+        pairs, single = measure_posts(candors, port, runs)
     finally:
         server.terminate()
         server.wait()
@@ -167,8 +180,9 @@ def main() -> None:
     print(f"server answers every POST after {fanout.DELAY * 1000:.0f} ms on 127.0.0.1")
     print(f"{'':40}{'wall':>9}{'cpu':>11}{'ratio':>8}{'(cpu)':>8}{'target':>8}")
     print(line("python -c httpx.post (anchor)", single))
-    print(line(f"candor open ({CHANNELS} channels)", opened, single, TARGET_POST))
-    print(line(f"candor update ({CHANNELS} channels)", updated, single, TARGET_POST))
+    for (opened, updated), tag in zip(pairs, ["", " [before]"], strict=False):
+        print(line(f"candor open ({CHANNELS} channels){tag}", opened, single, TARGET_POST))
+        print(line(f"candor update ({CHANNELS} channels){tag}", updated, single, TARGET_POST))
 
     help_run = repeated(runs, [candor, "--help"])
     python = None if arguments.no_apprise else fanout.apprise_python()

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
 import candor
 from candor.cli import main
 from candor.config import load_config
+from candor.testing import reset
 from tests.receiver import Received, Receiver, ok, serving
 
 
@@ -90,9 +90,9 @@ def _in_empty_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CANDOR_CONFIG", raising=False)
     yield
-    # The CLI configures structlog to print to the stderr of the moment, here the
-    # capture of this test; later tests must not log into a closed stream.
-    structlog.reset_defaults()
+    # The CLI sets the level of candor's logger and prints its events on standard
+    # error; later tests start from the logging a fresh process has.
+    reset()
 
 
 class TestVersion:

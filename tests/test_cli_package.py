@@ -51,8 +51,9 @@ def loaded_after(argv: list[str]) -> tuple[list[str], str]:
         f"        main({argv!r})\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "names = sorted(m for m in sys.modules if m.startswith('candor') or\n"
-        f"               m.split('.')[0] in {sorted({h.split('.')[0] for h in HEAVY})!r})\n"
+        "names = sorted(m for m, loaded in sys.modules.items() if loaded is not None and\n"
+        f"               (m.startswith('candor') or\n"
+        f"                m.split('.')[0] in {sorted({h.split('.')[0] for h in HEAVY})!r}))\n"
         "print(json.dumps({'modules': names, 'output': out.getvalue()}))\n"
     )
     done = subprocess.run(
@@ -87,10 +88,24 @@ class TestImportsOnlyWhatACommandNeeds:
         assert "--component" in output
         assert "--allow" in output
 
-    def test_a_command_that_runs_loads_the_library(self, tmp_path: Path) -> None:
+    def test_a_command_that_runs_loads_neither_structlog_nor_rich(self, tmp_path: Path) -> None:
+        """Importing structlog loads rich where rich is installed; candor needs neither."""
         modules, _ = loaded_after(["init", "--path", str(tmp_path / "candor.toml")])
         assert "candor.cli.start" in modules
-        assert "structlog" in modules  # logging is configured once the command runs
+        assert "candor.log" in modules  # logging is configured once the command runs
+        assert [m for m in modules if m.split(".")[0] in {"structlog", "rich", "pygments"}] == []
+        config = tmp_path / "candor.toml"
+        config.write_text(
+            '[store]\nurl = "sqlite:///candor.db"\n\n'
+            '[[channels]]\nname = "console"\nadapter = "console"\n',
+            encoding="utf-8",
+        )
+        modules, output = loaded_after(
+            ["--config", str(config), "open", "API down", "-c", "API", "-m", "Requests fail."]
+        )
+        assert "console" in output  # it ran, to the end of its table
+        assert "candor.communicator" in modules
+        assert [m for m in modules if m.split(".")[0] in {"structlog", "rich", "pygments"}] == []
 
 
 class TestCommandTable:
@@ -177,3 +192,26 @@ class TestStartingQuickly:
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+    def test_the_process_ends_without_collecting_what_it_still_holds(self, tmp_path: Path) -> None:
+        """At exit everything alive is frozen; until then collection works as before."""
+        code = (
+            "import atexit, gc\n"
+            # Registered first, so run last: after candor's own exit handler.
+            "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+            "from candor.cli import main\n"
+            "main(['list'])\n"
+            "main(['list'])\n"
+            "print('frozen before exit:', gc.get_freeze_count() > 0)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+        lines = done.stdout.splitlines()
+        assert "frozen before exit: False" in lines
+        assert lines[-1] == "frozen at exit: True"

@@ -404,6 +404,19 @@ class TestTemplateLimits:
             ("{{ incident.title | indent(10**9, true) }}", "max_output"),
             ("{{ incident.title.rjust(10**9) }}", "max_output"),
             ("{{ '{:>999999999}'.format(1) }}", "max_output"),
+            ("{{ '%*d' % (999999999, 1) }}", "max_output"),
+            ("{{ '%0999999999d' | format(1) }}", "max_output"),
+            ("{{ 'all constants, folded as it compiles' | center(10**9) }}", "max_output"),
+            ("{{ range(100000) | join('x' * 999999) }}", "max_output"),
+            ("{{ incident.title | replace('', 'y' * 99999) }}", "max_output"),
+            ("{{ [1] | batch(10**9, 0) | list }}", "max_output"),
+            ("{{ [1] | slice(10**9) | list }}", "max_output"),
+            ("{{ 'x'.encode() * 10**12 }}", "max_output"),
+            ("{{ 'x'.encode().ljust(10**12) }}", "max_output"),
+            (
+                "{% set l = [1] %}{% for i in range(64) %}{{ l.extend(l) }}{% endfor %}",
+                "max_output",
+            ),
         ],
     )
     def test_a_runtime_error_names_the_template_and_line(

@@ -507,6 +507,11 @@ class TestEveryPieceIsRegistered:
         assert "services" not in parts  # an ordinary word alone is never masked
         assert not [part for part in parts if len(part) < 6]
 
+    def test_a_token_is_masked_as_oauth_and_form_bodies_encode_it_too(self) -> None:
+        # X's OAuth 1.0a header carries the access token percent-encoded (RFC 5849 3.6).
+        parts = set(secret_parts("tok/en+with=chars 9"))
+        assert {"tok%2Fen%2Bwith%3Dchars%209", "tok%2Fen%2Bwith%3Dchars+9"} <= parts
+
     def test_a_header_gives_its_credential(self) -> None:
         assert "tok-123456" in secret_parts("Bearer tok-123456")
         basic = base64.b64encode(b"user:hunter22").decode()

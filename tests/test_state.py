@@ -58,13 +58,20 @@ class TestReset:
             with candor.Communicator(channels, store=tmp_path / "c.db", base_dir=tmp_path) as c:
                 assert not isinstance(c.adapters["page"], MemoryAdapter)
 
-    def test_it_undoes_the_structlog_configuration_of_candors_cli(self) -> None:
+    def test_it_undoes_the_logging_of_candors_cli(self) -> None:
         from candor.cli._shared import configure_logging
 
-        configure_logging(0)
-        assert structlog.is_configured()
+        candor_logger = logging.getLogger("candor")
+        before = list(candor_logger.handlers)
+        configure_logging(2)
+        assert candor_logger.level == logging.DEBUG
+        assert len(candor_logger.handlers) == len(before) + 1
+        configure_logging(0)  # once more: still one handler, the level as asked
+        assert candor_logger.level == logging.WARNING
+        assert len(candor_logger.handlers) == len(before) + 1
         reset()
-        assert not structlog.is_configured()
+        assert candor_logger.level == logging.NOTSET
+        assert candor_logger.handlers == before
 
     def test_it_leaves_an_applications_structlog_configuration_alone(self) -> None:
         structlog.configure(processors=[structlog.processors.JSONRenderer()])

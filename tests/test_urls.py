@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -146,3 +147,38 @@ class TestAtLoadTime:
         (tmp_path / "templates").unlink()
         (tmp_path / "templates").mkdir()
         assert load_config(path, environ={}).templates_dir == tmp_path.resolve() / "templates"
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://169.254.169.254/latest/meta-data",
+            "http://[fd00:ec2::254]/",
+            "http://[fe80::1]:8080/",
+        ],
+    )
+    def test_a_link_local_address_in_a_url_is_refused_at_load_time_unless_allowed(
+        self, tmp_path: Path, url: str
+    ) -> None:
+        path = tmp_path / "candor.toml"
+        hook = (
+            '[[channels]]\nname = "hook"\nadapter = "webhook"\nurl = "${HOOK_URL}"\n'
+            'secret = "0123456789abcdef0123"\n'
+        )
+        path.write_text(hook, encoding="utf-8")
+        with pytest.raises(candor.ConfigError, match="link-local or cloud metadata") as caught:
+            load_config(path, environ={"HOOK_URL": url})
+        assert (caught.value.channel, caught.value.key) == ("hook", "url")
+        assert urlsplit(url).hostname not in str(caught.value)  # the URL is a secret
+        path.write_text("[http]\nallow_link_local = true\n" + hook, encoding="utf-8")
+        assert load_config(path, environ={"HOOK_URL": url}).channels[0].name == "hook"
+
+    def test_a_private_address_in_a_base_url_is_refused_when_private_is(
+        self, tmp_path: Path
+    ) -> None:
+        path = config_with(tmp_path, "mastodon", base_url="http://10.0.0.5:3000")
+        load_config(path, environ={})  # allowed by default: internal services are normal
+        text = path.read_text(encoding="utf-8")
+        path.write_text("[http]\nallow_private = false\n" + text, encoding="utf-8")
+        with pytest.raises(candor.ConfigError, match="private address") as caught:
+            load_config(path, environ={})
+        assert (caught.value.channel, caught.value.key) == ("hook", "base_url")

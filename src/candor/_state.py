@@ -15,8 +15,9 @@ put it back as a fresh process has it (:func:`reset`, also
   set by the module that keeps them;
 - ``state.captures``: the captures active, innermost last (for
   ``candor.testing.current_outbox``);
-- ``state.configured_structlog``: whether candor's CLI configured structlog
-  in this process (a library never does);
+- ``state.log_handler``: the handler candor's CLI put on the ``candor``
+  logger to print its events on standard error (``candor.log.log_to_stderr``;
+  a library never does), None until then;
 - :data:`interceptor`: what ``candor.testing.capture`` installs so that every
   communicator made in its context posts to memory; a context variable, so a
   capture in one thread or task never reaches another.
@@ -26,6 +27,7 @@ This module imports nothing from candor: every layer may ask it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -51,8 +53,8 @@ class _State:
     """Every secret by its first :data:`SHORTEST` characters, the longest first (:func:`masked`)."""
     captures: list[Any]
     """``candor.testing`` captures, typed Any: their class lives in a higher layer."""
-    configured_structlog: bool
-    """Whether candor (its CLI) called ``structlog.configure()`` in this process."""
+    log_handler: logging.Handler | None
+    """The handler candor's CLI put on the ``candor`` logger (see :func:`reset`)."""
     check_rules_reset: Callable[[], None] | None
     """Registered by the module that keeps the check rules; kept across :meth:`restore`."""
 
@@ -75,7 +77,7 @@ class _State:
         self.secrets = set()
         self.secret_index = {}
         self.captures = []
-        self.configured_structlog = False
+        self.log_handler = None
 
 
 state = _State()
@@ -129,14 +131,15 @@ def reset() -> None:
 
     Forgets the adapter entry points read (the next lookup reads them again),
     every registered secret, the active captures, the check rules registered
-    after candor's own, and the structlog configuration candor's CLI made (one
-    an application made is left alone); in the current context it also removes
-    any capture's interceptor. For test suites: a running application has no reason to call it.
+    after candor's own, and the logging candor's CLI set up (a logging or
+    structlog configuration an application made is left alone); in the current
+    context it also removes any capture's interceptor. For test suites: a running
+    application has no reason to call it.
     """
-    if state.configured_structlog:
-        import structlog  # only when candor configured it, so only once it is imported
-
-        structlog.reset_defaults()
+    if state.log_handler is not None:
+        logger = logging.getLogger("candor")
+        logger.removeHandler(state.log_handler)
+        logger.setLevel(logging.NOTSET)
     state.restore()
     if state.check_rules_reset is not None:
         state.check_rules_reset()

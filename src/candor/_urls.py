@@ -99,27 +99,32 @@ class AddressPolicy:
     allow_loopback: bool = True
     allow_private: bool = True
 
-    def refusal(self, address: str) -> str | None:
-        """Why ``address`` (an IP address) is refused, in words; None when it is allowed."""
+    def refusal(self, address: str, *, named: str | None = None) -> str | None:
+        """Why ``address`` (an IP address) is refused, in words; None when it is allowed.
+
+        The words name the address, or say ``named`` instead (for an address that
+        must not be quoted: the host of a secret URL).
+        """
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:
             return None  # not an address: the caller resolves names first
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
+        shown = str(ip) if named is None else named
         if any(ip in network for network in _LINK_LOCAL if network.version == ip.version):
             if self.allow_link_local:
                 return None
             return (
-                f"{ip} is a link-local or cloud metadata address, which candor refuses"
+                f"{shown} is a link-local or cloud metadata address, which candor refuses"
                 " unless [http] allow_link_local = true"
             )
         if ip.is_loopback or ip.is_unspecified:
             if self.allow_loopback:
                 return None
-            return f"{ip} is a loopback address, refused by [http] allow_loopback = false"
+            return f"{shown} is a loopback address, refused by [http] allow_loopback = false"
         if ip.is_private or (ip.version == 4 and ip in _SHARED):
             if self.allow_private:
                 return None
-            return f"{ip} is a private address, refused by [http] allow_private = false"
+            return f"{shown} is a private address, refused by [http] allow_private = false"
         return None

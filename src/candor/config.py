@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from candor._http import HTTPSettings, Transport
 from candor.errors import AdapterError, ConfigError, InputError
 from candor.log import register_secret
-from candor.masking import mask_settings, masked_values, secret_fields, secret_parts
+from candor.masking import mask_settings, masked_values, reveal, secret_fields, secret_parts
 from candor.model import Organization
 from candor.policy import Policy
 from candor.vocabulary import Audience, Channel, DeliverySettings, TemplateLimits
@@ -226,6 +226,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
     delivery = _delivery(_section(raw, "delivery", where), where)
 
     channels = _channels(raw.get("channels", []), where)
+    _check_addresses(channels, http, where)
     names = {channel.name for channel in channels}
     for name in policy.warn_channels or ():
         if name not in names:
@@ -244,6 +245,28 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
         http=http,
         delivery=delivery,
     )
+
+
+def _check_addresses(channels: tuple[Channel, ...], http: HTTPSettings, where: str) -> None:
+    """A URL setting whose host is an address the policy refuses is an error now, not later.
+
+    Host names are judged when candor connects, by what they resolve to; an
+    address written in the URL can be judged at once. The message never quotes
+    the address (the URL may be a secret).
+    """
+    policy = http.addresses
+    for channel in channels:
+        for key, value in channel.settings.items():
+            text = reveal(value)
+            if not isinstance(text, str) or not text.lower().startswith(("http://", "https://")):
+                continue
+            try:
+                host = urlsplit(text).hostname
+            except ValueError:
+                continue  # the adapter's own check names what is wrong
+            reason = policy.refusal(host, named="its host") if host else None
+            if reason:
+                raise ConfigError(reason, path=where, channel=channel.name, key=key)
 
 
 def _section(raw: dict[str, Any], name: str, where: str) -> dict[str, Any]:

@@ -1,11 +1,16 @@
 """Logging: structlog events that stay quiet until an application asks to hear them.
 
-candor never calls ``structlog.configure()`` (the CLI does, for itself). When
-the application has configured structlog, candor's events go through that
-configuration. When it has not, they go to the standard library logger
-``candor`` as ``key=value`` lines, so a plain script shows warnings (a failed
-delivery) on standard error, as ``logging`` does by default, and not every
-routine event on standard output.
+candor never calls ``structlog.configure()``. When the application has
+configured structlog, candor's events go through that configuration. When it
+has not, they go to the standard library logger ``candor`` as ``key=value``
+lines, so a plain script shows warnings (a failed delivery) on standard error,
+as ``logging`` does by default, and not every routine event on standard output.
+The CLI sets that logger's level and handler for its ``-v`` flags.
+
+structlog is never imported here: importing it also loads its development
+console support (and rich, where rich is installed), a large share of a fresh
+``candor`` process. A structlog that nobody imported is one nobody configured,
+so candor asks ``sys.modules`` and renders its own ``key=value`` lines.
 
 Secrets are ``pydantic.SecretStr`` everywhere in candor, which prints as
 ``**********``; :func:`redact` also masks any key that names a secret, in case
@@ -15,14 +20,14 @@ one is ever passed by mistake.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any
-
-import structlog
 
 from candor._state import SHORTEST, masked, state
 
-__all__ = ["get_logger", "redact", "register_secret"]
+__all__ = ["get_logger", "log_to_stderr", "redact", "register_secret", "render"]
 
 _SECRET_WORDS = ("token", "secret", "password", "api_key", "authorization")
 
@@ -88,38 +93,36 @@ def redact_registered(
     return event
 
 
+def _configured_structlog() -> Any:
+    """structlog, when the application imported and configured it; None otherwise."""
+    module = sys.modules.get("structlog")
+    if module is not None and module.is_configured():
+        return module
+    return None
+
+
+def render(event: str, values: dict[str, Any]) -> str:
+    """``event='...' key=...``, each value's repr, secrets masked: the stdlib logger's line."""
+    fields: MutableMapping[str, Any] = {"event": event, **values}
+    fields = redact_registered(None, "", redact(None, "", fields))
+    return " ".join(f"{key}={value!r}" for key, value in fields.items())
+
+
 class _Logger:
     """A logger that picks structlog's configuration or the stdlib logger at each call."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._stdlib = logging.getLogger(name)
-        self._fallback: Any = None
-
-    def _target(self, level: int) -> Any:
-        """Where an event at ``level`` goes; None when nobody would see it."""
-        if structlog.is_configured():
-            return structlog.get_logger(self.name)
-        if not self._stdlib.isEnabledFor(level):
-            # Checked first: the processors below (redaction, rendering) cost more than
-            # the event, and a fan-out logs one per attempt that nobody may be listening to.
-            return None
-        if self._fallback is None:
-            self._fallback = structlog.wrap_logger(
-                self._stdlib,
-                processors=[
-                    redact,
-                    redact_registered,
-                    structlog.processors.KeyValueRenderer(key_order=["event"]),
-                ],
-                wrapper_class=structlog.stdlib.BoundLogger,
-            )
-        return self._fallback
 
     def _log(self, level: int, method: str, event: str, values: dict[str, Any]) -> None:
-        target = self._target(level)
-        if target is not None:
-            getattr(target, method)(event, **values)
+        configured = _configured_structlog()
+        if configured is not None:
+            getattr(configured.get_logger(self.name), method)(event, **values)
+        elif self._stdlib.isEnabledFor(level):
+            # Checked first: rendering and redaction cost more than the event, and a
+            # fan-out logs one per attempt that nobody may be listening to.
+            self._stdlib.log(level, render(event, values), stacklevel=3)
 
     def debug(self, event: str, **values: Any) -> None:
         self._log(logging.DEBUG, "debug", event, values)
@@ -137,3 +140,38 @@ class _Logger:
 def get_logger(name: str = "candor") -> _Logger:
     """candor's logger for ``name``; see the module docstring for where events go."""
     return _Logger(name)
+
+
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each record to the ``sys.stderr`` of its moment (a redirect, a test's capture)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass  # always the current sys.stderr
+
+
+class _Lines(logging.Formatter):
+    """``2026-05-04T12:00:00.000Z [warning ] event='...' key=...``: UTC time, level, event."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        return (
+            f"{moment.replace('+00:00', 'Z')} [{record.levelname.lower():<8}] {record.getMessage()}"
+        )
+
+
+def log_to_stderr(level: int) -> None:
+    """Print candor's events at ``level`` and above on standard error (the CLI's ``-v`` flags).
+
+    For a process of its own, as the CLI is; ``candor.testing.reset()`` undoes it.
+    """
+    logger = logging.getLogger("candor")
+    if state.log_handler is None:
+        state.log_handler = _StandardError()
+        state.log_handler.setFormatter(_Lines())
+        logger.addHandler(state.log_handler)
+    logger.setLevel(level)

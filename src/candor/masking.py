@@ -30,7 +30,7 @@ import types
 import typing
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 from pydantic import BaseModel, Secret, SecretStr
 
@@ -171,8 +171,9 @@ def secret_parts(value: str) -> list[str]:
       (a token is usually its last segment); its query and each query value;
       its fragment.
 
-    Each piece is given as written, percent-decoded and percent-encoded, so
-    that a receiver that decodes what it quotes is masked too. Pieces shorter
+    Each piece is given as written, percent-decoded and percent-encoded (as in
+    a URL, as OAuth 1.0a signs it, as a form body carries it), so that a
+    receiver that decodes or encodes what it quotes is masked too. Pieces shorter
     than 6 characters are left out: masking them would mangle ordinary words.
     """
     pieces = [value]
@@ -187,8 +188,13 @@ def secret_parts(value: str) -> list[str]:
     found: dict[str, None] = {}
     for piece in pieces:
         plain = unquote(piece) if "%" in piece else piece
-        encoded = quote(plain, safe=_URL_SAFE) if _NEEDS_QUOTING.search(plain) else plain
-        for form in (piece, plain, encoded):
+        forms = [piece, plain]
+        if _NEEDS_QUOTING.search(plain):
+            forms.append(quote(plain, safe=_URL_SAFE))  # as in a URL
+        if _NOT_UNRESERVED.search(plain):
+            # As OAuth 1.0a signs it and as a form body carries it (RFC 3986, RFC 1866).
+            forms += [quote(plain, safe="-._~"), quote_plus(plain, safe="-._~")]
+        for form in forms:
             if len(form) >= _SHORTEST:
                 found[form] = None
     return list(found)
@@ -197,6 +203,7 @@ def secret_parts(value: str) -> list[str]:
 _SHORTEST = SHORTEST
 _URL_SAFE = "/:@!$&'()*+,;=?~-._"
 _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=?~._-]")
+_NOT_UNRESERVED = re.compile(r"[^A-Za-z0-9~._-]")
 
 
 def _basic_decoded(credential: str) -> list[str]:

@@ -355,7 +355,7 @@ class _Budget:
 
     def sized(self, value: Any) -> Any:
         """``value``, unless it is a string or list longer than one rendering may produce."""
-        if isinstance(value, str | list | tuple) and len(value) > self.limits.max_output:
+        if isinstance(value, str | bytes | list | tuple) and len(value) > self.limits.max_output:
             self.too_long(len(value))
         return value
 
@@ -385,6 +385,9 @@ class _Budget:
             parts.append(chunk)
         return "".join(parts)
 
+
+_COMPILING = _Budget(TemplateLimits())
+"""The limits on what a filter builds while a template is compiled (its sizes only)."""
 
 _budget: ContextVar[_Budget | None] = ContextVar("candor_render_budget", default=None)
 """The budget of the rendering running in this context (None outside one)."""
@@ -460,10 +463,12 @@ class _BoundedEnvironment(SandboxedEnvironment):
         budget = _budget.get()
         if budget is not None:
             budget.step()  # a macro that calls itself twice over runs as long as a loop
-            if isinstance(__obj, BuiltinMethodType) and isinstance(__obj.__self__, str):
-                size = _STR_METHODS.get(__obj.__name__)
+            if isinstance(__obj, BuiltinMethodType):
+                owner = __obj.__self__
+                methods = _GROWING_METHODS.get(type(owner))
+                size = methods.get(__obj.__name__) if methods else None
                 if size is not None:
-                    budget.allow(size(__obj.__self__, *args, **kwargs))
+                    budget.allow(size(owner, *args, **kwargs))
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -482,7 +487,7 @@ class _BoundedEnvironment(SandboxedEnvironment):
         if operator == "*":
             for sequence, times in ((left, right), (right, left)):
                 if (
-                    isinstance(sequence, str | list | tuple)
+                    isinstance(sequence, str | bytes | list | tuple)
                     and isinstance(times, int)
                     and len(sequence) * times > budget.limits.max_output
                 ):
@@ -520,8 +525,8 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _replaced(text: str, old: Any = "", new: Any = "", count: Any = -1, *_: Any) -> int:
-    if not isinstance(old, str) or not isinstance(new, str):
+def _replaced(text: Any, old: Any = "", new: Any = "", count: Any = -1, *_: Any) -> int:
+    if not isinstance(old, type(text)) or not isinstance(new, type(text)):
         return 0
     times = text.count(old) if old else len(text) + 1
     if isinstance(count, int) and count >= 0:
@@ -529,20 +534,29 @@ def _replaced(text: str, old: Any = "", new: Any = "", count: Any = -1, *_: Any)
     return len(text) + times * max(0, len(new) - len(old))
 
 
-def _joined_size(separator: str, items: Any = (), *_: Any) -> int:
+def _joined_size(separator: Any, items: Any = (), *_: Any) -> int:
     return len(separator) * len(items) if isinstance(items, Sized) else 0
 
 
-_STR_METHODS: dict[str, Callable[..., int]] = {
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, Sized) else 0
+
+
+_TEXT_METHODS: dict[str, Callable[..., int]] = {
     "center": lambda text, width=0, *_, **__: _int(width),
     "ljust": lambda text, width=0, *_, **__: _int(width),
     "rjust": lambda text, width=0, *_, **__: _int(width),
     "zfill": lambda text, width=0, *_, **__: _int(width),
-    "expandtabs": lambda text, tabsize=8, **__: len(text) + text.count("\t") * _int(tabsize),
+    "expandtabs": lambda text, tabsize=8, **__: len(text) * max(1, _int(tabsize)),
     "replace": lambda text, *args, **kwargs: _replaced(text, *args, **kwargs),
     "join": lambda text, items=(), *_, **__: _joined_size(text, items),
 }
-"""The size of what each widening ``str`` method would return, from its arguments."""
+_GROWING_METHODS: dict[type, dict[str, Callable[..., int]]] = {
+    str: _TEXT_METHODS,
+    bytes: _TEXT_METHODS,
+    list: {"extend": lambda items, more=(), *_, **__: len(items) + _length(more)},
+}
+"""The size of what each method that can grow a value would make, from its arguments."""
 
 
 def _indented(arguments: dict[str, Any]) -> int:
@@ -557,6 +571,8 @@ _WIDENING_FILTERS: dict[str, Callable[[dict[str, Any]], int]] = {
     "format": lambda a: _format_width(str(a["value"]), a["args"] or a["kwargs"]),
     "join": lambda a: _joined_size(str(a["d"]), a["value"]),
     "replace": lambda a: _replaced(str(a["s"]), a["old"], a["new"], a["count"] or -1),
+    "batch": lambda a: _int(a["linecount"]) if a["fill_with"] is not None else 0,
+    "slice": lambda a: _int(a["slices"]),
 }
 """Filters that can build far more than they are given, and the size they would build."""
 
@@ -564,14 +580,20 @@ _WIDENING_FILTERS: dict[str, Callable[[dict[str, Any]], int]] = {
 def _sized_filter(original: Callable[..., Any], size: Callable[[dict[str, Any]], int]) -> Any:
     """``original``, refusing first a result past the output limit."""
     signature = inspect.signature(original)
+    # A filter Jinja2 made async-capable takes the evaluation context first, which the
+    # signature it shows (its synchronous function's) does not list.
+    first = next(iter(signature.parameters), "")
+    hidden = getattr(original, "jinja_pass_arg", None) is not None and first != "eval_ctx"
 
     @functools.wraps(original)
     def sized(*args: Any, **kwargs: Any) -> Any:
-        budget = _budget.get()
-        if budget is not None:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            budget.allow(size(bound.arguments))
+        # Outside a rendering this runs when Jinja2 folds a filter of constants as it
+        # compiles ("x" | center(10**10)); the default limits hold there, and a refusal
+        # only leaves the filter to run, and be refused, when the template renders.
+        budget = _budget.get() or _COMPILING
+        bound = signature.bind(*(args[1:] if hidden else args), **kwargs)
+        bound.apply_defaults()
+        budget.allow(size(bound.arguments))
         return original(*args, **kwargs)
 
     return sized

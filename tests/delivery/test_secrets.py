@@ -18,6 +18,7 @@ import candor
 from candor.adapters.webhook import WebhookAdapter
 from candor.cli import main
 from candor.delivery import idempotency_key
+from candor.testing import reset
 
 CANARY = "CANARY-7f3a9c"
 
@@ -92,8 +93,8 @@ def test_canaries_never_leak(
     with candor.Communicator.from_config(config) as comms:
         incident_id = comms.list()[0].id
 
-    # The library's own logging (structlog unconfigured: the standard library logger).
-    structlog_reset()
+    # The library's own logging (no CLI logging: the standard library logger alone).
+    reset()
     with candor.Communicator.from_config(config) as comms:
         outcomes = comms.deliver_pending(force=True)
     seen += [str(o.error) for o in outcomes]
@@ -149,9 +150,3 @@ class _nothing:
 
     def __exit__(self, *exc: object) -> None:
         return None
-
-
-def structlog_reset() -> None:
-    import structlog
-
-    structlog.reset_defaults()

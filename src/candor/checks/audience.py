@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import Rule, rule
 from candor.checks._subject import Subject
 from candor.checks._words import PEOPLE_PATTERN
 from candor.vocabulary import Finding, Severity
 
-_HOST = re.compile(
+_HOST = lazy(
     r"\b(?:(?:10|127)\.\d{1,3}\.\d{1,3}\.\d{1,3}"
     r"|192\.168\.\d{1,3}\.\d{1,3}"
     r"|172\.(?:1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}"
@@ -19,7 +20,7 @@ _HOST = re.compile(
     r"(?:\.[a-z0-9-]+)+)\b",
     re.IGNORECASE,
 )
-_DOTTED_DIGITS = re.compile(r"\d\.\d+\.\d")
+_DOTTED_DIGITS = lazy(r"\d\.\d+\.\d")
 _HOST_SUFFIXES = (".internal", ".local", ".lan", ".corp", ".intra", ".svc")
 _HOST_PREFIXES = (
     "ip-", "db-", "web-", "app-", "api-", "k8s-", "node-", "worker-", "host-", "srv-",
@@ -61,8 +62,8 @@ _JARGON_WORDS = frozenset(
         "p4",
     ]
 )
-_JARGON_CODES = re.compile(r"\b(?:SEV-?\d|P[0-4]|INC-\d|JIRA-\d)")
-_JARGON = re.compile(
+_JARGON_CODES = lazy(r"\b(?:SEV-?\d|P[0-4]|INC-\d|JIRA-\d)")
+_JARGON = lazy(
     r"\b(?:RCA|SEV-?\d|P[0-4]|INC-\d+|JIRA-\d+|on-?call|k8s|kubectl|pods?|OOM(?:Killed)?|"
     r"CrashLoopBackOff|hotfix(?:ed)?|canary|blast radius|runbook|pager|PagerDuty|SRE|SLO|SLI|"
     r"p99|p95|RPS|QPS|shard\s+\d+|etcd|hypervisor)\b"
@@ -122,7 +123,7 @@ def _jargon(subject: Subject, rule: Rule) -> Iterator[Finding]:
         )
 
 
-_WHO = re.compile(
+_WHO = lazy(
     r"\b(?:all|every|everyone|any|none|no)\b|\d|%|\b(?:" + PEOPLE_PATTERN + r")\b",
     re.IGNORECASE,
 )

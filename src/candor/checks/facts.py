@@ -7,16 +7,17 @@ from collections.abc import Iterator
 from datetime import UTC
 from functools import lru_cache
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import Rule, rule
 from candor.checks._subject import CLAIMS_RESOLVED, Subject
 from candor.checks._words import CLOCK, DURATION, PEOPLE_PATTERN
 from candor.model import Status
 from candor.vocabulary import Finding, Severity
 
-_NEXT_UPDATE_PLAIN = re.compile(
+_NEXT_UPDATE_PLAIN = lazy(
     r"\bnext update (?:by \d{1,2}:\d{2}|in \d+ (?:minutes?|hours?))", re.IGNORECASE
 )
-_UPDATE_PROMISE = re.compile(
+_UPDATE_PROMISE = lazy(
     r"\b(?:next\s+update|(?:will|'ll|’ll|shall|to)\s+(?:\w+\s+){0,4}?"
     r"(?:update|updates|updating|post|posting|provide|share|send|publish|communicate|report|"
     r"be\s+back|check\s+back|follow\s+up|follow|return)"
@@ -24,7 +25,7 @@ _UPDATE_PROMISE = re.compile(
     r"|update\s+again)\b",
     re.IGNORECASE,
 )
-_UPDATE_TIME = re.compile(
+_UPDATE_TIME = lazy(
     r"(?:\b(?:by|at|before|around|until|no\s+later\s+than)|:|—|–)\s+(?:approximately\s+|about\s+|~\s*)?"
     + CLOCK
     + r"(?=\W|$)"
@@ -40,7 +41,7 @@ _UPDATE_TIME = re.compile(
 
 
 # A figure or a time word in a promise of an update: a time the rule may not read.
-_TIME_LIKE = re.compile(
+_TIME_LIKE = lazy(
     r"\d|\b(?:hour|hours|minutes?|noon|midnight|tonight|tomorrow|morning|afternoon|evening|"
     r"[ap]\.?m\.?)\b",
     re.IGNORECASE,
@@ -86,12 +87,12 @@ def no_next_update(subject: Subject) -> Iterator[Finding]:
     )
 
 
-_PERCENT_OF = re.compile(
+_PERCENT_OF = lazy(
     r"(\d+(?:\.\d+)?(?:e-?\d+)?)\s?%\s+of\s+(?:our\s+|the\s+|all\s+)?(?:[\w-]+\s+)?"
     r"(?:" + PEOPLE_PATTERN + r")",
     re.IGNORECASE,
 )
-_NEXT_AT = re.compile(r"\bnext\s+update\s+by\s+(\d{1,2}):(\d{2})\s*(UTC|GMT)\b", re.IGNORECASE)
+_NEXT_AT = lazy(r"\bnext\s+update\s+by\s+(\d{1,2}):(\d{2})\s*(UTC|GMT)\b", re.IGNORECASE)
 # The patterns above are tried only where they can start (a figure before each "%", the
 # count before each mention of the noun, each "next update by"): trying them at every
 # position of the text costs more than all the other rules together.

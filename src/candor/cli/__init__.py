@@ -177,6 +177,13 @@ def cli(ctx: click.Context, config: str | None, as_json: bool, verbose: int) -> 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a candor error is one line on standard error and exit status 1."""
+    # httpx's package imports its own command-line client when it can, and that
+    # client imports rich and pygments wherever they are installed: about half of
+    # what importing httpx costs a fresh process. The candor command never runs
+    # httpx's, so in its process that one module is marked absent (None in
+    # sys.modules makes its import fail, and httpx then goes without it). Only
+    # here, in candor's own process: the library leaves an application's httpx alone.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     try:
         with starting():
             cli.main(args=argv, prog_name="candor", standalone_mode=False)

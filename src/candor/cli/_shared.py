@@ -6,17 +6,16 @@ sequences (in text an older candor recorded, or an error a service sent back)
 as escapes such as ``\\x1b``: nothing a user or a service wrote reaches the
 terminal raw. ``--json`` escapes them the JSON way. Commands that
 deliver show each channel's outcome on standard error as it settles and end
-with a table of the channels sent, retrying and failed. rich is imported here
-only, when a table is printed.
+with a table of the channels sent, retrying and failed.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import gc
 import json
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -66,10 +65,10 @@ class State:
         self._logging = False
 
     def start_logging(self) -> None:
-        """Configure structlog for this process, once, as ``-v`` asked.
+        """Configure logging for this process, once, as ``-v`` asked.
 
         Done when a command runs rather than when the group parses its options,
-        so that ``candor COMMAND --help`` does not pay for importing structlog.
+        so that ``candor COMMAND --help`` does not pay for importing the library.
         """
         if not self._logging:
             configure_logging(self.verbose)
@@ -108,8 +107,15 @@ def starting() -> Iterator[None]:
     walks them: tens of milliseconds of a fresh process. Collection resumes once
     the communicator is built (see :func:`loaded`), for ``watch`` and long
     deliveries; a command without one is short and ends with the pause.
+
+    When the process ends, everything still alive is frozen first: the collection
+    Python makes as it finalizes would walk every object the library made only to
+    find them all still referenced, about a fifth of a fresh ``candor open``.
     """
     global _paused
+    # Unregistered first, so that calling main() again in one process adds no second one.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     if not gc.isenabled():  # someone else's choice; leave it alone
         yield
         return
@@ -150,29 +156,11 @@ def pass_state(command: Callable[Concatenate[State, P], R]) -> Callable[P, R]:
 
 def configure_logging(verbose: int) -> None:
     """Log events to standard error as plain lines: warnings, or more with -v and -vv."""
-    # Imported here: structlog (and what it imports) is paid by a command that runs,
-    # never by --help.
     import logging
 
-    import structlog
+    from candor.log import log_to_stderr
 
-    from candor._state import state as process_state
-    from candor.log import redact, redact_registered
-
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    structlog.configure(
-        processors=[
-            redact,
-            redact_registered,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.dev.ConsoleRenderer(colors=False),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=False,
-    )
-    process_state.configured_structlog = True  # candor.testing.reset() undoes it
+    log_to_stderr([logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
@@ -232,33 +220,30 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def table(rows: list[dict[str, Any]], title: str) -> None:
-    """The closing table: one row per channel and update, with its state."""
-    # Imported here: rich is paid only by a command that prints a table.
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    grid = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    for column in ("channel", "update", "state", "attempts", "detail"):
-        grid.add_column(column, overflow="fold")
+    """The closing table: one row per channel and update, with its state, in aligned columns."""
+    header = ("channel", "update", "state", "attempts", "detail")
+    cells: list[tuple[str, ...]] = [header]
     for row in rows:
         detail = row.get("error") or ""
         if row.get("next_attempt_at"):
             detail = f"next attempt {when(row['next_attempt_at'])}; {detail}".rstrip("; ")
         elif row.get("url"):
             detail = row["url"]
-        grid.add_row(
-            escape(one_line(row["channel"])),
-            str(row["seq"]),
-            label(row["state"]),
-            str(row["attempts"]),
-            escape(one_line(detail)),
+        cells.append(
+            (
+                one_line(row["channel"]),
+                str(row["seq"]),
+                label(row["state"]),
+                str(row["attempts"]),
+                one_line(detail),
+            )
         )
-    Console(file=sys.stdout, soft_wrap=False, width=max(100, terminal_width())).print(grid)
-
-
-def terminal_width() -> int:
-    return shutil.get_terminal_size((100, 24)).columns
+    widths = [max(len(line[n]) for line in cells) for n in range(len(header))]
+    cells.insert(1, tuple("-" * width for width in widths))
+    echo(one_line(title))
+    for line in cells:
+        padded = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        echo("  ".join(padded).rstrip())
 
 
 def exit_if_owed(rows: list[dict[str, Any]]) -> None:

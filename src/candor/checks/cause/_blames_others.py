@@ -5,23 +5,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import rule
 from candor.checks._subject import Subject
 from candor.vocabulary import Finding, Severity
 
-_THIRD_PARTY = re.compile(
+_THIRD_PARTY = lazy(
     r"\b(?:(?:our|an?|the)\s+(?:upstream\s+|cloud\s+|third[- ]party\s+|network\s+|hosting\s+|"
     r"dns\s+|external\s+)?(?:provider|vendor|carrier|partner|supplier|isp|certificate authority)"
     r"|third[- ]party|upstream|aws|amazon web services|azure|google cloud|gcp|"
     r"on the (?:carrier|provider|vendor)(?:'s)? side)\b",
     re.IGNORECASE,
 )
-_BLAME_LINK = re.compile(
+_BLAME_LINK = lazy(
     r"\b(?:due\s+to|caused\s+by|because\s+of|result\s+of|related\s+to|cause\s+(?:of|was)|"
     r"confirmed\s+as|outage\s+(?:with|from|at)|failures?\s+(?:in|at|with)|issue\s+(?:with|at))\b",
     re.IGNORECASE,
 )
-_OWNS = re.compile(
+_OWNS = lazy(
     r"\b(?:we|our)\b[^.!?\n]{0,60}\b(?:responsib\w*|should\s+have|failed\s+to|chose|choice|"
     r"decision|depend\w*|rely|relied|single\s+point|no\s+fallback|redundan\w*|fail\s*over|"
     r"will\s+(?:add|build|remove|reduce|change|move|stop|make)|(?:are|is)\s+working\s+to\s+"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import rule
 from candor.checks._subject import Subject
 from candor.checks.cause._spans import empty_causes, vague_spans
@@ -14,7 +15,7 @@ from candor.vocabulary import Finding, Severity
 
 # Shapes that often carry a cause the rule cannot read for sure: "failed after a migration
 # locked the table", "..., so requests timed out", "a configuration push removed the route".
-_MAYBE_CAUSAL = re.compile(
+_MAYBE_CAUSAL = lazy(
     r"\bafter\s+(?:an?|the|our|we|it|one|two)\b|,\s*so\s+\w+|\bsince\s+(?:an?|the|our)\b"
     r"|\b(?:change|changes|deploy\w*|configuration|config|push|migration|upgrade|release|"
     r"rollout|update)\s+(?:to\s+\w+\s+)?(?:\w+\s+)?\w+ed\b",
@@ -22,7 +23,7 @@ _MAYBE_CAUSAL = re.compile(
 )
 # A resolution sentence that only reports status, impact or courtesy cannot hold a cause;
 # one that narrates anything else might, in words the rule does not read.
-_STATUS_OR_COURTESY = re.compile(
+_STATUS_OR_COURTESY = lazy(
     r"\b(?:resolved|solved|restored|recovered|operational|normal(?:ly)?|fixed|mitigated|monitor\w*|"
     r"dropped|lost|missing|stale|"
     r"working\s+(?:again|as\s+expected)|back\s+(?:up|online|to)|closed|stable|healthy|"
@@ -57,11 +58,11 @@ def _narrating(subject: Subject) -> list[tuple[int, int]]:
     return spans
 
 
-_CLAUSE = re.compile(r"[:;]\s+|,\s+(?:so|and|which|but)\s+|\s+(?:so|but)\s+")
+_CLAUSE = lazy(r"[:;]\s+|,\s+(?:so|and|which|but)\s+|\s+(?:so|but)\s+")
 
 
 # Having repaired something, without saying what caused it, may still imply it.
-_REMEDY = re.compile(
+_REMEDY = lazy(
     r"\b(?:restart\w*|fail(?:ed)?\s*over|scal(?:ed|ing)\s+(?:up|out)|replac\w+|patch\w*|"
     r"(?:deployed|applied|implemented)\s+(?:a|the)\s+(?:\w+\s+)?fix|fix\s+(?:was|has\s+been)\s+"
     r"(?:deployed|applied|implemented)|rerout\w+|increas\w+\s+(?:the\s+)?(?:capacity|resources))",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from candor.checks._pattern import lazy
 
 # A cause explains something when a word in its place names a thing or an event that can be
 # acted on (a certificate, a migration, a leak). It names nothing when every word is one of
@@ -395,7 +395,7 @@ _PLACE_WORDS = frozenset(
 PLACE_TRIGGERS = frozenset(
     ["cause", "source", "origin", "culprit", "something", "underlying", "root"]
 )
-_CAUSE_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d\S*")
+_CAUSE_WORD = lazy(r"[A-Za-z][A-Za-z'’-]*|\d\S*")
 
 
 def names_nothing(phrase: str, *, places: bool = False) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._subject import Subject
 from candor.checks.cause._nothing import PLACE_TRIGGERS, names_nothing
 from candor.checks.cause._trouble import (
@@ -36,7 +37,7 @@ _CONNECTIVE = (
     r"(?:root\s+)?cause\s+(?:was|is|has\s+been\s+identified\s+as)|found\s+to\s+be|"
     r"turned\s+out\s+to\s+be)"
 )
-_VAGUE_AFTER_CONNECTIVE = re.compile(
+_VAGUE_AFTER_CONNECTIVE = lazy(
     r"\b" + _CONNECTIVE + r"\s+(?P<np>" + VAGUE_NP + r")(?=\s*(?:[.,;:!?)\n]|$|and\b|which\b|"
     r"that\b|on\b|at\b|in\b|between\b|from\b|during\b|for\b|with\b|<))",
     re.IGNORECASE,
@@ -44,18 +45,18 @@ _VAGUE_AFTER_CONNECTIVE = re.compile(
 # The trouble as the subject of a causal verb: "an issue that impacted", "issues which
 # caused", "scaling issues, which delayed". Read from the head noun: what follows it is the
 # verb, what precedes it the rest of the noun phrase.
-_CAUSAL_AFTER_HEAD = re.compile(
+_CAUSAL_AFTER_HEAD = lazy(
     VAGUE_TAIL + r"\s*,?\s+(?:that\s+|which\s+)?(?:(?:also|potentially|possibly|likely)\s+)*"
     r"(?:(?:may|might|could|would)\s+)?(?:(?:has|have|had)\s+)?(?:(?:also|potentially)\s+)?"
     r"(?P<verb>caused|led\s+to|resulted\s+in|impacted|affected|triggered|prevented|disrupted|"
     r"delayed|degraded|causing|impacting|affecting)\b",
     re.IGNORECASE,
 )
-_ISSUE_HEAD = re.compile(r"\b" + ISSUE_HEADS + r"\b", re.IGNORECASE)
-_EVENT_HEAD = re.compile(r"\b" + EVENT_HEADS + r"\b", re.IGNORECASE)
+_ISSUE_HEAD = lazy(r"\b" + ISSUE_HEADS + r"\b", re.IGNORECASE)
+_EVENT_HEAD = lazy(r"\b" + EVENT_HEADS + r"\b", re.IGNORECASE)
 _LEAD = r"\b(?:an?|the|some|this|these|those|our|its|their|several|multiple|all\s+known)\s+"
-_BEFORE_ISSUE = re.compile(_LEAD + r"(?:[\w’'/&.-]+\s+){0,3}$", re.IGNORECASE)
-_BEFORE_EVENT = re.compile(r"(?:" + _LEAD + r")?(?:" + GENERIC + r"\s+){0,3}$", re.IGNORECASE)
+_BEFORE_ISSUE = lazy(_LEAD + r"(?:[\w’'/&.-]+\s+){0,3}$", re.IGNORECASE)
+_BEFORE_EVENT = lazy(r"(?:" + _LEAD + r")?(?:" + GENERIC + r"\s+){0,3}$", re.IGNORECASE)
 
 
 def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[int, int, str]]:
@@ -85,7 +86,7 @@ def _vague_subjects(subject: Subject, pos: int, endpos: int) -> Iterator[tuple[i
 
 
 # The trouble as what was found: "we identified an internal systems issue".
-_VAGUE_FOUND = re.compile(
+_VAGUE_FOUND = lazy(
     r"\b(?:identified|found|determined|confirmed|isolated|had|encountered|experienced|"
     r"traced)\s+(?P<np>(?:(?:an?|some|several|multiple)\s+|(?=(?!(?:the|this|that|these|those|"
     r"our|its|their)\b)[\w-]+\s+(?:issues?|problems?)))"
@@ -158,7 +159,7 @@ VAGUE_TRIGGERS = _VAGUE_TRIGGERS_EXTRA | frozenset(
 )
 
 
-_HEAD = re.compile(
+_HEAD = lazy(
     r"\b(?:" + ISSUE_HEADS + r"|" + EVENT_HEADS + r"|load|traffic|demand|volume)\b", re.IGNORECASE
 )
 
@@ -236,7 +237,7 @@ def _windows(subject: Subject) -> list[tuple[int, int]]:
 
 
 # "An issue with a recent deploy" names the deploy: the tail holds the cause.
-_CAUSE_IN_TAIL = re.compile(
+_CAUSE_IN_TAIL = lazy(
     r"\s+(?:with|in|from|caused\s+by)\s+(?:(?:an?|the|our|this|that|one|last|yesterday['’]s)\s+)?"
     r"(?:[\w'’-]+\s+){0,2}?(?:deploy\w*|change|changes|release|configuration|config|certificate|"
     r"update|migration|upgrade|bug|code|rollout|patch|commit)\b",
@@ -296,7 +297,7 @@ _CAUSAL_VERB_AFTER_PLACE = re.compile(
     r"meant\s+that)\b",
     re.IGNORECASE,
 )
-_PUT_RIGHT = re.compile(
+_PUT_RIGHT = lazy(
     r"\s+(?:was|were|had\s+been|has\s+been|have\s+been)\s+(?:\w+ly\s+)?(?:corrected|fixed|"
     r"resolved|addressed|remediated|mitigated|cleared|repaired|rectified)\b",
     re.IGNORECASE,
@@ -390,15 +391,15 @@ def _near(
     return [found[span] for span in sorted(found)]
 
 
-_WORD_START = re.compile(r"\b\w")
-_WORD_IN = re.compile(r"[a-z]+")
+_WORD_START = lazy(r"\b\w")
+_WORD_IN = lazy(r"[a-z]+")
 
 
-_REFERRED = re.compile(
+_REFERRED = lazy(
     r"the\s+(?:root\s+|underlying\s+)?(?:cause|source|origin|culprit|issue|problem|fault|condition)"
 )
 _CONNECTIVES_BUT_CAUSE = _CONNECTIVE_WORDS - {"cause"}
-_CAUSE_IS = re.compile(r"cause\s+(?:was|is|has)\b")
+_CAUSE_IS = lazy(r"cause\s+(?:was|is|has)\b")
 _PUT_RIGHT_WORDS = frozenset(
     [
         "found",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from candor.checks._pattern import lazy
 from candor.checks._subject import Subject
 from candor.checks.cause._nothing import names_nothing
 from candor.checks.cause._trouble import (
@@ -18,7 +19,7 @@ from candor.checks.cause._trouble import (
 
 # A causal verb, any tense or voice. Its subject (the words before it in the sentence)
 # must not be only a vague noun of trouble.
-_CAUSAL_VERB = re.compile(
+_CAUSAL_VERB = lazy(
     r"\b(?:caus(?:ed|es|ing)|led\s+to|lead(?:s|ing)?\s+to|result(?:ed|s|ing)?\s+in|"
     r"trigger(?:ed|s|ing)|introduc(?:ed|es|ing)|prevent(?:ed|s|ing)|stopp(?:ed|ing)|stops|"
     r"broke|breaking|overwhelm(?:ed|s|ing)|exhaust(?:ed|s|ing)|saturat(?:ed|es|ing)|"
@@ -26,7 +27,7 @@ _CAUSAL_VERB = re.compile(
     r"overloaded|took\s+down|knocked\s+out|made\s+\w+\s+(?:unavailable|fail)|meant\s+that)\b",
     re.IGNORECASE,
 )
-_CAUSE_CONNECTIVE = re.compile(
+_CAUSE_CONNECTIVE = lazy(
     r"\b(?:due\s+to|caused\s+by|because|as\s+a\s+result\s+of|owing\s+to|(?:the\s+)?results?\s+of|"
     r"resulted\s+from|triggered\s+by|stem(?:s|med|ming)?\s+from|traced\s+(?:\w+\s+){0,3}?to|"
     r"attributed\s+to|originat\w+\s+(?:in|from)|came\s+from|introduced\s+by|"
@@ -37,7 +38,7 @@ _CAUSE_CONNECTIVE = re.compile(
     re.IGNORECASE,
 )
 # A condition that is itself a cause when it is stated: "a bug", "the certificate expired".
-_CONDITION = re.compile(
+_CONDITION = lazy(
     r"\b(?:(?:issue|problem|error|fault)s?\s+(?:with|in)\s+(?:an?|the|our|this)\s+(?:[\w'’-]+\s+){0,2}?"
     r"(?:deploy\w*|change|release|configuration|config|certificate|update|migration|upgrade|"
     r"rollout|patch)|bug|regression|misconfigur\w+|expired|deadlock\w*|memory\s+leak|corrupt\w+|"
@@ -46,7 +47,7 @@ _CONDITION = re.compile(
     re.IGNORECASE,
 )
 # Undoing a change names the change as the cause.
-_UNDONE_CHANGE = re.compile(
+_UNDONE_CHANGE = lazy(
     r"\b(?:roll(?:ed|ing)?\s+back|rollback\s+of|revert(?:ed|ing)?|undo(?:ing)?|undid)\s+"
     r"(?:[\w'’-]+\s+){0,4}?"
     r"(?:change|changes|deploy\w*|release|update|configuration|config|version|code|upgrade|"
@@ -136,18 +137,16 @@ MECHANISM = frozenset(
 
 # A cause's place holding only a noun of trouble: an issue, whatever it is "with", or an
 # event qualified by nothing but generic words.
-_ONLY_VAGUE = re.compile(
+_ONLY_VAGUE = lazy(
     r"^\s*(?:" + DETERMINER + MODIFIERS + ISSUE_HEADS + r"\b(?:\s+(?:with|in|on|at|of|affecting|"
     r"from)\s+.{1,60})?|" + VAGUE_NP + r"|" + LOAD + r")\s*$",
     re.IGNORECASE,
 )
-_RELATIVE = re.compile(
-    r",?\s+(?:that|which)\s+(?:(?:may|might|could|has|have|had|would)\s+)*$", re.I
-)
-_ENDS_VAGUE = re.compile(
+_RELATIVE = lazy(r",?\s+(?:that|which)\s+(?:(?:may|might|could|has|have|had|would)\s+)*$", re.I)
+_ENDS_VAGUE = lazy(
     r"(?:" + ISSUE_HEADS + r")\b(?:\s+(?:with|in|on|at|of|affecting)\s+[\w.\s-]{1,40})?\s*$", re.I
 )
-_ENDS_IN_TROUBLE = re.compile(
+_ENDS_IN_TROUBLE = lazy(
     r"(?:\b(?:"
     + ISSUE_HEADS
     + r"|"
@@ -158,13 +157,13 @@ _ENDS_IN_TROUBLE = re.compile(
     r"[\w.\s-]{1,40})?\s*,?\s*(?:(?:that|which)\s+)?(?:(?:may|might|could|has|have|had|also)\s+)*$",
     re.IGNORECASE,
 )
-_ANAPHOR = re.compile(r"(?:^|\W)(?:this|that|which|it|these)\s*$", re.IGNORECASE)
+_ANAPHOR = lazy(r"(?:^|\W)(?:this|that|which|it|these)\s*$", re.IGNORECASE)
 
 
-_APOLOGY_WORDS = re.compile(r"\b(?:apologi\w+|sorry|regret|inconvenience\w*)\b", re.IGNORECASE)
+_APOLOGY_WORDS = lazy(r"\b(?:apologi\w+|sorry|regret|inconvenience\w*)\b", re.IGNORECASE)
 # What a causal verb must be followed by to state an effect: not nothing, not "you", not the
 # rest of an apology ("... this may have caused, and appreciate your patience").
-_NO_EFFECT = re.compile(r"^\s*(?:you\b|to\s+you\b|us\b|and\b|or\b|[.,;!?)]|$)", re.IGNORECASE)
+_NO_EFFECT = lazy(r"^\s*(?:you\b|to\s+you\b|us\b|and\b|or\b|[.,;!?)]|$)", re.IGNORECASE)
 
 
 def _names_a_mechanism(subject: Subject, sentence: str) -> bool:

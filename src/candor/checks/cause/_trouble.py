@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from candor.checks._pattern import lazy
+
 # Nouns that name trouble without saying what it was. "Issue"-like heads never explain a
 # cause, whatever qualifies them ("DNS issues" still says nothing about what broke);
 # "outage"-like ones explain nothing only when all that qualifies them is generic ("an
@@ -68,8 +70,8 @@ LOAD = (
 
 # A noun of trouble with a definite or demonstrative determiner refers back to the incident;
 # as the subject of a verb of effect it tells the impact, not the cause.
-REFERS_BACK = re.compile(r"\s*(?:the|this|these|that|those|its)\s", re.IGNORECASE)
-EFFECT_VERB = re.compile(
+REFERS_BACK = lazy(r"\s*(?:the|this|these|that|those|its)\s", re.IGNORECASE)
+EFFECT_VERB = lazy(
     r"(?:impacted|affected|disrupted|degraded|prevented|delayed|impacting|affecting)", re.I
 )
 

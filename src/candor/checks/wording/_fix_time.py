@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import rule
 from candor.checks._subject import Subject
 from candor.checks._words import CLOCK, DURATION
 from candor.vocabulary import Finding, Severity
 
-_FIX_TIME = re.compile(
+_FIX_TIME = lazy(
     r"\b(?:(?:will|should|expect\w*|going\s+to)\s+(?:\w+\s+){0,5}?"
     r"(?:be\s+)?(?:resolved|fixed|restored|back(?:\s+up|\s+online)?|recover\w*|recovery|"
     r"operational|working)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import rule
 from candor.checks._subject import Subject
 from candor.model import Status
@@ -17,7 +18,7 @@ _MODALS = frozenset(
 )  # fmt: skip
 # A modal, then the ways English stacks aspect and negation ("may still not have been able
 # to"), then a verb of suffering or noticing, or an inability.
-_HEDGE = re.compile(
+_HEDGE = lazy(
     r"\b(?:may|might|could(?!\s+not\b|n['’]t))\s+"
     r"(?:(?:still|also|continue\s+to|have|not|been|be|now|already|intermittently|"
     r"temporarily|\w+ly)\s+){0,5}"
@@ -32,7 +33,7 @@ _HEDGE = re.compile(
 )
 # Doubt put around the impact without a modal verb: "it is possible that some requests
 # failed", "customers were likely affected", "we believe a few customers saw errors".
-_DOUBT = re.compile(
+_DOUBT = lazy(
     r"\b(?:it\s+is\s+possible\s+that|it['’]s\s+possible\s+that|there\s+is\s+a\s+(?:small\s+)?"
     r"(?:chance|possibility)\s+that|perhaps|we\s+believe\s+(?:that\s+)?(?:some|a\s+few|a\s+"
     r"small)|(?:were|was|have|has)\s+likely\s+(?:been\s+)?(?:affected|impacted|experienc\w+|"
@@ -47,7 +48,7 @@ _DOUBT = re.compile(
     r"failed|dropped))\b",
     re.IGNORECASE,
 )
-_POTENTIALLY = re.compile(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
+_POTENTIALLY = lazy(r"\b(?:potentially|possibly)\s+(?:been\s+)?(?:affected|impacted)\b", re.I)
 
 
 @rule(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import rule
 from candor.checks._subject import Subject
 from candor.checks._words import AFFECTED, MACHINERY, OFFERED
@@ -85,7 +86,7 @@ _SOME_HARM = frozenset(
 )
 _SMALL = r"(?:small|tiny|limited|minor|low|minimal|negligible|modest|narrow|reduced)"
 _SHARE = r"(?:number|subset|percentage|fraction|portion|proportion|set|group|share|amount|minority)"
-_QUANTIFIER = re.compile(
+_QUANTIFIER = lazy(
     r"\b(?:(?:only|just|merely)\s+)?(?:"
     r"(?:an?\s+|this\s+|these\s+|the\s+)?(?:very\s+|relatively\s+|extremely\s+)?"
     + _SMALL
@@ -100,15 +101,15 @@ _QUANTIFIER = re.compile(
     r")(?=\s)",
     re.IGNORECASE,
 )
-_SEVERITY_WORD = re.compile(
+_SEVERITY_WORD = lazy(
     r"\b(?:(?:only|just|merely)\s+)?(?:(?:very|relatively)\s+)?"
     r"(?:minor|slight|negligible|minimal|brief|limited|small|short(?:-lived)?|momentary)\b",
     re.IGNORECASE,
 )
-_ADVERB = re.compile(r"\b(?:(?:only|just)\s+)?(?:briefly|slightly|momentarily|marginally)\b", re.I)
-_ONLY = re.compile(r"\b(?:only|merely|just)\b", re.IGNORECASE)
+_ADVERB = lazy(r"\b(?:(?:only|just)\s+)?(?:briefly|slightly|momentarily|marginally)\b", re.I)
+_ONLY = lazy(r"\b(?:only|merely|just)\b", re.IGNORECASE)
 # The harm said to be small after the fact: "the impact was minimal", "delays were brief".
-_SMALL_PREDICATE = re.compile(
+_SMALL_PREDICATE = lazy(
     r"\b(?:impact|disruption|outage|interruption|delays?|errors?|downtime|scope|effect|"
     r"degradation|slowdown|exposure|failures?|timeouts?)(?:\s+(?:for|on|to)\s+[^.!?\n]{1,40}?)?\s+(?:was|were|is|are|"
     r"has\s+been|remained|remains|should\s+be|will\s+be|would\s+be|appears\s+to\s+be|seems)\s+"
@@ -119,7 +120,7 @@ _SMALL_PREDICATE = re.compile(
     re.IGNORECASE,
 )
 # Framing by who was spared: "most customers were not affected", "requests largely succeeded".
-_SPARED = re.compile(
+_SPARED = lazy(
     r"\b(?:(?:the\s+(?:vast\s+|overwhelming\s+)?majority\s+of|most(?:\s+of)?)\s+(?:our\s+|the\s+)?"
     r"(?:\w+\s+)?(?:" + "|".join(sorted(AFFECTED)) + r")\s+(?:(?:were|was|are|is|remained|"
     r"remain)\s+(?:not\s+affected|unaffected|not\s+impacted|unimpacted|working\s+normally|"
@@ -147,37 +148,37 @@ _SPARED = re.compile(
     r"short)\s+)?(?:hiccups?|blips?)\b)",
     re.IGNORECASE,
 )
-_DIMINISHED_HARM = re.compile(
+_DIMINISHED_HARM = lazy(
     r"\s+(?:an?\s+)?(?:partial|slow(?:er)?|delayed|degraded|intermittent|occasional|"
     r"cosmetic)\b",
     re.IGNORECASE,
 )
 # A figure backs a quantifier: "some customers ... peaked at 5%" states the share after all.
-_FIGURE = re.compile(
+_FIGURE = lazy(
     r"\d(?:[\d,.]*\d)?\s?%|\b\d[\d,.]*\s*(?:k|thousand|million)?\s+(?:\w+\s+){0,2}?(?:"
     + "|".join(sorted(AFFECTED))
     + r")\b|\b(?:one|\d+)\s+(?:in|out\s+of)\s+(?:every\s+)?\d",
     re.IGNORECASE,
 )
 # A figure given right after the group: "some of the affected jobs (about 1,200)".
-_FIGURE_AFTER = re.compile(
+_FIGURE_AFTER = lazy(
     r"\s*[(,—–-]\s*(?:about|approximately|roughly|around|~|nearly|over|under)?\s*\d"
 )
 # Words that say the sentence is about what customers go through.
-_IMPACT = re.compile(
+_IMPACT = lazy(
     r"\b(?:affect\w*|impact\w*|experienc\w*|unavailable|unable|fail\w*|errors?|down|degraded|"
     r"delay\w*|slow\w*|outage|disrupt\w*|interrupt\w*|saw|seen|see|timeouts?|latency|lost|"
     r"missing|stale|broken|rejected|dropped)\b",
     re.IGNORECASE,
 )
 # A group narrowed to a named one: "customers in the EU region", "users on the Team plan".
-_NARROWED = re.compile(
+_NARROWED = lazy(
     r"\s+(?:(?:in|on|of|using|with|from)\s+(?:the\s+|our\s+)?(?:[A-Z][\w.-]*|[a-z]{2}-[a-z]+-?\d*)"
     r"|who\s+(?:use|used|are\s+on|were\s+on|signed|have))",
 )
 # The quantified thing is what suffers: "some services may be intermittently impacted",
 # "affecting certain workflows".
-_SUFFERS = re.compile(
+_SUFFERS = lazy(
     r"\s+(?:(?:may|might|could|will|can)\s+)?(?:(?:still|also|currently|now|intermittently|"
     r"temporarily)\s+)*(?:be|are|were|is|was|have\s+been|has\s+been)\s+(?:(?:still|also|currently|"
     r"now|intermittently|temporarily)\s+)*(?:impacted|affected|unavailable|degraded|down|failing|"
@@ -185,9 +186,9 @@ _SUFFERS = re.compile(
     re.IGNORECASE,
 )
 # Where the news came from, not how many were hit: "some customers reported errors".
-_REPORTED = re.compile(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
-_AFFECTING = re.compile(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
+_REPORTED = lazy(r"\s+(?:have\s+|had\s+)?(?:reported|told|contacted|wrote|alerted)\b", re.I)
+_AFFECTING = lazy(r"\b(?:affecting|impacting|disrupting|for)\s+$", re.IGNORECASE)
+_TOKEN = lazy(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.:]*%?")
 _STOP = frozenset(
     [
         "of",
@@ -208,7 +209,7 @@ _STOP = frozenset(
         "or",
     ]
 )
-_TIME_UNIT = re.compile(r"^(?:seconds?|minutes?|mins?|hours?|hrs?|moments?)$", re.IGNORECASE)
+_TIME_UNIT = lazy(r"^(?:seconds?|minutes?|mins?|hours?|hrs?|moments?)$", re.IGNORECASE)
 _MINIMISING_TRIGGERS = frozenset(
     [
         "brief",

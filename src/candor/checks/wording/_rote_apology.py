@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from candor.checks._pattern import lazy
 from candor.checks._rule import rule
 from candor.checks._subject import Subject
 from candor.vocabulary import Finding, Severity
 
-_APOLOGY = re.compile(r"\b(?:apologi[sz]e[sd]?|apologies|apology|sorry|regret)\b", re.I)
+_APOLOGY = lazy(r"\b(?:apologi[sz]e[sd]?|apologies|apology|sorry|regret)\b", re.I)
 # What a rote apology apologises for: a noun that names no harm in particular.
 _GENERIC_HARM = (
     r"(?:inconvenience\w*|trouble|troubles|disruption|disruptions|issues?|problems?|confusion|"
     r"impact|frustration|interruptions?|difficult(?:y|ies)|disturbance|situation|delays?|"
     r"outage|incident|any\s+\w+)"
 )
-_ROTE_OBJECT = re.compile(
+_ROTE_OBJECT = lazy(
     r"\s*(?:for|about)\s+(?:(any|the|this|these|all|all\s+the|our|that)\s+)?"
     r"(?:(?:possible|temporary|recent|resulting|potential|unexpected)\s+)?"
     r"(" + _GENERIC_HARM + r")\b"
@@ -28,7 +29,7 @@ _ROTE_OBJECT = re.compile(
     re.IGNORECASE,
 )
 # "Any" makes the harm hypothetical, whatever follows: "any disruption to your service".
-_ROTE_ANY = re.compile(
+_ROTE_ANY = lazy(
     r"\s*(?:(?:for|about)\s+)?any\s+(?:(?:possible|temporary|resulting|potential|unexpected)\s+)?"
     + _GENERIC_HARM
     + r"\b",
@@ -36,16 +37,16 @@ _ROTE_ANY = re.compile(
 )
 # "We apologize for the outage" names the event, if not the harm to you: not sure to be
 # rote ("We apologize for the outage. It was caused by ..." often goes on to say what).
-_NAMED_EVENT = re.compile(
+_NAMED_EVENT = lazy(
     r"\b(?:for|about)\s+(?:the|this|our|that)\s+(?:(?:recent|temporary)\s+)?(?:outage|incident)$",
     re.IGNORECASE,
 )
-_ROTE_TO = re.compile(
+_ROTE_TO = lazy(
     r"\s*to\s+(?:all\s+|our\s+|the\s+)*(?:customers|users|everyone|anyone|those|you)\s+"
     r"(?:who|whose|that)\s+(?:\w+\s+){0,3}?(?:impacted|affected|inconvenienced)\b",
     re.IGNORECASE,
 )
-_ROTE_ELSEWHERE = re.compile(
+_ROTE_ELSEWHERE = lazy(
     r"\b(?:inconvenience\s+(?:this|that|caused|it)\b[^.!?\n]*"
     r"|(?:we\s+)?take\s+(?:this|it|these\s+\w+|the\s+\w+\s+of\s+\w+)\s+(?:very\s+)?seriously"
     r"|(?:we\s+)?value\s+your\s+(?:business|patience|trust))",
