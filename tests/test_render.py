@@ -455,12 +455,14 @@ class TestTemplateLimits:
             "{{ 'x' * 10**12 }}",
             "{{ [1] * 10**12 }}",
             "{% set n = 10**9 %}{{ 7 ** n }}",
+            "{% set ns = namespace(n=7) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}"
+            "{% endfor %}{{ ns.n }}",
             "{% set ns = namespace(s='xx') %}{% for i in range(64) %}"
             "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
             "{% set ns = namespace(s='xx') %}{% for i in range(64) %}"
             "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s }}",
         ],
-        ids=["repeat-text", "repeat-list", "power", "join-doubling", "add-doubling"],
+        ids=["repeat-text", "repeat-list", "power", "squaring", "join-doubling", "add-doubling"],
     )
     def test_a_value_past_the_output_limit_is_refused_before_it_is_built(
         self, tmp_path: Path, source: str

@@ -63,9 +63,13 @@ def guard(
     by: str | None,
 ) -> Incident:
     """Raise CheckError on any error not allowed; record an override that was used, by ``by``."""
-    if isinstance(allow, str):
+    if isinstance(allow, str) or not isinstance(allow, Iterable):
         raise InputError("allow", allow, "give a list of check codes, such as ['fix-time']")
-    allowed = tuple(dict.fromkeys(allow))
+    given = tuple(allow)
+    for code in given:
+        if not isinstance(code, str):
+            raise InputError("allow", code, "every check code must be a string, such as 'fix-time'")
+    allowed = tuple(dict.fromkeys(given))
     known = {rule.code for rule in rules()}
     for code in allowed:
         if code not in known:

@@ -156,16 +156,18 @@ def load_config(
             if not Path(DEFAULT_PATH).is_file():
                 return default_config()
             path = DEFAULT_PATH
+    if not isinstance(path, str | Path):
+        raise ConfigError(f"must be a file's path, not {type(path).__name__}", key="path")
     file = Path(path)
     where = str(file)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError("no such file", path=where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read it: {exc}", path=where) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate in the path
+        raise ConfigError(f"cannot read it: {exc}", path=where) from None
     return _parse(raw, file, environ)
 
 
@@ -210,10 +212,17 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
             raise ConfigError(
                 "unknown key; known: max_output, path, timeout", path=where, key=f"templates.{key}"
             )
+    if "path" in templates and not isinstance(templates["path"], str):
+        raise ConfigError("must be a folder's path (a string)", path=where, key="templates.path")
     templates_dir = base_dir / templates["path"] if "path" in templates else None
-    if templates_dir is not None and not templates_dir.is_dir():
-        reason = "is not a folder" if templates_dir.exists() else "no such folder"
-        raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
+    if templates_dir is not None:
+        try:
+            folder = templates_dir.is_dir()
+            reason = "is not a folder" if templates_dir.exists() else "no such folder"
+        except (OSError, ValueError) as exc:  # a name too long, a NUL
+            folder, reason = False, f"cannot be read ({exc.__class__.__name__})"
+        if not folder:
+            raise ConfigError(f"{reason}: {templates_dir}", path=where, key="templates.path")
     limits = {key: templates[key] for key in ("timeout", "max_output") if key in templates}
     try:
         template_limits = TemplateLimits.model_validate(limits, strict=True)
@@ -353,7 +362,7 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
         except AdapterError as exc:
             raise ConfigError(str(exc), path=where, channel=name, key="adapter") from None
         audience = entry.get("audience", "public")
-        if audience not in {a.value for a in Audience}:
+        if not isinstance(audience, str) or audience not in {a.value for a in Audience}:
             raise ConfigError(
                 "must be 'public' or 'internal'", path=where, channel=name, key="audience"
             )

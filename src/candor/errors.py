@@ -22,7 +22,8 @@ base too, so ``except ValueError`` keeps working in code that predates candor::
     └── StoreError                       the store cannot be used (schema too new, corrupt)
 
 Errors carry their context as attributes; their message is one line a person
-can act on, naming the thing that is wrong.
+can act on, naming the thing that is wrong, and never longer than about 900
+characters however long the input it quotes.
 """
 
 from __future__ import annotations
@@ -50,7 +51,15 @@ __all__ = [
 
 
 class CandorError(Exception):
-    """Base of every error candor raises."""
+    """Base of every error candor raises.
+
+    Its message is at most about 900 characters, whatever text went into it (a
+    name, a key, a service's answer): longer ones are cut, saying how long they
+    were. The attributes keep everything.
+    """
+
+    def __str__(self) -> str:
+        return _bounded(super().__str__(), _LONGEST)
 
 
 class InputError(CandorError, ValueError):
@@ -80,8 +89,11 @@ def _quoted(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def _bounded(text: str) -> str:
-    return text if len(text) <= 2 * _SHOWN else f"{text[: 2 * _SHOWN]}… ({len(text):,} long)"
+_LONGEST = 900
+
+
+def _bounded(text: str, most: int = 2 * _SHOWN) -> str:
+    return text if len(text) <= most else f"{text[:most]}… ({len(text):,} long)"
 
 
 class TransitionError(InputError):
@@ -96,7 +108,7 @@ class TransitionError(InputError):
         self.args = (f"cannot go from {from_status} to {to_status}: {reason}",)
 
     def __str__(self) -> str:
-        return str(self.args[0])
+        return _bounded(str(self.args[0]), _LONGEST)
 
 
 class PolicyError(InputError):
@@ -111,7 +123,7 @@ class IncidentNotFound(CandorError, LookupError):
         super().__init__(f"no incident with id {_bounded(_quoted(incident_id))}")
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message again
-        return str(self.args[0])
+        return _bounded(str(self.args[0]), _LONGEST)
 
 
 class ConflictError(CandorError):

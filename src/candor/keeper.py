@@ -128,6 +128,8 @@ class PromiseKeeper:
         """
         if interval <= timedelta(0):
             raise InputError("interval", interval, "must be longer than zero")
+        if ticks is not None and (isinstance(ticks, bool) or not isinstance(ticks, int)):
+            raise InputError("ticks", ticks, "must be a whole number of runs, or None")
         if ticks is not None and ticks < 1:
             raise InputError("ticks", ticks, "must be at least 1")
         stop = stop or threading.Event()

@@ -175,6 +175,8 @@ class Renderer:
                     ) from None
                 except jinja2.TemplateNotFound as exc:
                     raise TemplateError(name, f"template not found ({exc.name})") from None
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise _unreadable(name, exc) from None
 
     def at(self, when: datetime | None) -> str:
         """A time as customers read it: ``14:30 UTC``, in the organisation's time zone."""
@@ -283,6 +285,8 @@ class Renderer:
             raise TemplateError(name, f"template not found ({exc.name})") from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(name, f"syntax error: {exc.message}", line=exc.lineno) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _unreadable(name, exc) from None
         budget = _Budget(self.limits)
         token = _budget.set(budget)
         try:
@@ -324,7 +328,8 @@ class Renderer:
 _COUNTED = "_candor_counted"
 _JOINED = "_candor_joined"
 _POWER_BITS = 16_384
-"""The largest power a template may compute, in bits (Python prints none past 4,300 digits)."""
+"""The largest whole number a template may compute, in bits (Python prints none past 4,300
+digits, about 14,000 bits)."""
 
 
 class _Refused(Exception):  # raised inside a template; _render turns it into TemplateError
@@ -492,14 +497,13 @@ class _BoundedEnvironment(SandboxedEnvironment):
                     and len(sequence) * times > budget.limits.max_output
                 ):
                     budget.too_long(len(sequence) * times)
+            if isinstance(left, int) and isinstance(right, int):
+                _number(left.bit_length() + right.bit_length())  # squaring in a loop
         elif operator == "%" and isinstance(left, str):
             budget.allow(_format_width(left, right))
         elif operator == "**" and isinstance(left, int) and isinstance(right, int):  # noqa: SIM102
-            if right > 0 and abs(left) > 1 and abs(left).bit_length() * right > _POWER_BITS:
-                raise _Refused(
-                    f"a power of about {abs(left).bit_length() * right:,} bits, more than the "
-                    f"{_POWER_BITS:,} a template may compute"
-                )
+            if right > 0 and abs(left) > 1:
+                _number(abs(left).bit_length() * right)
         return budget.sized(super().call_binop(context, operator, left, right))
 
 
@@ -597,6 +601,14 @@ def _sized_filter(original: Callable[..., Any], size: Callable[[dict[str, Any]],
         return original(*args, **kwargs)
 
     return sized
+
+
+def _number(bits: int) -> None:
+    """Refuse to compute a whole number of about ``bits`` bits, past what a template may."""
+    if bits > _POWER_BITS:
+        raise _Refused(
+            f"a number of about {bits:,} bits, more than the {_POWER_BITS:,} a template may compute"
+        )
 
 
 def _line(exc: BaseException) -> int | None:
@@ -706,3 +718,10 @@ def _sentence(text: str) -> str:
 def _tidy(text: str) -> str:
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _unreadable(name: str, exc: OSError | UnicodeDecodeError) -> TemplateError:
+    """The error for a template file that cannot be read as text."""
+    if isinstance(exc, UnicodeDecodeError):
+        return TemplateError(name, f"is not UTF-8 text (byte {exc.start + 1}: {exc.reason})")
+    return TemplateError(name, f"cannot be read: {exc.strerror or exc}")

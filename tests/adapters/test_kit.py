@@ -23,11 +23,13 @@ def test_the_kit_lists_every_public_name_and_each_resolves() -> None:
         "Reconciling", "Refreshing",
         "STATUSPAGE_COMPONENT_STATUS", "ServiceAdapter", "answer", "available", "check_response",
         "component_state", "component_states", "fits", "graphemes", "http_url", "json_of",
-        "links", "load", "measure", "neutralise_mentions", "parent_of", "parse_settings",
+        "links", "load", "mastodon_mentions", "measure", "neutralise_mentions", "parent_of",
+        "parse_settings",
         "refuse_if_too_long", "register_secret", "required_secret", "retry_after", "root_of",
         "scrub", "secret_http_url", "secrets_of", "send", "service_message", "terminal_safe",
         "transport_error", "weighted_length", "worst", "xml_safe", "Wait", "WaitReader",
         "discord_wait", "reset_header",
+        "MentionRule", "any_service_mentions", "x_mentions",
     }  # fmt: skip
     for name in candor.adapters.__all__:
         assert getattr(candor.adapters, name) is not None, name

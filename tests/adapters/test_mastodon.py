@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ class TestThread:
         assert statuses[0]["in_reply_to_id"] is None
         for parent, status in itertools.pairwise(statuses):
             assert status["in_reply_to_id"] == parent["id"]
-        assert all(mastodon_length(str(s["text"])) <= 500 for s in statuses)
+        assert all(mastodon_length(fake.sources[s["id"]]) <= 500 for s in statuses)
         assert fake.spec_violations == []
         receipts = [d for d in incident.deliveries if d.channel == "mastodon"]
         assert {d.thread_root for d in receipts} == {statuses[0]["id"]}
@@ -70,7 +71,7 @@ class TestThread:
     ) -> None:
         with communicator(tmp_path, clock, [channel()], fake) as comms:
             open_incident(comms)
-        text = str(thread(fake)[0]["text"])
+        text = fake.sources[thread(fake)[0]["id"]]
         assert "@acme_support" not in text
         assert "\uff20acme_support" in text
 
@@ -122,7 +123,7 @@ class TestInstance:
             live_through(comms, clock)
         assert not [r for r in fake.requests if r.path == "/api/v2/instance"]
         assert len(fake.statuses) == 5
-        assert all(mastodon_length(str(s["text"])) <= 300 for s in fake.statuses.values())
+        assert all(mastodon_length(text) <= 300 for text in fake.sources.values())
 
 
 class TestCorrection:
@@ -184,3 +185,20 @@ def test_the_docs_section_is_a_working_channel(tmp_path: Path) -> None:
     loaded = docs_channel("mastodon.md", {"MASTODON_TOKEN": TOKEN}, tmp_path)
     adapter = MastodonAdapter(loaded, client=None, base_dir=tmp_path)  # type: ignore[arg-type]
     assert adapter.settings.base_url == "https://hachyderm.io"
+
+
+class TestRateLimit:
+    def test_a_throttled_post_waits_for_the_reset_mastodon_gives(
+        self, tmp_path: Path, clock: Clock
+    ) -> None:
+        """Mastodon's 429 has X-RateLimit-Reset and no Retry-After: candor waits until then."""
+        fake = FakeMastodon(access_token=TOKEN, clock=clock)
+        with communicator(tmp_path, clock, [channel()], fake) as comms:
+            incident = open_incident(comms)
+            fake.rate_limit = (0, timedelta(minutes=5))  # the account's budget is spent
+            before = len(fake.requests)
+            update(comms, incident.id, 0, clock)
+            assert len(fake.requests) - before == 1  # one 429, then the wait: not hammered
+            (row,) = [d for d in comms.get(incident.id).deliveries if d.state == "retry"]
+            assert row.next_attempt_at is not None
+            assert row.next_attempt_at >= clock() + timedelta(minutes=5)

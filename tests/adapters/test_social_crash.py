@@ -111,7 +111,7 @@ user_token = "${{X_TOKEN}}"
     assert len(mastodon.statuses) == 5
     assert len(bluesky.records) == 5
     assert len(x.tweets) == 5
-    texts = [status["text"] for status in mastodon.statuses.values()]
+    texts = list(mastodon.sources.values())
     assert len(set(texts)) == 5
     statuses = list(mastodon.statuses.values())
     for parent, status in itertools.pairwise(statuses):

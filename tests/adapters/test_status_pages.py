@@ -165,7 +165,7 @@ class TestTheRunbook:
         (instatus,) = pages.instatus.incidents.values()
         creates = [r for r in pages.instatus.requests if r.method == "POST"]
         assert [r.path.endswith("/incident-updates") for r in creates] == [False] + [True] * 4
-        assert [u["message"] for u in instatus["incidentUpdates"]] == texts
+        assert [u["message"] for u in instatus["updates"]] == texts
         assert instatus["status"] == "RESOLVED"
         assert {c["status"] for c in pages.instatus.components.values()} == {"OPERATIONAL"}
 
@@ -228,7 +228,7 @@ class TestCrashBetweenCreateAndReceipt:
         (cachet_id,) = pages.cachet.incidents
         assert len(pages.cachet.updates[cachet_id]) == 1
         (instatus,) = pages.instatus.incidents.values()
-        assert len(instatus["incidentUpdates"]) == 2
+        assert len(instatus["updates"]) == 2
         assert sent(comms.get(incident.id)) == {"sent"}
 
 

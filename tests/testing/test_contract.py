@@ -223,7 +223,7 @@ class TestInstatusContract(StatusPageContract):
         return [
             update["message"]
             for incident in self.fake.incidents.values()
-            for update in incident["incidentUpdates"]
+            for update in incident["updates"]
         ]
 
 
@@ -255,7 +255,7 @@ class TestMastodonContract(_SocialContract):
 
     def service_posts(self, adapter: Adapter) -> list[str]:
         assert isinstance(self.fake, FakeMastodon)
-        return [status["text"] for status in self.fake.statuses.values()]
+        return list(self.fake.sources.values())
 
 
 class TestBlueskyContract(_SocialContract):

@@ -68,14 +68,18 @@ if TYPE_CHECKING:
     from candor.adapters.registry import available, load
     from candor.adapters.service import ServiceAdapter, register_secret, secrets_of
     from candor.adapters.text import (
+        MentionRule,
+        any_service_mentions,
         fits,
         graphemes,
         links,
+        mastodon_mentions,
         measure,
         neutralise_mentions,
         refuse_if_too_long,
         terminal_safe,
         weighted_length,
+        x_mentions,
         xml_safe,
     )
     from candor.adapters.threads import parent_of, root_of
@@ -142,14 +146,18 @@ _LAZY = {
     **dict.fromkeys(("ServiceAdapter", "register_secret", "secrets_of"), "candor.adapters.service"),
     **dict.fromkeys(
         (
+            "MentionRule",
+            "any_service_mentions",
             "fits",
             "graphemes",
             "links",
+            "mastodon_mentions",
             "measure",
             "neutralise_mentions",
             "refuse_if_too_long",
             "terminal_safe",
             "weighted_length",
+            "x_mentions",
             "xml_safe",
         ),
         "candor.adapters.text",
@@ -170,6 +178,7 @@ __all__ = [
     "Imported",
     "LengthUnit",
     "Markup",
+    "MentionRule",
     "Message",
     "Receipt",
     "Reconciling",
@@ -178,6 +187,7 @@ __all__ = [
     "Wait",
     "WaitReader",
     "answer",
+    "any_service_mentions",
     "available",
     "check_response",
     "component_state",
@@ -189,6 +199,7 @@ __all__ = [
     "json_of",
     "links",
     "load",
+    "mastodon_mentions",
     "measure",
     "neutralise_mentions",
     "parent_of",
@@ -208,6 +219,7 @@ __all__ = [
     "transport_error",
     "weighted_length",
     "worst",
+    "x_mentions",
     "xml_safe",
 ]
 

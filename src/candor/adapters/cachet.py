@@ -104,8 +104,9 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
     capabilities = Capabilities(
         form=Form.LONG,
         threading=True,
-        # Cachet's API allows 60 requests a minute per token by default.
-        rate_limit=1.0,
+        # Cachet 3 allows 300 requests a minute per IP address by default
+        # (https://docs.cachethq.io/api-reference/rate-limiting; CACHET_API_RATE_LIMIT).
+        rate_limit=5.0,
         burst=5,
         guarantee=GUARANTEE,
     )
@@ -152,18 +153,19 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
         root = root_of(context)
         status = INCIDENT_STATUS[message.status]
         if root is None:
+            # A new incident takes one component_id / component_status pair at most
+            # (https://docs.cachethq.io/api-reference/incidents/create-incident): every
+            # component is set by its own PUT after the incident is made.
             body = {
                 "name": context.incident.title,
                 "message": message.text,
                 "status": status,
                 "visible": True,
                 "notifications": self.settings.notifications,
-                "components": [
-                    {"id": cid, "status": value} for cid, value in self._components(context).items()
-                ],
             }
             answer = await self._request(context.channel, "POST", "/incidents", body=body)
             incident_id = _data_id(context.channel, answer)
+            await self._set_components(context, posted=f"the incident (id {incident_id})")
             return Receipt(channel=context.channel, remote_id=incident_id, thread_root=incident_id)
         answer = await self._request(
             context.channel,
@@ -172,16 +174,37 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
             body={"message": message.text, "status": status},
         )
         update_id = _data_id(context.channel, answer)
-        await self._set_components(context)
+        await self._set_components(context, posted=f"the update (id {update_id})")
         return Receipt(
             channel=context.channel, remote_id=f"{root}/updates/{update_id}", thread_root=root
         )
 
-    async def _set_components(self, context: DeliveryContext) -> None:
+    async def _set_components(self, context: DeliveryContext, *, posted: str) -> None:
+        """Set every component's status (``PUT /api/components/{id}``), after ``posted``.
+
+        ``posted`` is already on the page, so a failure here must not read as "not
+        delivered" (the courier would post it again): it is raised as maybe
+        delivered, and the next attempt's :meth:`reconcile` finds what was posted
+        and sets the components again, until they are set or the row is given up,
+        with an error saying which component was left at which status.
+        """
         for component_id, status in self._components(context).items():
-            await self._request(
-                context.channel, "PUT", f"/components/{component_id}", body={"status": status}
-            )
+            try:
+                await self._request(
+                    context.channel, "PUT", f"/components/{component_id}", body={"status": status}
+                )
+            except DeliveryError as error:
+                then = (
+                    "it is set again on the next attempt" if error.retryable else "set it by hand"
+                )
+                raise DeliveryError(
+                    context.channel,
+                    f"{posted} was posted, but setting component {component_id} to status "
+                    f"{status} failed ({error.reason}); {then}",
+                    status_code=error.status_code,
+                    retryable=error.retryable,
+                    maybe_delivered=True,
+                ) from None
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
         """The receipt of an earlier attempt Cachet already has, or None to post again."""
@@ -197,6 +220,8 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
                     and fields.get("message") == message.text
                 ):
                     incident_id = str(incident["id"])
+                    # The incident landed; the component statuses that follow it may not have.
+                    await self._set_components(context, posted=f"the incident (id {incident_id})")
                     return Receipt(
                         channel=context.channel, remote_id=incident_id, thread_root=incident_id
                     )
@@ -207,15 +232,16 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
             f"/incidents/{root}/updates",
             params={"sort": "-created_at", "per_page": "50"},
         )
+        # An update already receipted on this channel is an earlier update's, not this one's.
+        taken = {receipt.remote_id for receipt in context.previous}
         for update in _data_list(answer):
-            if update.get("attributes", update).get("message") == message.text:
+            remote_id = f"{root}/updates/{update['id']}"
+            if update.get("attributes", update).get("message") == message.text and (
+                remote_id not in taken
+            ):
                 # The update landed; the component statuses that follow it may not have.
-                await self._set_components(context)
-                return Receipt(
-                    channel=context.channel,
-                    remote_id=f"{root}/updates/{update['id']}",
-                    thread_root=root,
-                )
+                await self._set_components(context, posted=f"the update (id {update['id']})")
+                return Receipt(channel=context.channel, remote_id=remote_id, thread_root=root)
         return None
 
 

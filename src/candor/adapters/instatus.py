@@ -15,8 +15,10 @@ incident. Component statuses follow the policy: ``MAJOROUTAGE`` for a component
 that is down for the customers it affects, whatever the fraction,
 ``DEGRADEDPERFORMANCE`` when it is slow, ``OPERATIONAL`` on resolution. Instatus
 has no idempotency key: after an ambiguous failure the adapter looks for the
-incident (an unresolved one with the same name and text) or the update (one
-with the same text) before posting again.
+incident (an unresolved one with the same name and text, on every page of
+``GET /v1/{page_id}/incidents``) or the update (one with the same text in the
+incident's ``updates``, not already another update's receipt) before posting
+again.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from candor.adapters import (
     send,
 )
 from candor.errors import DeliveryError
+from candor.model import Status
 
 if TYPE_CHECKING:
     from candor.adapters import DeliveryContext, Message
@@ -59,6 +62,10 @@ COMPONENT_STATUS: Mapping[ComponentState, str] = {
     ComponentState.OUTAGE: "MAJOROUTAGE",
 }
 """Instatus's component status for each of candor's component states."""
+
+PER_PAGE = 100
+"""Incidents asked for a page: Instatus's maximum (https://instatus.com/help/api/incidents)."""
+MAX_PAGES = 20
 
 
 class InstatusSettings(BaseModel):
@@ -98,7 +105,15 @@ class InstatusAdapter(ServiceAdapter[InstatusSettings]):
     def _incidents(self) -> str:
         return f"{self.settings.base_url}/v1/{self.settings.page_id}/incidents"
 
-    async def _request(self, channel: str, method: str, url: str, *, body: Any = None) -> Any:
+    async def _request(
+        self,
+        channel: str,
+        method: str,
+        url: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
         response = await send(
             self.client,
             channel,
@@ -112,6 +127,7 @@ class InstatusAdapter(ServiceAdapter[InstatusSettings]):
             secrets=self.secrets,
             timeout=self.settings.timeout,
             json=body,
+            params=params,
         )
         return json_of(response)
 
@@ -152,13 +168,15 @@ class InstatusAdapter(ServiceAdapter[InstatusSettings]):
         )
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
-        """The receipt of an earlier attempt Instatus already has, or None to post again."""
+        """The receipt of an earlier attempt Instatus already has, or None to post again.
+
+        Instatus lists an incident's updates under ``updates`` and pages its
+        incidents, 100 at most a page
+        (https://instatus.com/help/api/incidents); every page is read.
+        """
         root = root_of(context)
         if root is None:
-            answer = await self._request(context.channel, "GET", self._incidents)
-            for incident in answer if isinstance(answer, list) else []:
-                if not isinstance(incident, dict) or incident.get("status") == "RESOLVED":
-                    continue
+            for incident in await self._open_incidents(context.channel, message):
                 said = {update.get("message") for update in _updates(incident)}
                 if incident.get("name") == context.incident.title and message.text in said:
                     incident_id = str(incident["id"])
@@ -167,12 +185,43 @@ class InstatusAdapter(ServiceAdapter[InstatusSettings]):
                     )
             return None
         answer = await self._request(context.channel, "GET", f"{self._incidents}/{root}")
-        for update in _updates(answer if isinstance(answer, dict) else {}):
-            if update.get("message") == message.text and update.get("id"):
-                return Receipt(
-                    channel=context.channel, remote_id=str(update["id"]), thread_root=root
-                )
+        # An update already receipted on this channel is an earlier update's, not this one's;
+        # so is the incident's opening update (its receipt holds the incident's id).
+        taken = {receipt.remote_id for receipt in context.previous}
+        updates = _updates(answer if isinstance(answer, dict) else {})
+        if updates:
+            opening = min(updates, key=lambda u: str(u.get("createdAt") or u.get("started") or ""))
+            taken.add(str(opening.get("id")))
+        for update in updates:
+            found = update.get("id")
+            if update.get("message") == message.text and found and str(found) not in taken:
+                return Receipt(channel=context.channel, remote_id=str(found), thread_root=root)
         return None
+
+    async def _open_incidents(self, channel: str, message: Message) -> list[dict[str, Any]]:
+        """Every incident of the page that could be the one an earlier attempt created.
+
+        Unresolved ones only, unless the message itself resolves (filtered with
+        ``!status``, as https://instatus.com/help/api/incidents documents).
+        """
+        params = {"per_page": str(PER_PAGE)}
+        if message.status is not Status.RESOLVED:
+            params["!status"] = "RESOLVED"
+        found: list[dict[str, Any]] = []
+        for page in range(1, MAX_PAGES + 1):
+            answer = await self._request(
+                channel, "GET", self._incidents, params={**params, "page": str(page)}
+            )
+            batch = [i for i in answer if isinstance(i, dict)] if isinstance(answer, list) else []
+            found += [i for i in batch if "id" in i]
+            if len(batch) < PER_PAGE:
+                return found
+        raise DeliveryError(
+            channel,
+            f"more than {PER_PAGE * MAX_PAGES} open incidents on the page: cannot tell whether "
+            "the incident was created; resolve old ones in Instatus",
+            maybe_delivered=True,
+        )
 
 
 def _id(channel: str, answer: Any) -> str:
@@ -184,6 +233,6 @@ def _id(channel: str, answer: Any) -> str:
 
 
 def _updates(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The incident's updates, as the answer lists them."""
-    found = incident.get("incidentUpdates")
+    """The incident's updates, listed under ``updates`` (https://instatus.com/help/api/incidents)."""
+    found = incident.get("updates")
     return [u for u in found if isinstance(u, dict)] if isinstance(found, list) else []

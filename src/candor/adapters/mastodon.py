@@ -20,6 +20,7 @@ says it is a correction; Mastodon keeps the edit history and shows "edited".
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,7 +34,9 @@ from candor.adapters import (
     Receipt,
     ServiceAdapter,
     answer,
+    check_response,
     http_url,
+    mastodon_mentions,
     neutralise_mentions,
     parent_of,
     refuse_if_too_long,
@@ -149,7 +152,18 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
             secrets=self.secrets,
             timeout=self.settings.timeout,
             now=now,
+            check=False,
         )
+        wait = _throttled_for(response, now)
+        if wait is not None:
+            raise DeliveryError(
+                channel,
+                f"HTTP 429 Too Many Requests: the instance's rate limit resets in {wait:.0f} s",
+                status_code=429,
+                retry_after=wait,
+                maybe_delivered=False,
+            )
+        check_response(channel, response, secrets=self.secrets, now=now)
         return response
 
     async def read_instance(self, channel: str | None = None) -> Capabilities:
@@ -179,7 +193,7 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
 
     def text_for(self, message: Message) -> str:
         """The status text: ``message.text`` with every would-be mention made harmless."""
-        return neutralise_mentions(message.text, lambda at: _SAFE_AT)
+        return neutralise_mentions(message.text, lambda at: _SAFE_AT, rule=mastodon_mentions)
 
     def _check_length(self, channel: str, text: str) -> None:
         limit = self.capabilities.max_length or DEFAULT_MAX_CHARACTERS
@@ -242,7 +256,7 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
             raise ValueError("a correction says what was corrected: give a note")
         await self.read_instance(receipt.channel)
         marked = f"{text.rstrip()}\n\nCorrection: {note.rstrip('.')}."
-        marked = neutralise_mentions(marked, lambda at: _SAFE_AT)
+        marked = neutralise_mentions(marked, lambda at: _SAFE_AT, rule=mastodon_mentions)
         self._check_length(receipt.channel, marked)
         body: dict[str, Any] = {"status": marked}
         if self.settings.language:
@@ -254,3 +268,24 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
         url = status.get("url")
         log.info("status_corrected", channel=receipt.channel, remote_id=receipt.remote_id)
         return receipt.model_copy(update={"url": url if isinstance(url, str) else receipt.url})
+
+
+def _throttled_for(response: httpx.Response, now: Any) -> float | None:
+    """Seconds until a throttled instance takes requests again, from ``X-RateLimit-Reset``.
+
+    Mastodon answers a throttled request with 429 and ``X-RateLimit-Reset``, the
+    end of the period as an ISO 8601 time, and no ``Retry-After``
+    (https://docs.joinmastodon.org/api/rate-limits/); None when the answer is not
+    that (a ``Retry-After``, if any, is read as for every service).
+    """
+    if response.status_code != 429 or "retry-after" in response.headers:
+        return None
+    reset = response.headers.get("x-ratelimit-reset", "").strip()
+    try:
+        when = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    moment = now if isinstance(now, datetime) else datetime.now(UTC)
+    return max(0.0, (when - moment).total_seconds())

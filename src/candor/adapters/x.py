@@ -54,6 +54,7 @@ from candor.adapters import (
     root_of,
     send,
     weighted_length,
+    x_mentions,
 )
 from candor.errors import ConfigError, DeliveryError
 from candor.log import get_logger
@@ -171,9 +172,9 @@ class XAdapter(ServiceAdapter[XSettings]):
         A zero-width space after the at sign weighs 1; where a fitted text has no
         room for it, the at sign is left out instead (which weighs 1 less).
         """
-        text = neutralise_mentions(message.text, lambda at: at + _ZWSP)
+        text = neutralise_mentions(message.text, lambda at: at + _ZWSP, rule=x_mentions)
         if weighted_length(text) > MAX_WEIGHT:
-            text = neutralise_mentions(message.text, lambda at: "")
+            text = neutralise_mentions(message.text, lambda at: "", rule=x_mentions)
         return text
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from candor._state import state
@@ -94,6 +94,15 @@ def check(
     """
     if not isinstance(text, str):
         raise InputError("text", text, "must be the message text, a string")
+    if channel is not None and not isinstance(channel, str):
+        raise InputError("channel", channel, "must be a channel's name, or None")
+    if only is not None:
+        if isinstance(only, str) or not isinstance(only, Iterable):
+            raise InputError("only", only, "give a list of check codes, such as ['fix-time']")
+        only = tuple(only)
+        for code in only:
+            if not isinstance(code, str):
+                raise InputError("only", code, "every check code must be a string")
     subject = Subject(
         text=text,
         incident=incident,

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from candor import compose, lifecycle
-from candor.communicator._core import Facade
+from candor.communicator._core import Facade, checked_id
 from candor.delivery import Outcome
 from candor.errors import CandorError, ConfigError, InputError, PromiseError
 from candor.importing import import_incidents
@@ -223,6 +223,7 @@ class AsyncCommunicator(Facade):
         """
         arguments.pop("allow", None)
         arguments.pop("reason", None)
+        _previewable(incident_id, arguments)
         if incident_id is None:
             planned = lifecycle.open_incident(self.policy, self.now(), **arguments)
         else:
@@ -291,7 +292,10 @@ class AsyncCommunicator(Facade):
             summary=summary,
             what_happened=what_happened,
             what_we_are_doing=what_we_are_doing,
-            action_items=tuple(action_items) if not isinstance(action_items, str) else action_items,
+            # A string or a non-list goes through as given, for WriteUp to name what is wrong.
+            action_items=tuple(action_items)
+            if isinstance(action_items, Iterable) and not isinstance(action_items, str)
+            else action_items,
         )
         current = await self._current(incident_id)
         planned = lifecycle.write_up(current, self.now(), write_up)
@@ -308,6 +312,9 @@ class AsyncCommunicator(Facade):
         except ValueError:
             known = ", ".join(choice.value for choice in ActionStatus)
             raise InputError("status", status, f"use one of: {known}") from None
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 10_000:
+            raise InputError("number", number, "must be an action item's number, from 1")
+        incident_id = checked_id(incident_id)
         item = await asyncio.to_thread(
             self.store.set_action_item, incident_id, number, chosen, at=self.now()
         )
@@ -371,12 +378,12 @@ class AsyncCommunicator(Facade):
         of date. ``channels`` limits that to the named channels.
         """
         if retry_failed:
-            if isinstance(channels, str):
+            if isinstance(channels, str) or not isinstance(channels, Iterable | None):
                 raise InputError("channels", channels, "give a list of channel names")
             # A channel no longer configured could not take the message: leave its rows failed.
             chosen = builtins.list(self.channels if channels is None else channels)
             for name in chosen:
-                if name not in self.channels:
+                if not isinstance(name, str) or name not in self.channels:
                     raise ConfigError("no channel by this name is configured", channel=name)
             requeued = await asyncio.to_thread(
                 self.store.requeue_failed, now=self.now(), channels=chosen
@@ -401,8 +408,53 @@ class AsyncCommunicator(Facade):
         Later updates continue each remote incident (see :mod:`candor.importing`);
         importing twice imports nothing new.
         """
+        if not isinstance(channel, str):
+            raise InputError("channel", channel, "must be a channel's name")
         if channel not in self.adapters:
             raise ConfigError("no channel by this name is configured", channel=channel)
         return await import_incidents(
             self.adapters[channel], self.store, channel, policy=self.policy, now=self.now
         )
+
+
+_OPENING = frozenset(
+    (
+        "title",
+        "scope",
+        "message",
+        "status",
+        "impact",
+        "next_update_in",
+        "started_at",
+        "cause",
+        "workaround",
+    )
+)
+_CHANGING = frozenset(
+    (
+        "message",
+        "status",
+        "scope",
+        "impact",
+        "next_update_in",
+        "cause",
+        "workaround",
+        "changed",
+        "prevention",
+        "postmortem_by",
+    )
+)
+
+
+def _previewable(incident_id: str | None, arguments: Mapping[str, Any]) -> None:
+    """Refuse, naming it, an argument :meth:`AsyncCommunicator.preview` cannot pass on."""
+    known = _OPENING if incident_id is None else _CHANGING
+    for name, value in arguments.items():
+        if name not in known:
+            raise InputError(
+                name, value, f"preview takes no such argument; known: {', '.join(sorted(known))}"
+            )
+    needed = ("title", "scope", "message") if incident_id is None else ("message",)
+    for name in needed:
+        if name not in arguments:
+            raise InputError(name, None, "preview needs it, as the call it previews does")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,7 @@ from candor.adapters import registry
 from candor.checks import rules
 from candor.config import default_config, load_config
 from candor.delivery import Courier, DeliverySettings, Outcome, Sleep
-from candor.errors import AdapterError, ConfigError, InputError
+from candor.errors import AdapterError, ConfigError, IncidentNotFound, InputError
 from candor.keeper import PromiseKeeper
 from candor.log import get_logger
 from candor.model import (
@@ -39,7 +39,7 @@ from candor.render import Renderer
 from candor.typing import Adapter, Clock, Interceptor, Store
 from candor.vocabulary import Channel, Message, TemplateLimits
 
-__all__ = ["Facade"]
+__all__ = ["Facade", "checked_id"]
 
 log = get_logger("candor")
 
@@ -68,8 +68,65 @@ def build_adapter(channel: Channel, *, client: httpx.AsyncClient, base_dir: Path
 def open_store(store: Store | str | Path, base_dir: Path) -> Store:
     """``store`` itself, or the store its URL or path names (relative to ``base_dir``)."""
     if isinstance(store, str | Path):
+        _path_text(store, "store.url")
         return stores.open_store(str(store), base_dir=base_dir)
+    if not isinstance(store, Store):
+        raise ConfigError(
+            f"must be a store URL, a path or a candor.Store, not {type(store).__name__}",
+            key="store.url",
+        )
     return store
+
+
+def checked_id(incident_id: object) -> str:
+    """``incident_id`` when it could name an incident; an InputError naming it otherwise."""
+    if not isinstance(incident_id, str) or not incident_id:
+        raise InputError("incident_id", incident_id, "must be an incident id such as inc-…")
+    try:
+        incident_id.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no store can even look it up
+        raise IncidentNotFound(incident_id) from None
+    return incident_id
+
+
+def _path_text(value: str | Path, key: str) -> None:
+    """Refuse a path the file system cannot take (a NUL, a lone surrogate), naming ``key``."""
+    text = str(value)
+    if "\x00" in text:
+        raise ConfigError("holds a NUL character (U+0000), which no path may hold", key=key)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError("holds a lone surrogate, which no path may hold", key=key) from None
+
+
+def _options(options: Mapping[str, object]) -> None:
+    """Refuse a constructor option of the wrong kind, naming it, before anything is built."""
+    channels = options["channels"]
+    if channels is not None and (
+        isinstance(channels, str | bytes | Mapping) or not isinstance(channels, Iterable)
+    ):
+        raise ConfigError("must be a list of candor.Channel", key="channels")
+    kinds: dict[str, tuple[type, str]] = {
+        "organization": (Organization, "a candor.Organization"),
+        "policy": (Policy, "a candor.Policy"),
+        "delivery": (DeliverySettings, "a candor.DeliverySettings"),
+        "http": (HTTPSettings, "a candor.config.HTTPSettings"),
+        "client": (httpx.AsyncClient, "an httpx.AsyncClient"),
+        "template_limits": (TemplateLimits, "a candor.TemplateLimits"),
+    }
+    for key, (kind, described) in kinds.items():
+        if options[key] is not None and not isinstance(options[key], kind):
+            raise ConfigError(f"must be {described}", key=key)
+    for key in ("clock", "sleep", "on_outcome"):
+        if options[key] is not None and not callable(options[key]):
+            raise ConfigError("must be a function", key=key)
+    for key, named in (("templates_dir", "templates.path"), ("base_dir", "base_dir")):
+        folder = options[key]
+        if folder is not None:
+            if not isinstance(folder, str | Path):
+                raise ConfigError("must be a folder's path", key=named)
+            _path_text(folder, named)
 
 
 class Facade:
@@ -95,6 +152,22 @@ class Facade:
         on_outcome: Callable[[Outcome], None] | None = None,
         http: HTTPSettings | None = None,
     ) -> None:
+        _options(
+            {
+                "channels": channels,
+                "organization": organization,
+                "policy": policy,
+                "templates_dir": templates_dir,
+                "clock": clock,
+                "client": client,
+                "base_dir": base_dir,
+                "delivery": delivery,
+                "sleep": sleep,
+                "on_outcome": on_outcome,
+                "http": http,
+                "template_limits": template_limits,
+            }
+        )
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         defaults = default_config(self.base_dir)
         self.organization = organization or defaults.organization
@@ -118,6 +191,11 @@ class Facade:
         self.channels: dict[str, Channel] = {}
         self.adapters: dict[str, Adapter] = {}
         for channel in chosen:
+            if not isinstance(channel, Channel):
+                raise ConfigError(
+                    f"every channel must be a candor.Channel, not {type(channel).__name__}",
+                    key="channels",
+                )
             if channel.name in self.channels:
                 raise ConfigError("two channels have this name", channel=channel.name, key="name")
             self.channels[channel.name] = channel
@@ -179,6 +257,8 @@ class Facade:
     def now(self) -> datetime:
         """The communicator's clock, checked to be timezone-aware."""
         now = self._clock()
+        if not isinstance(now, datetime):
+            raise InputError("clock", now, "the clock must return datetimes")
         if now.tzinfo is None or now.utcoffset() is None:
             raise InputError("clock", now, "the clock must return timezone-aware datetimes")
         return now.astimezone(UTC)
@@ -239,9 +319,7 @@ class Facade:
         )
 
     async def _current(self, incident_id: str) -> Incident:
-        if not isinstance(incident_id, str) or not incident_id:
-            raise InputError("incident_id", incident_id, "must be an incident id such as inc-…")
-        return await asyncio.to_thread(self.store.get, incident_id)
+        return await asyncio.to_thread(self.store.get, checked_id(incident_id))
 
     async def aclose(self) -> None:
         """Close the adapters, the HTTP client (if the communicator made it) and the store."""

@@ -294,7 +294,10 @@ def parse_duration(value: object, field: str = "next_update_in") -> timedelta:
         and any(match.groups())
     ):
         days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-        delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        try:
+            delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        except OverflowError:  # more days than a timedelta holds: far past the limit below
+            delta = timedelta.max
     else:
         raise InputError(
             field, value, "must be a duration such as '30m', '1h', '1h30m' or a timedelta"
@@ -325,4 +328,9 @@ def parse_when(value: object, field: str) -> datetime:
         raise InputError(
             field, value, "a timezone-aware datetime is required (naive datetimes are not guessed)"
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first UTC datetime
+        raise InputError(
+            field, value, "is out of range: in UTC it falls outside years 1-9999"
+        ) from None

@@ -44,7 +44,7 @@ class TestContract:
         )  # fmt: skip
         assert update.status_code == 200
         incident = http.get(f"{PATH}/{created['id']}", headers=AUTH).json()
-        assert [u["message"] for u in incident["incidentUpdates"]] == ["Down.", "Fixed."]
+        assert [u["message"] for u in incident["updates"]] == ["Down.", "Fixed."]
         assert incident["status"] == "RESOLVED"
         assert fake.components["cmp-api"]["status"] == "OPERATIONAL"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -63,21 +63,28 @@ class TestContract:
         later = http.post("/api/v1/statuses", json={"status": "Down."}, headers=headers)
         assert later.json()["id"] != first.json()["id"]
 
-    def test_over_the_rate_limit_is_429_with_retry_after(self, clock: Clock) -> None:
+    def test_over_the_rate_limit_is_429_with_the_reset_time(self, clock: Clock) -> None:
         fake = FakeMastodon(clock=clock, rate_limit=(2, timedelta(minutes=5)))
         http = client_for(fake)
         for n in range(2):
             assert http.post("/api/v1/statuses", json={"status": f"{n}"}, headers=AUTH).is_success
         limited = http.post("/api/v1/statuses", json={"status": "3"}, headers=AUTH)
         assert limited.status_code == 429
-        assert limited.headers["retry-after"] == "300"
+        # Mastodon's throttle answers with X-RateLimit-Reset (ISO 8601), not Retry-After.
+        assert "retry-after" not in limited.headers
+        assert limited.headers["x-ratelimit-remaining"] == "0"
+        reset = datetime.fromisoformat(limited.headers["x-ratelimit-reset"])
+        assert reset == clock() + timedelta(minutes=5)
         clock.advance(minutes=5)
         assert http.post("/api/v1/statuses", json={"status": "4"}, headers=AUTH).is_success
 
     def test_edits_a_status(self, fake: FakeMastodon, http: httpx.Client) -> None:
         posted = http.post("/api/v1/statuses", json={"status": "Down."}, headers=AUTH).json()
         edited = http.put(f"/api/v1/statuses/{posted['id']}", json={"status": "Up."}, headers=AUTH)
-        assert edited.json()["text"] == "Up."
+        assert edited.json()["content"] == "<p>Up.</p>"
+        assert edited.json()["text"] is None  # Mastodon gives the source only on request
+        source = http.get(f"/api/v1/statuses/{posted['id']}/source", headers=AUTH).json()
+        assert source["text"] == "Up."
         assert edited.json()["edited_at"] is not None
 
 

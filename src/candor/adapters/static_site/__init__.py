@@ -68,6 +68,8 @@ class StaticSiteSettings(BaseModel):
             value = str(value)
         if isinstance(value, str) and not value.strip():
             raise ValueError("must name a folder, such as 'site'")
+        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            raise ValueError("holds a NUL or a lone surrogate, which no folder's name may hold")
         return value
 
     @pydantic.field_validator("components")
@@ -77,6 +79,14 @@ class StaticSiteSettings(BaseModel):
         if not all(names):
             raise ValueError("every component name must be a non-empty string")
         return list(dict.fromkeys(names))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):

@@ -90,6 +90,13 @@ class _Fault:
     status: int = 503
     retry_after: int | None = None
     delay: float = 2.0
+    method: str | None = None
+    path: str | None = None
+
+    def matches(self, request: Request) -> bool:
+        return (self.method is None or request.method == self.method.upper()) and (
+            self.path is None or request.path.startswith(self.path)
+        )
 
 
 @dataclass(frozen=True)
@@ -155,11 +162,23 @@ class FakeService:
     # -- faults -----------------------------------------------------------------------------
 
     def fail_next(
-        self, times: int = 1, status: int = 503, *, retry_after: int | None = None
+        self,
+        times: int = 1,
+        status: int = 503,
+        *,
+        retry_after: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
     ) -> None:
-        """Answer the next ``times`` requests with ``status`` and do nothing else."""
+        """Answer the next ``times`` requests with ``status`` and do nothing else.
+
+        ``method`` and ``path`` (a prefix) narrow the fault to the requests they
+        match; the others are answered as usual.
+        """
         with self._lock:
-            self._faults += [_Fault("fail", status, retry_after) for _ in range(times)]
+            self._faults += [
+                _Fault("fail", status, retry_after, method=method, path=path) for _ in range(times)
+            ]
 
     def timeout_next(self, times: int = 1, *, delay: float = 2.0) -> None:
         """Do the work of the next ``times`` requests but let the client time out.
@@ -198,7 +217,9 @@ class FakeService:
                 at=self.clock(),
             )
             self.requests.append(request)
-            fault = self._faults.pop(0) if self._faults else None
+            fault = next((f for f in self._faults if f.matches(request)), None)
+            if fault is not None:
+                self._faults.remove(fault)
             if fault is not None and fault.kind == "drop":
                 return _Outcome(None, fault)
             if fault is not None and fault.kind == "fail":

@@ -8,6 +8,16 @@ Enforces: the access token (expired after ``access_ttl`` on the fake's clock:
 graphemes and 3000 UTF-8 bytes; an ``rkey`` that already exists is refused (so
 an adapter that derives its rkey from the idempotency key never posts twice);
 the lexicons in ``atproto/lexicons`` when they are available.
+
+Sources: the lexicons in the shared specs (``com.atproto.server.createSession``,
+``refreshSession``, ``com.atproto.repo.createRecord``/``getRecord``,
+``app.bsky.feed.post``: text ``maxGraphemes`` 300, ``maxLength`` 3000), the XRPC
+specification https://atproto.com/specs/xrpc (errors as ``{"error", "message"}``,
+``ExpiredToken``, ``InvalidToken``), and https://docs.bsky.app/docs/advanced-guides/rate-limits
+(a PDS's content writes are limited per account, 5,000 points an hour at 3 points
+a created record, hence about 1,500 posts an hour; over it 429 with the
+``RateLimit-*`` headers of draft-polli-ratelimit-headers, which the fake sends
+with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -66,8 +76,18 @@ class FakeBluesky(FakeService):
         return request.bearer() or "anonymous"
 
     def too_many(self, retry_after: int) -> Reply:
+        # docs.bsky.app rate limits: a 429 with the RateLimit-* headers (reset in epoch
+        # seconds); Retry-After as well, which not every PDS sends.
         reply = _error(429, "RateLimitExceeded", "Rate Limit Exceeded")
-        reply.headers["retry-after"] = str(retry_after)
+        allowed = self.rate_limit[0] if self.rate_limit else 0
+        reply.headers.update(
+            {
+                "retry-after": str(retry_after),
+                "ratelimit-limit": str(allowed),
+                "ratelimit-remaining": "0",
+                "ratelimit-reset": str(int(self.clock().timestamp()) + retry_after),
+            }
+        )
         return reply
 
     def route(self, request: Request) -> Reply:

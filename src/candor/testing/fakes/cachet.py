@@ -1,16 +1,26 @@
 """A fake of Cachet 3's REST API (``cachethq/core``, under ``/api``).
 
+Written from Cachet's API reference, https://docs.cachethq.io/api-reference/
+(cited below by page): [intro] introduction, [rate] rate-limiting,
+[create] incidents/create-incident, [list] incidents/list-incidents,
+[update] incident-updates/create-incident-update, [component]
+components/update-component.
+
 Enforces: ``Authorization: Bearer <token>`` on every write (401
-``Unauthenticated.`` without it); an incident's ``name`` (at most 255
-characters), ``message`` and ``status`` (1 investigating, 2 identified,
-3 watching, 4 fixed); components that exist, with a known status (1
-operational, 2 performance issues, 3 partial outage, 4 major outage, 5
-unknown); an update's ``message`` and ``status``, on an incident that exists;
-60 requests a minute per token, as Laravel's API throttle (429 with
-``Retry-After``). Validation errors are 422 with Laravel's ``message`` and
-``errors``. Cachet has no idempotency key: the same incident posted twice is
-two incidents. Answers are JSON:API documents (``{"data": {"id", "type",
-"attributes"}}``).
+``Unauthenticated.`` without it) [create]; an incident's ``name`` (at most 255
+characters), ``message`` and ``status`` (0 to 4: unknown, investigating,
+identified, watching, fixed) [create]; one ``component_id`` that exists with its
+``component_status`` (1 to 5), required together [create]; an update's
+``message`` and ``status`` on an incident that exists [update]; a component's
+``status`` (1 operational, 2 performance issues, 3 partial outage, 4 major
+outage, 5 unknown) [component]; lists of 15 a page unless ``per_page``, with
+``page``, ``sort`` and ``filter[status]`` [intro]; 300 requests a minute per IP
+address, with ``X-RateLimit-*`` headers [rate]. Fields Cachet does not know are
+ignored, as Laravel's validation ignores them (a ``components`` list on a new
+incident sets nothing). Validation errors are 422 with Laravel's ``message`` and
+``errors``. Cachet has no idempotency key: the same incident posted twice is two
+incidents. Answers are JSON:API documents (``{"data": {"id", "type",
+"attributes"}}``) whose statuses are ``{"human", "value"}`` [create].
 """
 
 from __future__ import annotations
@@ -24,7 +34,15 @@ from candor.testing.fakes._base import FakeService, Reply, Request
 
 __all__ = ["FakeCachet"]
 
-INCIDENT_STATUSES = {1: "investigating", 2: "identified", 3: "watching", 4: "fixed"}
+# [create] status "Available options: 0, 1, 2, 3, 4".
+INCIDENT_STATUSES = {
+    0: "unknown",
+    1: "investigating",
+    2: "identified",
+    3: "watching",
+    4: "fixed",
+}
+# [create] component_status "Available options: 1, 2, 3, 4, 5".
 COMPONENT_STATUSES = {
     1: "operational",
     2: "performance_issues",
@@ -46,7 +64,8 @@ class FakeCachet(FakeService):
 
     service = "cachet"
     base_url = "https://status.cachet.example"
-    default_rate_limit: ClassVar[tuple[int, timedelta] | None] = (60, timedelta(minutes=1))
+    # [rate] "The rate limit is set to 300 requests per minute per IP address."
+    default_rate_limit: ClassVar[tuple[int, timedelta] | None] = (300, timedelta(minutes=1))
 
     def __init__(
         self,
@@ -65,13 +84,20 @@ class FakeCachet(FakeService):
         self.updates: dict[int, list[dict[str, Any]]] = {}
 
     def rate_key(self, request: Request) -> str | None:
-        return request.bearer() or "anonymous"
+        return "client-address"  # [rate] per IP address: every test client is one address
 
     def too_many(self, retry_after: int) -> Reply:
+        # [rate] "X-RateLimit-Limit, X-RateLimit-Remaining, and X-RateLimit-Reset headers".
+        allowed = self.rate_limit[0] if self.rate_limit else 0
         return Reply.json(
             429,
             {"message": "Too Many Attempts."},
-            {"retry-after": str(retry_after), "x-ratelimit-remaining": "0"},
+            {
+                "retry-after": str(retry_after),
+                "x-ratelimit-limit": str(allowed),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(retry_after),
+            },
         )
 
     def route(self, request: Request) -> Reply:
@@ -90,8 +116,7 @@ class FakeCachet(FakeService):
             if request.method == "POST":
                 return self._add_update(request, incident)
             if request.method == "GET":
-                updates = sorted(self.updates[incident["id"]], key=lambda u: -u["id"])
-                return Reply.json(200, {"data": [_document("updates", u) for u in updates]})
+                return self._page(request, "updates", self.updates[incident["id"]])
         if (match := _INCIDENT.match(path)) is not None and request.method == "GET":
             incident = self.incidents.get(int(match["id"]))
             if incident is None:
@@ -134,15 +159,16 @@ class FakeCachet(FakeService):
             errors["message"] = "The message field is required when template is not present."
         if data.get("status") not in INCIDENT_STATUSES:
             errors["status"] = "The selected status is invalid."
-        components = data.get("components", [])
-        if not isinstance(components, list):
-            errors["components"] = "The components field must be an array."
-        else:
-            for n, item in enumerate(components):
-                if not isinstance(item, dict) or item.get("id") not in self.components:
-                    errors[f"components.{n}.id"] = "The selected component is invalid."
-                elif item.get("status") not in COMPONENT_STATUSES:
-                    errors[f"components.{n}.status"] = "The selected status is invalid."
+        component_id = data.get("component_id")
+        component_status = data.get("component_status")
+        if component_id is not None and component_id not in self.components:
+            errors["component_id"] = "The selected component id is invalid."
+        if component_id is not None and component_status not in COMPONENT_STATUSES:
+            errors["component_status"] = (
+                "The component status field is required when component id is present."
+                if component_status is None
+                else "The selected component status is invalid."
+            )
         if errors:
             return self._invalid(errors)
         incident_id = self.new_id()
@@ -154,23 +180,45 @@ class FakeCachet(FakeService):
             "status": data["status"],
             "visible": bool(data.get("visible", False)),
             "notifications": bool(data.get("notifications", False)),
-            "components": [item["id"] for item in components],
+            "component_id": component_id,
             "created_at": now,
             "updated_at": now,
         }
-        for item in components:
-            self.components[item["id"]]["status"] = item["status"]
+        if component_id is not None:
+            self.components[component_id]["status"] = component_status
         self.incidents[incident_id] = incident
         self.updates[incident_id] = []
-        return Reply.json(201, {"data": _document("incidents", incident)})
+        # [create] "Response 200 - application/json".
+        return Reply.json(200, {"data": _document("incidents", incident)})
 
     def _list(self, request: Request) -> Reply:
-        incidents = sorted(self.incidents.values(), key=lambda i: -i["id"])
+        incidents = list(self.incidents.values())
         wanted = request.query.get("filter[status]")
         if wanted is not None:
             incidents = [i for i in incidents if str(i["status"]) == wanted]
-        per_page = int(request.query.get("per_page", "15"))
-        return Reply.json(200, {"data": [_document("incidents", i) for i in incidents[:per_page]]})
+        return self._page(request, "incidents", incidents)
+
+    def _page(self, request: Request, kind: str, items: list[dict[str, Any]]) -> Reply:
+        # [intro] "By default, 15 items are returned per page", ``per_page`` and ``page``;
+        # ``sort`` by a field, a leading hyphen reversing the order.
+        order = request.query.get("sort", "id")
+        field = order.lstrip("-")
+        if field == "created_at":
+            field = "id"  # ids grow with creation time here
+        ranked = sorted(items, key=lambda item: item.get(field) or 0, reverse=order.startswith("-"))
+        try:
+            per_page = int(request.query.get("per_page", "15"))
+            page = int(request.query.get("page", "1"))
+        except ValueError:
+            return self._invalid({"per_page": "The per page field must be an integer."})
+        start = (max(page, 1) - 1) * per_page
+        return Reply.json(
+            200,
+            {
+                "data": [_document(kind, item) for item in ranked[start : start + per_page]],
+                "meta": {"current_page": page, "per_page": per_page},
+            },
+        )
 
     def _add_update(self, request: Request, incident: dict[str, Any]) -> Reply:
         data = self._fields(request)
@@ -194,7 +242,8 @@ class FakeCachet(FakeService):
         self.updates[incident["id"]].append(update)
         incident["status"] = data["status"]
         incident["updated_at"] = now
-        return Reply.json(201, {"data": _document("updates", update)})
+        # [update] "Response 200 application/json `Update`".
+        return Reply.json(200, {"data": _document("updates", update)})
 
     def _set_component(self, request: Request, component: dict[str, Any]) -> Reply:
         data = self._fields(request)
@@ -206,6 +255,22 @@ class FakeCachet(FakeService):
         return Reply.json(200, {"data": _document("components", component)})
 
 
+_NAMES = {"incidents": INCIDENT_STATUSES, "updates": INCIDENT_STATUSES}
+
+
 def _document(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    attributes = {k: v for k, v in fields.items() if k != "id"}
+    """A JSON:API resource as Cachet 3 answers it [create]: the id as a string, the status as
+    ``{"human", "value"}``, the times as ``{"human", "string"}``."""
+    names = _NAMES.get(kind, COMPONENT_STATUSES)
+    attributes: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "status":
+            attributes["status"] = {"human": names.get(value, "unknown").title(), "value": value}
+        elif key in ("created_at", "updated_at"):
+            attributes[key.removesuffix("_at")] = {"human": "just now", "string": value}
+        elif key == "incident_id":
+            attributes["updateable_id"] = value
+            attributes["updateable_type"] = "incident"
+        else:
+            attributes[key] = value
     return {"id": str(fields["id"]), "type": kind, "attributes": attributes}

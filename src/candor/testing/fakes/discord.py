@@ -5,7 +5,8 @@ otherwise 204) and ``PATCH /api/webhooks/{id}/{token}/messages/{message_id}``.
 Enforces: the webhook id and token (404 ``Unknown Webhook``, 401 ``Invalid
 Webhook Token``); content or embeds (50006 empty message); content at most
 2000 characters (50035 invalid form body); 5 requests per 2 seconds per
-webhook (429 with ``Retry-After`` and ``retry_after`` in the body). ``@everyone``
+webhook (429 with ``Retry-After``, the ``X-RateLimit-*`` headers and
+``retry_after``/``global`` in the body, as the spec's ClientRatelimitedResponse). ``@everyone``
 and ``@here`` are recorded in ``pings`` unless ``allowed_mentions`` leaves
 ``everyone`` out of ``parse``. Bodies are checked against
 ``discord/openapi.json`` when it is available.
@@ -65,6 +66,11 @@ class FakeDiscord(FakeService):
         return match["id"] if match else None
 
     def too_many(self, retry_after: int) -> Reply:
+        # discord/openapi.json, components.responses.ClientRatelimitedResponse: the
+        # X-RateLimit-* headers and a RatelimitedResponse body (retry_after, global);
+        # Discord's rate-limit docs add Retry-After on a 429.
+        allowed = self.rate_limit[0] if self.rate_limit else 0
+        reset = self.clock().timestamp() + retry_after
         return Reply.json(
             429,
             {
@@ -72,7 +78,14 @@ class FakeDiscord(FakeService):
                 "retry_after": float(retry_after),
                 "global": False,
             },
-            {"retry-after": str(retry_after)},
+            {
+                "retry-after": str(retry_after),
+                "x-ratelimit-limit": str(allowed),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": f"{reset:.3f}",
+                "x-ratelimit-reset-after": f"{float(retry_after):.3f}",
+                "x-ratelimit-bucket": "webhook",
+            },
         )
 
     def route(self, request: Request) -> Reply:

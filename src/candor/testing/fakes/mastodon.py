@@ -1,17 +1,31 @@
 """A fake of a Mastodon server's statuses API (``POST /api/v1/statuses`` and friends).
 
+Written from Mastodon's documentation and source, cited beside each behaviour:
+[statuses] https://docs.joinmastodon.org/methods/statuses/, [status]
+https://docs.joinmastodon.org/entities/Status/, [instance]
+https://docs.joinmastodon.org/methods/instance/#v2, [limits]
+https://docs.joinmastodon.org/api/rate-limits/, [rack] Mastodon's
+config/initializers/rack_attack.rb, and the shared spec ``mastodon/openapi.json``.
+
 Enforces: ``Authorization: Bearer <access token>``; a ``status`` text (or
 media); ``max_characters`` (500) as Mastodon counts them (every URL is
 ``characters_reserved_per_url``, 23), both published at ``GET /api/v2/instance``
-(no token needed); edits (``PUT /api/v1/statuses/:id``) kept in ``edits``; a reply to a
-status that exists; ``Idempotency-Key`` (the same key from the same account
-within an hour gives back the first status, not a second one); 300 requests
-per 5 minutes per token (429 with ``Retry-After`` and ``X-RateLimit-*``).
-Bodies are checked against ``mastodon/openapi.json`` when it is available.
+(no token needed) [instance]; edits (``PUT /api/v1/statuses/:id``) kept in
+``edits``; a reply to a status that exists; ``Idempotency-Key`` (the same key
+from the same account within an hour gives back the first status) [statuses];
+300 requests per 5 minutes per account [limits], answered over it with 429 and
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (an
+ISO 8601 time) and no ``Retry-After`` [rack]. A status is answered as the
+Status entity [status]: ``content`` is HTML, ``text`` is null (Mastodon returns
+the source text only from ``GET /api/v1/statuses/:id/source`` or a delete), so
+the text as posted is in :attr:`FakeMastodon.sources`. Bodies are checked
+against ``mastodon/openapi.json`` when it is available. The fake reads no
+mentions (``mentions`` is always empty).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +37,7 @@ from candor.testing.fakes._spec import SpecStatus, load_openapi, locate
 
 __all__ = ["FakeMastodon"]
 
-_STATUS = re.compile(r"^/api/v1/statuses/(?P<id>[^/]+)/?$")
+_STATUS = re.compile(r"^/api/v1/statuses/(?P<id>[^/]+)(?P<source>/source)?/?$")
 LIMIT = 500
 
 
@@ -55,6 +69,9 @@ class FakeMastodon(FakeService):
         self.max_characters = max_characters
         self.characters_reserved_per_url = characters_reserved_per_url
         self.statuses: dict[str, dict[str, Any]] = {}
+        """Each status as Mastodon answers it (``content`` HTML), by id."""
+        self.sources: dict[str, str] = {}
+        """Each status's text as posted (its source), by id."""
         self.edits: list[dict[str, Any]] = []
         """Each edit as made: ``{"id": ..., "before": ..., "after": ...}``."""
         self._keys: dict[str, tuple[datetime, str]] = {}
@@ -68,10 +85,18 @@ class FakeMastodon(FakeService):
         return request.bearer() or "anonymous"
 
     def too_many(self, retry_after: int) -> Reply:
+        # [rack] the throttled responder: X-RateLimit-Limit, -Remaining "0" and -Reset, the
+        # end of the period as an ISO 8601 time; no Retry-After.
+        allowed = self.rate_limit[0] if self.rate_limit else 0
+        reset = self.clock() + timedelta(seconds=retry_after)
         return Reply.json(
             429,
             {"error": "Too many requests"},
-            {"retry-after": str(retry_after), "x-ratelimit-remaining": "0"},
+            {
+                "x-ratelimit-limit": str(allowed),
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": reset.isoformat(timespec="microseconds"),
+            },
         )
 
     def route(self, request: Request) -> Reply:
@@ -87,6 +112,11 @@ class FakeMastodon(FakeService):
         status = self.statuses.get(match["id"])
         if status is None:
             return Reply.json(404, {"error": "Record not found"})
+        if match["source"] and request.method == "GET":
+            # [statuses] "View status source": id, text, spoiler_text.
+            return Reply.json(
+                200, {"id": status["id"], "text": self.sources[status["id"]], "spoiler_text": ""}
+            )
         if request.method == "GET":
             return Reply.json(200, status)
         if request.method == "PUT":
@@ -155,19 +185,32 @@ class FakeMastodon(FakeService):
         if parent is not None and str(parent) not in self.statuses:
             return Reply.json(404, {"error": "Record not found"})
         status_id = str(100000 + self.new_id())
+        text = data.get("status", "")
+        # [status] the Status entity, with the attributes the spec requires.
         status = {
             "id": status_id,
             "uri": f"{self.base_url}/users/{self.account}/statuses/{status_id}",
             "url": f"{self.base_url}/@{self.account}/{status_id}",
             "created_at": request.at.isoformat(),
-            "content": data.get("status", ""),
-            "text": data.get("status", ""),
+            "account": {"id": "1", "username": self.account, "acct": self.account},
+            "content": _html(text),
+            "text": None,
             "visibility": data.get("visibility", "public"),
+            "sensitive": False,
+            "spoiler_text": "",
+            "media_attachments": [],
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "replies_count": 0,
             "in_reply_to_id": str(parent) if parent is not None else None,
             "language": data.get("language"),
             "edited_at": None,
         }
         self.statuses[status_id] = status
+        self.sources[status_id] = text
         if key is not None:
             self._keys[f"{request.bearer()}:{key}"] = (request.at, status_id)
         return Reply.json(200, status)
@@ -179,6 +222,14 @@ class FakeMastodon(FakeService):
         problem = self._text_problem(data)
         if problem is not None:
             return problem
-        self.edits.append({"id": status["id"], "before": status["text"], "after": data["status"]})
-        status.update(content=data["status"], text=data["status"], edited_at=request.at.isoformat())
+        before = self.sources[status["id"]]
+        self.edits.append({"id": status["id"], "before": before, "after": data["status"]})
+        self.sources[status["id"]] = data["status"]
+        status.update(content=_html(data["status"]), edited_at=request.at.isoformat())
         return Reply.json(200, status)
+
+
+def _html(text: str) -> str:
+    """A status's text as Mastodon renders ``content``: escaped, in paragraphs."""
+    paragraphs = [html.escape(part).replace("\n", "<br />") for part in text.split("\n\n")]
+    return "".join(f"<p>{part}</p>" for part in paragraphs)

@@ -1,5 +1,15 @@
 """A fake of Slack: incoming webhooks and the Web API's ``chat.postMessage`` / ``chat.update``.
 
+Written from Slack's documentation: incoming webhooks,
+https://api.slack.com/messaging/webhooks (the ``ok`` answer, ``no_service``,
+``invalid_payload``, ``no_text``); https://api.slack.com/methods/chat.postMessage
+and https://api.slack.com/methods/chat.update (errors as HTTP 200 ``ok: false``,
+``ts``, truncation past 40,000 characters); https://api.slack.com/reference/block-kit/blocks
+(a section's text holds 3,000); https://api.slack.com/apis/rate-limits (about one
+message a second per channel, 429 with ``Retry-After``); and
+https://api.slack.com/reference/surfaces/formatting (``&``, ``<``, ``>`` escaped;
+``<!channel>``, ``<!here>``, ``<!everyone>`` notify everyone).
+
 An incoming webhook (``POST /services/T…/B…/<secret>``) answers ``ok`` as text
 and returns no message id. The Web API (``Authorization: Bearer xoxb-…``)
 answers HTTP 200 with ``{"ok": false, "error": …}`` for every refusal

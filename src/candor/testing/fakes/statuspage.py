@@ -1,11 +1,19 @@
 """A fake of Atlassian Statuspage's REST API (``https://api.statuspage.io/v1``).
 
-Enforces: ``Authorization: OAuth <api key>``; the page id; ``incident.name``
-present and at most 255 characters; known incident and component statuses;
-component ids that exist on the page (when the fake is given ``components``);
-about one request per second per key (429 with ``Retry-After`` over it, or 420,
-which Statuspage also answers, with ``limit_status=420``). The service has no
-idempotency key: the same incident posted twice is two incidents.
+Written from Statuspage's API reference, https://developer.statuspage.io/ (cited
+[api], sections "Authentication", "Incidents", "Components", "Rate limiting"),
+the facts the shared specs record for it (``../shared/specs/README.md``,
+"Atlassian Statuspage"), and Atlassian's notice on rate limiting,
+https://community.atlassian.com/t5/Statuspage-articles/Upcoming-rate-limiting-changes-to-Statuspage-REST-API/ba-p/1455362
+(cited [limits]).
+
+Enforces: ``Authorization: OAuth <api key>`` [api]; the page id; ``incident.name``
+present and at most 255 characters [api]; known incident and component statuses
+[api]; component ids that exist on the page (when the fake is given
+``components``); about one request per second per key, 429 with ``Retry-After``
+over it, or 420, which Statuspage still answers, with ``limit_status=420``
+[limits]. The service has no idempotency key [api]: the same incident posted
+twice is two incidents.
 
 It keeps the page's components and their statuses (:attr:`FakeStatuspage.components`),
 which incidents change; lists the unresolved incidents

@@ -1,5 +1,13 @@
 """A fake receiver of candor's signed webhook.
 
+There is no service to follow: the contract is candor's own (docs/webhook.md),
+built on two common conventions, each cited where the fake enforces it: a
+signature over ``"<timestamp>.<body>"`` with a timestamp tolerance against
+replays (as Stripe's and the Standard Webhooks specification,
+https://www.standardwebhooks.com/, sign theirs), and the ``Idempotency-Key``
+request header of the IETF draft
+https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/ .
+
 candor signs each delivery with HMAC-SHA256 over ``"<timestamp>.<body>"``
 using the channel's secret, and sends ``X-Candor-Timestamp: <unix seconds>``
 and ``X-Candor-Signature: sha256=<hex>``. The receiver refuses (401) a missing
