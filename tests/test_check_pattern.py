@@ -27,11 +27,14 @@ def test_a_lazy_pattern_matches_as_the_compiled_one_does() -> None:
 
 def test_loading_the_rule_families_compiles_none_of_their_patterns() -> None:
     code = (
-        "import json\n"
+        "import json, sys\n"
         "from candor.checks import audience, cause, facts, wording, check\n"
         "from candor.checks._pattern import LazyPattern\n"
-        "held = [v for m in (audience, cause, facts, wording) for v in vars(m).values()\n"
-        "        if isinstance(v, LazyPattern)]\n"
+        "families = ('audience', 'cause', 'facts', 'wording')\n"
+        "modules = [m for n, m in sys.modules.items()\n"
+        "           if n.split('.')[:3] in [['candor', 'checks', f] for f in families]]\n"
+        "held = list({id(v): v for m in modules for v in vars(m).values()\n"
+        "             if isinstance(v, LazyPattern)}.values())\n"
         "before = sum(p._compiled is not None for p in held)\n"
         "check('We are investigating failed requests; next update by 14:30 UTC.',"
         " status='investigating')\n"

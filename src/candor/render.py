@@ -5,6 +5,10 @@ scope and times are the same everywhere; only the form differs (long for status
 pages and email, short for social posts and chat). Templates run in Jinja2's
 sandbox with ``StrictUndefined``: a missing variable is an error naming the
 template and the variable, never an empty string in a customer's inbox.
+
+This module is over 500 lines because the renderer, the fitting of short forms
+and the budget that bounds a user's template all work on the one sandboxed
+environment; the budget is the part that could move to a module of its own.
 """
 
 from __future__ import annotations

@@ -166,3 +166,20 @@ class TestThePolicy:
         with pytest.raises(candor.ConfigError) as caught:
             load_config(path)
         assert caught.value.key == "http.allow_private"
+
+
+class TestAddressesWrittenOut:
+    """An address written in the URL is judged as it is, without asking the resolver."""
+
+    def test_a_literal_address_is_judged_without_a_lookup(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def no_lookup(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the resolver was asked about an address")
+
+        monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+        policy = AddressPolicy()
+        assert asyncio.run(allowed_addresses("127.0.0.1", 80, policy)) == ["127.0.0.1"]
+        assert asyncio.run(allowed_addresses("::1", 80, policy)) == ["::1"]
+        with pytest.raises(AddressRefused):
+            asyncio.run(allowed_addresses("169.254.169.254", 80, policy))

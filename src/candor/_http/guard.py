@@ -13,6 +13,7 @@ the proxy: only the proxy's own address is candor's to judge then.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from collections.abc import Iterable
 from typing import Any
@@ -44,13 +45,27 @@ async def allowed_addresses(
     naming the first refused address and why; a failed lookup raises the
     resolver's ``socket.gaierror``.
     """
-    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = list(dict.fromkeys(str(entry[4][0]) for entry in found))
+    addresses = _literal(host)
+    if addresses is None:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(entry[4][0]) for entry in found))
     allowed = [address for address in addresses if policy.refusal(address) is None]
     if not allowed:
         reason = policy.refusal(addresses[0]) if addresses else "it resolves to no address"
         raise AddressRefused(f"cannot connect to {host}:{port}: {reason}", request=request)
     return allowed
+
+
+def _literal(host: str) -> list[str] | None:
+    """``[host]`` when ``host`` is an address written out, else None (a name to resolve).
+
+    An address needs no lookup: asking the resolver would only cost a trip
+    through the event loop's thread pool, and it would answer the same address.
+    """
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        return None
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
