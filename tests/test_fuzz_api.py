@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, timedelta
@@ -641,11 +642,17 @@ def the_call(world: World, data: st.DataObject) -> tuple[str, Callable[[], Any]]
         duration = draw(durations)
         ticks = draw(maybe(st.sampled_from([None, 1, 2])))
 
+        stop = threading.Event()
+        waits = [0]
+
         async def sleep(seconds: float) -> None:  # moves the clock, never waits
             world.clock.advance(seconds=min(seconds, 3600))
+            waits[0] += 1
+            if waits[0] >= 20:  # a one-second interval over seven days is 600,000 runs
+                stop.set()
 
         return name, lambda: comms.watch(
-            interval=interval, ticks=ticks, duration=duration, sleep=sleep
+            interval=interval, ticks=ticks, duration=duration, sleep=sleep, stop=stop
         )
     if name == "deliver_pending":
         force = draw(st.booleans())

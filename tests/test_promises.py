@@ -276,6 +276,14 @@ class TestWatch:
         with pytest.raises(candor.InputError, match="ticks"):
             holding.watch(ticks=0)
 
+    @pytest.mark.parametrize("interval", [timedelta(microseconds=1), timedelta(milliseconds=999)])
+    def test_watch_refuses_an_interval_under_a_second(
+        self, holding: candor.Communicator, interval: timedelta
+    ) -> None:
+        # A microsecond over the default 24 hours would be 86 billion runs of the policy.
+        with pytest.raises(candor.InputError, match=r"interval.*at least 1 second"):
+            holding.watch(interval=interval, sleep=_never)
+
 
 class TestNoSilentEndings:
     def test_the_resolution_goes_to_failed_channels_and_channels_added_mid_incident(
@@ -459,3 +467,7 @@ class TestTheStatusPage:
         assert "We promised this update by 14:30 UTC and posted it 12 min late." in page
         assert "<strong>Write-up</strong>" in page
         assert "Alert on expiry <strong>In progress</strong>" in page
+
+
+async def _never(seconds: float) -> None:
+    raise AssertionError(f"watch waited {seconds} s after refusing its interval")

@@ -33,6 +33,9 @@ __all__ = ["Commit", "PolicyAction", "PromiseKeeper", "warning_text"]
 
 log = get_logger("candor")
 
+MIN_INTERVAL = timedelta(seconds=1)
+"""The shortest wait :meth:`PromiseKeeper.watch` takes between two runs."""
+
 Commit = Callable[[Incident, int], Awaitable[Incident]]
 """Records an incident's newest update (expecting the given version) and delivers it."""
 
@@ -120,14 +123,17 @@ class PromiseKeeper:
     ) -> builtins.list[PolicyAction]:
         """Run :meth:`keep` every ``interval`` until ``ticks`` runs, ``duration``, or ``stop``.
 
-        Bounded by design: it ends after ``ticks`` runs when given, and in any case
-        once ``duration`` (default 24 hours) has passed on the communicator's clock,
-        or as soon as ``stop`` is set. ``sleep`` is how it waits (tests pass one that
-        moves their clock). Two watchers on two hosts sharing a store are safe: see
+        ``interval`` is at least one second. Bounded by design: it ends after
+        ``ticks`` runs when given, and in any case once ``duration`` (default 24
+        hours) has passed on the communicator's clock, or as soon as ``stop`` is
+        set. ``sleep`` is how it waits (tests pass one that moves their clock).
+        Two watchers on two hosts sharing a store are safe: see
         :meth:`keep`.
         """
-        if interval <= timedelta(0):
-            raise InputError("interval", interval, "must be longer than zero")
+        if interval < MIN_INTERVAL:
+            # Shorter runs would hammer the store and every channel for nothing:
+            # promises are kept to the minute.
+            raise InputError("interval", interval, "must be at least 1 second")
         if ticks is not None and (isinstance(ticks, bool) or not isinstance(ticks, int)):
             raise InputError("ticks", ticks, "must be a whole number of runs, or None")
         if ticks is not None and ticks < 1:

@@ -101,6 +101,7 @@ def random_crash(rng: random.Random, action: str) -> str | None:
     return f"{step}:{nth}"
 
 
+@pytest.mark.timeout(TIME_LIMIT + 120)
 def test_kills_at_every_step_lose_nothing_and_duplicate_within_the_bound(
     tmp_path: Path, receivers: tuple[Receiver, ...]
 ) -> None:
