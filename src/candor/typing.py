@@ -33,6 +33,7 @@ __all__ = [
     "Adapter",
     "AdapterInit",
     "Clock",
+    "Editing",
     "Importing",
     "Interceptor",
     "Reconciling",
@@ -66,6 +67,24 @@ class Adapter(Protocol):
 
     async def aclose(self) -> None:
         """Release what the adapter holds (not the shared client)."""
+        ...
+
+
+@runtime_checkable
+class Editing(Protocol):
+    """**Protocol:** an adapter that can change a message it posted before.
+
+    When an update corrects an earlier one (``context.update.corrects`` names it)
+    and the channel holds a receipt for that update (``context.corrected``),
+    delivery calls ``edit`` instead of ``post`` on adapters whose capabilities say
+    ``editing``. ``message`` is the corrected text in full, rendered to say
+    "Corrected:"; the edit replaces the earlier post's text on the service and
+    returns the receipt of the edited post. Channels that cannot edit are given the
+    correction as a follow-up ``post``.
+    """
+
+    async def edit(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Replace the text of the post ``context.corrected`` with ``message``."""
         ...
 
 

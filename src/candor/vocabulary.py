@@ -244,6 +244,9 @@ class DeliveryContext(BaseModel):
     across retries and restarts for this (incident, update, channel): send it
     the way the service honours it (a header, a transaction id, a record key).
     ``attempt`` counts the tries of this row, 1 for the first, across restarts.
+    ``corrected`` is, when this update corrects an earlier one, the receipt of that
+    earlier update on this channel (what an :class:`~candor.typing.Editing` adapter
+    edits).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -256,6 +259,7 @@ class DeliveryContext(BaseModel):
     now: datetime
     previous: tuple[Receipt, ...] = ()
     attempt: int = Field(default=1, ge=1)
+    corrected: Receipt | None = None
 
 
 # -- the outbox ------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_the_kit_lists_every_public_name_and_each_resolves() -> None:
         "scrub", "secret_http_url", "secrets_of", "send", "service_message", "terminal_safe",
         "transport_error", "weighted_length", "worst", "xml_safe", "Wait", "WaitReader",
         "discord_wait", "reset_header",
-        "MentionRule", "any_service_mentions", "x_mentions",
+        "MentionRule", "any_service_mentions", "x_mentions", "Editing",
     }  # fmt: skip
     for name in candor.adapters.__all__:
         assert getattr(candor.adapters, name) is not None, name

@@ -6,8 +6,8 @@ package) use only what is listed here, and so can yours::
 
     from candor.adapters import Capabilities, Form, Receipt, ServiceAdapter, send
 
-- the Protocols (from :mod:`candor.typing`): :class:`Adapter`, :class:`Reconciling`,
-  :class:`Refreshing`, :class:`AdapterInit`;
+- the Protocols (from :mod:`candor.typing`): :class:`Adapter`, :class:`Editing`,
+  :class:`Reconciling`, :class:`Refreshing`, :class:`AdapterInit`;
 - the vocabulary (from :mod:`candor.vocabulary`): :class:`Capabilities`, :class:`Form`,
   :class:`LengthUnit`, :class:`Markup`, :class:`Audience`, :class:`Channel`,
   :class:`DeliveryContext`, :class:`Message`, :class:`Receipt`, :class:`Imported`;
@@ -83,7 +83,7 @@ if TYPE_CHECKING:
         xml_safe,
     )
     from candor.adapters.threads import parent_of, root_of
-    from candor.typing import Adapter, AdapterInit, Reconciling, Refreshing
+    from candor.typing import Adapter, AdapterInit, Editing, Reconciling, Refreshing
     from candor.vocabulary import (
         Audience,
         Capabilities,
@@ -98,7 +98,9 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    **dict.fromkeys(("Adapter", "AdapterInit", "Reconciling", "Refreshing"), "candor.typing"),
+    **dict.fromkeys(
+        ("Adapter", "AdapterInit", "Editing", "Reconciling", "Refreshing"), "candor.typing"
+    ),
     **dict.fromkeys(
         (
             "Audience",
@@ -174,6 +176,7 @@ __all__ = [
     "Channel",
     "ComponentState",
     "DeliveryContext",
+    "Editing",
     "Form",
     "Imported",
     "LengthUnit",
