@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from candor import lifecycle
 from candor.checks import check, rules
@@ -20,10 +20,18 @@ from candor.errors import CheckError, InputError
 from candor.log import get_logger
 from candor.model import Incident, Override, check_text, clean_text
 from candor.render import Renderer
-from candor.typing import Adapter
-from candor.vocabulary import Audience, Channel, Message, OutboxItem, idempotency_key
+from candor.typing import Adapter, Fanning
+from candor.vocabulary import (
+    Audience,
+    Channel,
+    Message,
+    OutboxItem,
+    Recipient,
+    Subscriber,
+    idempotency_key,
+)
 
-__all__ = ["actor", "compose", "guard", "outbox"]
+__all__ = ["actor", "compose", "guard", "outbox", "recipients"]
 
 log = get_logger("candor")
 
@@ -103,9 +111,47 @@ def guard(
     return lifecycle.overridden(incident, override)
 
 
-def outbox(incident: Incident, messages: list[Message]) -> list[OutboxItem]:
-    """One outbox row per message of the incident's newest update, keyed for idempotency."""
+def recipients(
+    incident: Incident,
+    adapter: Fanning,
+    subscribers: Sequence[Subscriber],
+    told: Collection[str],
+) -> tuple[Recipient, ...]:
+    """Who a channel that tells people one by one gives the incident's newest update.
+
+    Its fixed recipients; then, when it includes subscribers, every confirmed one
+    it told of this incident before (whatever the scope says now: who heard the
+    start hears the end), then every other confirmed one whose filter matches the
+    incident's scope. ``subscribers`` are the confirmed ones, so who unsubscribed
+    is left out; ``told`` the addresses on the channel's earlier ledgers.
+    """
+    chosen: dict[str, Recipient] = {}
+    for address in adapter.fixed_recipients:
+        chosen.setdefault(address.casefold(), Recipient(address=address))
+    if adapter.include_subscribers:
+        confirmed = {s.address.casefold(): s for s in subscribers if s.confirmed}
+        earlier = [confirmed[a.casefold()] for a in told if a.casefold() in confirmed]
+        matching = [s for s in confirmed.values() if s.matches(incident.scope)]
+        for subscriber in (*earlier, *matching):
+            chosen.setdefault(
+                subscriber.address.casefold(),
+                Recipient(address=subscriber.address, subscriber=True),
+            )
+    return tuple(chosen.values())
+
+
+def outbox(
+    incident: Incident,
+    messages: list[Message],
+    people: Mapping[str, tuple[Recipient, ...]] | None = None,
+) -> list[OutboxItem]:
+    """One outbox row per message of the incident's newest update, keyed for idempotency.
+
+    ``people`` gives, for a channel that tells people one by one, its recipients
+    (:func:`recipients`).
+    """
     update = incident.updates[-1]
+    people = people or {}
     return [
         OutboxItem(
             incident_id=incident.id,
@@ -115,6 +161,7 @@ def outbox(incident: Incident, messages: list[Message]) -> list[OutboxItem]:
             idempotency_key=idempotency_key(incident.id, update.id, message.channel),
             message=message,
             created_at=update.created_at,
+            recipients=people.get(message.channel, ()),
         )
         for message in messages
     ]

@@ -24,6 +24,9 @@ from candor.vocabulary import (
     OutboxItem,
     OutboxTransition,
     Receipt,
+    Recipient,
+    RecipientOutcome,
+    Subscriber,
 )
 
 if TYPE_CHECKING:
@@ -34,11 +37,14 @@ __all__ = [
     "AdapterInit",
     "Clock",
     "Editing",
+    "Fanning",
     "Importing",
     "Interceptor",
+    "RecipientLedger",
     "Reconciling",
     "Refreshing",
     "Store",
+    "SubscriberStore",
 ]
 
 Clock = Callable[[], datetime]
@@ -115,6 +121,50 @@ class Refreshing(Protocol):
 
     async def refresh(self, incident: Incident, organization: Organization) -> None:
         """Show ``incident`` as it now stands, without posting anything new."""
+        ...
+
+
+@runtime_checkable
+class RecipientLedger(Protocol):
+    """**Protocol:** the recipients one outbox row still owes, handed out one at a time.
+
+    Delivery gives one to a :class:`Fanning` adapter for each attempt of a row.
+    ``next`` records what happened to the recipient the caller had (``settled``,
+    None the first time) and hands it the next one still owed, marked in flight,
+    or None when none is left; calls made at the same moment by several
+    connections share one store transaction. A recipient who unsubscribed is never
+    handed out, and one settled in this attempt is not handed out again in it.
+    """
+
+    async def next(self, settled: RecipientOutcome | None = None) -> str | None:
+        """Record ``settled``, then the next address owed (None: this attempt is done)."""
+        ...
+
+    async def recipients(self) -> builtins.list[Recipient]:
+        """Every recipient of the row and where each stands, in the order they were decided."""
+        ...
+
+
+@runtime_checkable
+class Fanning(Protocol):
+    """**Protocol:** an adapter that tells each of many people separately (email).
+
+    Its outbox row carries the recipients decided when the update was committed:
+    ``fixed_recipients``, and, when ``include_subscribers``, every confirmed
+    subscriber whose filter matches the incident and everyone this channel told of
+    the incident before. Delivery then calls ``post_each`` instead of ``post``, with
+    the row's :class:`RecipientLedger`; it returns the receipt once no recipient is
+    owed, and raises :class:`~candor.errors.DeliveryError` (retryable when some
+    recipients were deferred) otherwise.
+    """
+
+    fixed_recipients: tuple[str, ...]
+    include_subscribers: bool
+
+    async def post_each(
+        self, message: Message, context: DeliveryContext, ledger: RecipientLedger
+    ) -> Receipt:
+        """Send ``message`` to every recipient ``ledger`` hands out, recording each."""
         ...
 
 
@@ -276,6 +326,68 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SubscriberStore(Protocol):
+    """**Protocol:** a store that also keeps subscribers and the per-recipient ledger.
+
+    A separate protocol from :class:`Store`, so that a store without it still
+    works for every channel but the ones that tell people one by one. ``save``
+    of such a store records each outbox row's ``recipients`` as ledger rows in
+    the same transaction.
+
+    Addresses compare without regard to the case of their domain (they are kept
+    as :func:`~candor.vocabulary.email_address` gives them).
+    """
+
+    def add_subscriber(self, subscriber: Subscriber) -> Subscriber:
+        """Record ``subscriber``, or change the filters of the one with that address.
+
+        An address already confirmed stays confirmed; returns the subscriber as stored.
+        """
+        ...
+
+    def confirm_subscriber(self, address: str, *, at: datetime) -> Subscriber:
+        """Mark the address confirmed (a later call keeps the first time); InputError if absent."""
+        ...
+
+    def remove_subscriber(self, address: str) -> bool:
+        """Forget the address, and withdraw it, in the same transaction, from every row still owed.
+
+        True when there was such a subscriber. A message already handed to a
+        connection may still arrive; nothing queued after that does.
+        """
+        ...
+
+    def subscribers(self, *, confirmed_only: bool = False) -> builtins.list[Subscriber]:
+        """Every subscriber, in the order they subscribed."""
+        ...
+
+    def told(self, incident_id: str, channel: str) -> builtins.list[str]:
+        """The subscribers this channel was to tell of the incident for any earlier update."""
+        ...
+
+    def recipients(self, item_id: int) -> builtins.list[Recipient]:
+        """The ledger of one outbox row, in the order its recipients were decided."""
+        ...
+
+    def advance_recipients(
+        self,
+        item_id: int,
+        *,
+        token: str,
+        settled: Sequence[RecipientOutcome],
+        take: int,
+    ) -> builtins.list[str]:
+        """Record ``settled``, then hand out up to ``take`` recipients owed, in one transaction.
+
+        Handed out means ``in_flight`` under ``token``. A recipient is owed when it
+        is ``pending``, or ``retry`` or ``in_flight`` under another token (an earlier
+        attempt, or a process that died: its message may have gone, and goes again).
+        A withdrawn or settled recipient is never handed out.
+        """
+        ...
 
 
 # -- test seams ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ module never has to import a higher one to name what it is handed. Every
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -26,6 +27,7 @@ from pydantic import (
 )
 
 from candor._state import masked
+from candor.errors import InputError
 from candor.masking import mask_settings
 from candor.model import (
     ITEM_LIMITS,
@@ -34,9 +36,11 @@ from candor.model import (
     Impact,
     Incident,
     Organization,
+    Scope,
     Status,
     Update,
     clean_text,
+    names,
 )
 
 __all__ = [
@@ -56,8 +60,13 @@ __all__ = [
     "OutboxSent",
     "OutboxTransition",
     "Receipt",
+    "Recipient",
+    "RecipientOutcome",
+    "RecipientState",
     "Severity",
+    "Subscriber",
     "TemplateLimits",
+    "email_address",
     "idempotency_key",
 ]
 
@@ -262,6 +271,122 @@ class DeliveryContext(BaseModel):
     corrected: Receipt | None = None
 
 
+# -- people told one by one: subscribers and the recipient ledger --------------------
+
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def email_address(value: object, field: str = "address") -> str:
+    """``value`` as a mail address candor sends to, its domain lower-cased; InputError if not one.
+
+    An ASCII ``local@domain.tld`` of at most 254 characters (RFC 5321's limit), the
+    form every SMTP server takes without the SMTPUTF8 extension; a display name,
+    spaces or several addresses are refused, so no header can be forged through one.
+    """
+    if not isinstance(value, str) or len(value) > 254 or not _ADDRESS.fullmatch(value.strip()):
+        raise InputError(field, value, "must be one mail address, such as ana@example.org")
+    local, domain = value.strip().rsplit("@", 1)
+    if len(local) > 64:
+        raise InputError(field, value, "the part before @ may have at most 64 characters")
+    return f"{local}@{domain.lower()}"
+
+
+class Subscriber(BaseModel):
+    """Someone who asked to be told: an address, what they care about, when and how they asked.
+
+    ``components`` and ``regions`` filter the incidents they hear of: an incident
+    matches when its scope names one of the components (or the filter is empty) and
+    one of the regions (or the filter is empty, or the incident names no region, which
+    means everywhere). Only a confirmed subscriber (``confirmed_at`` set, by the
+    double opt-in) is sent updates.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: str
+    components: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    subscribed_at: AwareDatetime
+    source: str = Field(default="api", min_length=1, max_length=40)
+    """How they subscribed: ``api``, ``cli``, ``import``, or what the caller names."""
+    confirmed_at: AwareDatetime | None = None
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address(cls, value: Any) -> Any:
+        return email_address(value)
+
+    @field_validator("components", "regions", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        value = names(value)
+        if isinstance(value, tuple):
+            return tuple(dict.fromkeys(clean_text(name, "scope.components") for name in value))
+        return value
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    def matches(self, scope: Scope) -> bool:
+        """Whether an incident of ``scope`` is one this subscriber asked to hear of."""
+        if self.components:
+            wanted = {name.casefold() for name in self.components}
+            if not wanted & {name.casefold() for name in scope.components}:
+                return False
+        if self.regions and scope.regions:
+            wanted = {name.casefold() for name in self.regions}
+            if not wanted & {name.casefold() for name in scope.regions}:
+                return False
+        return True
+
+
+class RecipientState(StrEnum):
+    """Where one recipient of one update stands in the ledger.
+
+    ``pending`` -> ``in_flight`` (handed to one SMTP connection) -> ``sent`` (the
+    server accepted it), ``retry`` (deferred: a 4xx, a dropped connection) or
+    ``failed`` (refused for good: a 5xx). ``withdrawn``: they unsubscribed before
+    it went.
+    """
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    WITHDRAWN = "withdrawn"
+
+
+class Recipient(BaseModel):
+    """One person one update goes to, and where it stands: a row of the recipient ledger."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: str
+    subscriber: bool = False
+    """There because they subscribed (an unsubscribe withdraws it), not a fixed recipient."""
+    state: RecipientState = RecipientState.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+class RecipientOutcome(BaseModel):
+    """What happened to one recipient's message: sent, deferred (``final`` False) or refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: str
+    sent: bool
+    at: datetime
+    error: str | None = None
+    final: bool = False
+
+
 # -- the outbox ------------------------------------------------------------------------
 
 
@@ -298,6 +423,14 @@ class OutboxItem(BaseModel):
     """For a row saved already ``sent`` (an incident imported from the service): its receipt.
 
     ``save`` records it with the row, in the same transaction, as ``record_sent`` would.
+    """
+    recipients: tuple[Recipient, ...] = ()
+    """For a channel that tells people one by one (email): who this update goes to.
+
+    Decided when the update is committed; a store that keeps a recipient ledger
+    (:class:`~candor.typing.SubscriberStore`) records one ledger row per recipient in
+    the same transaction as the outbox row, so a later change of the subscriber list
+    never changes who was promised this update. Not read back with the row.
     """
 
 

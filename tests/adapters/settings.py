@@ -34,6 +34,13 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "identifier": "status.example.com",
         "app_password": canary("bluesky", "app_password"),
     },
+    "email": {
+        "host": "smtp.example.org",
+        "from": "Example Status <status@example.org>",
+        "username": "status@example.org",
+        "password": canary("email", "password"),
+        "secret": canary("email", "secret"),
+    },
     "x": {
         "api_key": canary("x", "api_key"),
         "api_secret": canary("x", "api_secret"),
@@ -49,6 +56,7 @@ SECRET_KEYS: dict[str, tuple[str, ...]] = {
     "instatus": ("api_key",),
     "mastodon": ("access_token",),
     "bluesky": ("app_password",),
+    "email": ("password", "secret"),
     "x": ("api_key", "api_secret", "access_token", "access_token_secret"),
 }
 

@@ -57,8 +57,8 @@ def service_files() -> list[Path]:
 def test_there_is_one_module_or_package_per_service() -> None:
     names = {p.stem if p.parent == ADAPTERS else p.parent.name for p in service_files()}
     assert names == {
-        "bluesky", "cachet", "console", "instatus", "mastodon", "static_site", "statuspage",
-        "webhook", "x",
+        "bluesky", "cachet", "console", "email", "instatus", "mastodon", "static_site",
+        "statuspage", "webhook", "x",
     }  # fmt: skip
 
 

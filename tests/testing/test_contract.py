@@ -313,7 +313,7 @@ def test_every_registered_built_in_adapter_has_a_contract_class() -> None:
 
     covered = {
         "console", "static_site", "memory", "webhook", "statuspage", "cachet", "instatus",
-        "mastodon", "bluesky", "x",
+        "mastodon", "bluesky", "x", "email",
     }  # fmt: skip
     assert set(registry.available()) <= covered
 

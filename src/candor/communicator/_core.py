@@ -36,8 +36,8 @@ from candor.model import (
 )
 from candor.policy import Policy
 from candor.render import Renderer
-from candor.typing import Adapter, Clock, Interceptor, Store
-from candor.vocabulary import Channel, Message, TemplateLimits
+from candor.typing import Adapter, Clock, Fanning, Interceptor, Store, SubscriberStore
+from candor.vocabulary import Channel, Message, Recipient, TemplateLimits
 
 __all__ = ["Facade", "checked_id"]
 
@@ -279,7 +279,8 @@ class Facade:
         """Compose, guard, record the update with its outbox in one transaction, then deliver."""
         messages = self._messages(incident)
         incident = compose.guard(incident, messages, allow, reason, by=compose.actor())
-        outbox = compose.outbox(incident, messages)
+        people = await self._people(incident)
+        outbox = compose.outbox(incident, messages, people)
         await asyncio.to_thread(
             self.store.save, incident, expected_version=expected_version, outbox=outbox
         )
@@ -293,6 +294,36 @@ class Facade:
         )
         await self._deliver(incident.id)
         return await self._current(incident.id)
+
+    async def _people(self, incident: Incident) -> dict[str, tuple[Recipient, ...]]:
+        """The recipients of each channel that tells people one by one, decided now."""
+        fanning = {
+            name: adapter for name, adapter in self.adapters.items() if isinstance(adapter, Fanning)
+        }
+        if not fanning:
+            return {}
+        store = self.store
+        if not isinstance(store, SubscriberStore):
+            # Only the fixed recipients; delivery then says the store keeps no ledger.
+            return {
+                name: compose.recipients(incident, adapter, (), ())
+                for name, adapter in fanning.items()
+            }
+
+        def read() -> dict[str, tuple[Recipient, ...]]:
+            assert isinstance(store, SubscriberStore)
+            confirmed = store.subscribers(confirmed_only=True)
+            return {
+                name: compose.recipients(
+                    incident,
+                    adapter,
+                    confirmed,
+                    store.told(incident.id, name) if adapter.include_subscribers else (),
+                )
+                for name, adapter in fanning.items()
+            }
+
+        return await asyncio.to_thread(read)
 
     async def _commit_expecting(self, incident: Incident, expected_version: int) -> Incident:
         return await self._commit(incident, expected_version=expected_version)

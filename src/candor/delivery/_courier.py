@@ -29,6 +29,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from candor.delivery._ledger import StoreLedger
 from candor.delivery._settings import Clock, DeliverySettings, Outcome, Sleep, TokenBucket
 from candor.delivery._tries import (
     Deadline,
@@ -40,7 +41,7 @@ from candor.delivery._tries import (
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
-from candor.typing import Reconciling
+from candor.typing import Fanning, Reconciling, SubscriberStore
 from candor.vocabulary import DeliveryContext, OutboxFailure, OutboxSent, Receipt
 
 if TYPE_CHECKING:
@@ -384,15 +385,20 @@ class Courier:
                 self._log_attempt(item, item.attempts + 1, "reconciled", 0.0, None)
                 return await self._record_sent(item, found, tries=0, latency=0.0)
 
+        fanning = isinstance(adapter, Fanning)
+
         async def attempt() -> Receipt:
             nonlocal tries, last_latency
             tries += 1
             bucket = self._bucket(channel, adapter)
-            if bucket is not None:
+            if bucket is not None and not fanning:
                 await bucket.take()
             began = self._seconds()
             try:
-                receipt = await adapter.post(item.message, context())
+                if fanning:
+                    receipt = await self._post_each(item, context(), bucket)
+                else:
+                    receipt = await adapter.post(item.message, context())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -454,6 +460,27 @@ class Courier:
         except DeliveryError as error:
             return await self._settle(item, error, tries=tries, latency=last_latency)
         return await self._record_sent(item, receipt, tries=tries, latency=last_latency)
+
+    async def _post_each(
+        self, item: OutboxItem, context: DeliveryContext, bucket: TokenBucket | None
+    ) -> Receipt:
+        """One attempt of a row that tells many people: the adapter works through its ledger.
+
+        The rate limit paces recipients, not rows. A store without a recipient
+        ledger cannot deliver such a row: it fails for good, saying so.
+        """
+        assert item.id is not None
+        adapter = self.adapters[item.channel]
+        assert isinstance(adapter, Fanning)
+        if not isinstance(self.store, SubscriberStore):
+            raise DeliveryError(
+                item.channel,
+                f"the store ({type(self.store).__name__}) keeps no recipient ledger, which this"
+                " channel needs to tell each recipient once: use the SQLite store",
+                retryable=False,
+            )
+        ledger = StoreLedger(self.store, item.id, self._store_call, bucket=bucket)
+        return await adapter.post_each(item.message, context, ledger)
 
     async def _record_sent(
         self, item: OutboxItem, receipt: Receipt, *, tries: int, latency: float

@@ -50,6 +50,7 @@ from candor.model._values import (
     Reminder,
     Scope,
     WriteUp,
+    names,
     parse_duration,
     parse_when,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "check_text",
     "check_transition",
     "clean_text",
+    "names",
     "parse_duration",
     "parse_when",
     "terminal_safe",

@@ -43,6 +43,21 @@ def _input_error(label: str, exc: pydantic.ValidationError) -> InputError:
     return InputError(field, first.get("input"), reason)
 
 
+def names(value: Any) -> Any:
+    """A list of component or region names, stripped; ValueError for one string or a blank name.
+
+    Anything else is left to the field's own validation.
+    """
+    if isinstance(value, str):
+        raise ValueError("give a list of names, not one string")
+    if isinstance(value, list | tuple):
+        for name in value:
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"every name must be a non-empty string, got {name!r}")
+        return tuple(name.strip() for name in value)
+    return value
+
+
 class Scope(_Model):
     """Who and what is affected: components, regions, and how many customers.
 
@@ -64,14 +79,7 @@ class Scope(_Model):
     @field_validator("components", "regions", mode="before")
     @classmethod
     def _names(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            raise ValueError("give a list of names, not one string")
-        if isinstance(value, list | tuple):
-            for name in value:
-                if not isinstance(name, str) or not name.strip():
-                    raise ValueError(f"every name must be a non-empty string, got {name!r}")
-            return tuple(name.strip() for name in value)
-        return value
+        return names(value)
 
     @field_validator("affected_fraction", mode="before")
     @classmethod

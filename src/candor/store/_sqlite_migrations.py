@@ -163,6 +163,39 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 4: people told one by one. The subscribers, and the recipient ledger: one row per
+    # recipient of an outbox row (its channel tells people separately, as email does),
+    # decided when the update was committed.
+    (
+        """
+        CREATE TABLE subscribers (
+            address TEXT PRIMARY KEY COLLATE NOCASE,
+            components TEXT NOT NULL,
+            regions TEXT NOT NULL,
+            subscribed_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            confirmed_at TEXT
+        )
+        """,
+        """
+        CREATE TABLE recipients (
+            outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+            position INTEGER NOT NULL,
+            address TEXT NOT NULL COLLATE NOCASE,
+            subscriber INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN
+                ('pending', 'in_flight', 'sent', 'retry', 'failed', 'withdrawn')),
+            token TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_at TEXT,
+            PRIMARY KEY (outbox_id, address)
+        )
+        """,
+        "CREATE INDEX recipients_owed ON recipients (outbox_id, position)"
+        " WHERE state IN ('pending', 'in_flight', 'retry')",
+        "CREATE INDEX recipients_address ON recipients (address)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -252,10 +252,11 @@ def append(db: sqlite3.Connection, update: Update) -> None:
         )
 
 
-def insert_outbox(db: sqlite3.Connection, item: OutboxItem) -> None:
+def insert_outbox(db: sqlite3.Connection, item: OutboxItem) -> int:
+    """Insert the row; returns its id."""
     receipt = item.receipt if item.state is DeliveryState.SENT else None
     try:
-        db.execute(
+        cursor = db.execute(
             "INSERT INTO outbox (incident_id, update_id, seq, channel, idempotency_key,"
             " message, state, attempts, last_error, created_at, sent_at, remote_id,"
             " remote_url, thread_root)"
@@ -282,6 +283,8 @@ def insert_outbox(db: sqlite3.Connection, item: OutboxItem) -> None:
             f"outbox row for update {item.update_id} on channel {item.channel!r} "
             f"cannot be recorded: {exc}"
         ) from None
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 # -- changing the outbox -------------------------------------------------------

@@ -44,6 +44,7 @@ from candor.model import (
     Promise,
     Update,
 )
+from candor.store import _sqlite_people as people
 from candor.store import _sqlite_rows as rows
 from candor.store._sqlite_migrations import SCHEMA_VERSION, check_schema, migrate
 from candor.vocabulary import (
@@ -52,6 +53,9 @@ from candor.vocabulary import (
     OutboxSent,
     OutboxTransition,
     Receipt,
+    Recipient,
+    RecipientOutcome,
+    Subscriber,
 )
 
 if TYPE_CHECKING:
@@ -264,7 +268,9 @@ class SQLiteStore:
             if expected_version is not None:
                 rows.update_incident(db, incident)
             for item in outbox:
-                rows.insert_outbox(db, item)
+                item_id = rows.insert_outbox(db, item)
+                if item.recipients:
+                    people.insert_recipients(db, item_id, item)
 
     def claim(
         self,
@@ -526,6 +532,50 @@ class SQLiteStore:
                 (key, holder, rows.when(at)),
             ).rowcount
         return bool(inserted)
+
+    # -- subscribers and the recipient ledger (SubscriberStore) ---------------------
+
+    def add_subscriber(self, subscriber: Subscriber) -> Subscriber:
+        """Record a subscriber, or change their filters; see :class:`SubscriberStore`."""
+        with self._transaction(write=True) as db:
+            return people.add_subscriber(db, subscriber)
+
+    def confirm_subscriber(self, address: str, *, at: datetime) -> Subscriber:
+        """Mark the address confirmed; InputError if it is not subscribed."""
+        with self._transaction(write=True) as db:
+            return people.confirm(db, address, at)
+
+    def remove_subscriber(self, address: str) -> bool:
+        """Forget the address and withdraw it from every row still owed, at once."""
+        with self._transaction(write=True) as db:
+            return people.remove(db, address)
+
+    def subscribers(self, *, confirmed_only: bool = False) -> builtins.list[Subscriber]:
+        """Every subscriber, in the order they subscribed."""
+        with self._transaction(write=False) as db:
+            return people.subscribers(db, confirmed_only=confirmed_only)
+
+    def told(self, incident_id: str, channel: str) -> builtins.list[str]:
+        """The subscribers the channel was to tell of the incident for any earlier update."""
+        with self._transaction(write=False) as db:
+            return people.told(db, incident_id, channel)
+
+    def recipients(self, item_id: int) -> builtins.list[Recipient]:
+        """The recipient ledger of one outbox row."""
+        with self._transaction(write=False) as db:
+            return people.ledger(db, item_id)
+
+    def advance_recipients(
+        self,
+        item_id: int,
+        *,
+        token: str,
+        settled: Sequence[RecipientOutcome],
+        take: int,
+    ) -> builtins.list[str]:
+        """Record ``settled`` and hand out up to ``take`` owed recipients, in one transaction."""
+        with self._transaction(write=True, fsync=False) as db:
+            return people.advance(db, item_id, token=token, settled=settled, take=take)
 
     def close(self) -> None:
         """Close every connection the store holds, and refuse further use."""
