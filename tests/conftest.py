@@ -11,6 +11,7 @@ import pytest
 import candor
 from candor.testing import Clock, MemoryAdapter
 from candor.vocabulary import Capabilities, Form
+from tests.smtp_server import Mailbox, smtp_server
 
 START = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 """Where every test clock starts (candor.testing.Clock's own start)."""
@@ -62,3 +63,17 @@ def api_outage(**overrides: object) -> candor.Scope:
     }
     fields.update(overrides)
     return candor.Scope(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, one per test module: its mailbox and port."""
+    with smtp_server() as running:
+        yield running
+
+
+@pytest.fixture
+def mailbox(server: tuple[Mailbox, int]) -> Mailbox:
+    """The server's mailbox, emptied and unscripted for this test."""
+    server[0].reset()
+    return server[0]

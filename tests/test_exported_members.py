@@ -22,7 +22,7 @@ def test_all_lists_every_public_name_and_each_resolves() -> None:
         "Status", "Store", "StoreError", "TemplateError", "TransitionError", "Update",
         "UpdateKind", "__version__", "check", "ActionItem", "ActionStatus", "Closure", "OnDue",
         "PolicyAction", "PromiseError", "Reminder", "ReminderState", "Scorecard", "WriteUp",
-        "TemplateLimits",
+        "TemplateLimits", "Subscriber",
     }  # fmt: skip
     for name in exported:
         assert getattr(candor, name) is not None

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         Message,
         Receipt,
         Severity,
+        Subscriber,
         TemplateLimits,
     )
 
@@ -122,6 +123,7 @@ __all__ = [
     "Status",
     "Store",
     "StoreError",
+    "Subscriber",
     "TemplateError",
     "TemplateLimits",
     "TransitionError",
@@ -159,6 +161,7 @@ _LAZY = {
     "DeliveryContext": "candor.vocabulary",
     "Form": "candor.vocabulary",
     "Receipt": "candor.vocabulary",
+    "Subscriber": "candor.vocabulary",
     "TemplateLimits": "candor.vocabulary",
     "AsyncCommunicator": "candor.communicator",
     "Finding": "candor.vocabulary",

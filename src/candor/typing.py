@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from candor.model import ActionItem, ActionStatus, Closure, Incident, Organization, Promise
 from candor.vocabulary import (
@@ -36,6 +36,7 @@ __all__ = [
     "Adapter",
     "AdapterInit",
     "Clock",
+    "Confirming",
     "Editing",
     "Fanning",
     "Importing",
@@ -165,6 +166,29 @@ class Fanning(Protocol):
         self, message: Message, context: DeliveryContext, ledger: RecipientLedger
     ) -> Receipt:
         """Send ``message`` to every recipient ``ledger`` hands out, recording each."""
+        ...
+
+
+@runtime_checkable
+class Confirming(Protocol):
+    """**Protocol:** an adapter that runs subscribers' double opt-in, and signs their links.
+
+    ``token`` signs (purpose, address) with the channel's secret, for a link in a
+    mail; ``read_token`` gives them back, or raises InputError for a token this
+    channel did not sign (or one expired); ``send_confirmation`` mails a new
+    subscriber the link that confirms them.
+    """
+
+    def token(self, purpose: Literal["confirm", "unsubscribe"], address: str) -> str:
+        """A signed token saying ``purpose`` for ``address``."""
+        ...
+
+    def read_token(self, token: str) -> tuple[str, str]:
+        """``(purpose, address)`` of a token this channel signed; InputError otherwise."""
+        ...
+
+    async def send_confirmation(self, subscriber: Subscriber, organization: Organization) -> None:
+        """Mail ``subscriber`` the signed link that confirms the subscription."""
         ...
 
 

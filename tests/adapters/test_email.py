@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import api_outage
-from tests.smtp_server import Mailbox, smtp_server
+from tests.smtp_server import Mailbox
 
 import candor
 from candor.adapters.email import EmailAdapter, message_id
@@ -22,19 +22,6 @@ from candor.typing import Adapter
 
 FIXED = ("oncall@acme.example", "lead@acme.example")
 SECRET = "email-secret-for-the-tests-0123456789"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[Mailbox, int]]:
-    with smtp_server() as running:
-        yield running
-
-
-@pytest.fixture
-def mailbox(server: tuple[Mailbox, int]) -> Mailbox:
-    box = server[0]
-    box.reset()
-    return box
 
 
 def email_channel(port: int, **settings: Any) -> candor.Channel:

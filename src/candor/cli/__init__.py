@@ -13,7 +13,7 @@ for. ``candor --help`` imports click and nothing of the library;
 ``candor COMMAND --help`` adds that command's module (click and the shared
 options); the facade, the model, jinja2, httpx and rich load only when a
 command runs. A new command goes in the module of its family (incidents,
-promises, delivery, checks, start) and gets a line in :data:`COMMANDS`.
+promises, delivery, checks, start, subscribers) and gets a line in :data:`COMMANDS`.
 """
 
 from __future__ import annotations
@@ -104,6 +104,11 @@ COMMANDS: Mapping[str, Entry] = {
     ),
     "show": Entry(
         "incidents", "show", "Show an incident's whole timeline and where each update went."
+    ),
+    "subscribers": Entry(
+        "subscribers",
+        "subscribers",
+        "Manage the people email channels tell: add, remove, list, import, export, confirm.",
     ),
     "update": Entry("incidents", "update", "Post an update on an open incident."),
     "watch": Entry(

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from candor import compose, lifecycle
-from candor.communicator._core import Facade, checked_id
+from candor.communicator._core import checked_id
+from candor.communicator._people import Subscriptions
 from candor.delivery import Outcome
 from candor.errors import CandorError, ConfigError, InputError, PromiseError
 from candor.importing import import_incidents
@@ -38,7 +39,7 @@ __all__ = ["AsyncCommunicator"]
 log = get_logger("candor")
 
 
-class AsyncCommunicator(Facade):
+class AsyncCommunicator(Subscriptions):
     """Speaks for an organisation on its channels, with its store and policy.
 
     With no arguments it is the embedded default, in the working directory: a

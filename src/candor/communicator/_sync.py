@@ -35,7 +35,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.scorecard import Scorecard
 from candor.typing import Adapter, Clock, Store
-from candor.vocabulary import Channel, Message, TemplateLimits
+from candor.vocabulary import Channel, Message, Subscriber, TemplateLimits
 
 __all__ = ["Communicator"]
 
@@ -342,6 +342,34 @@ class Communicator:
     def import_incidents(self, channel: str) -> builtins.list[Incident]:
         """See :meth:`AsyncCommunicator.import_incidents`."""
         return self._run(self._async.import_incidents(channel))
+
+    def subscribe(
+        self,
+        address: str,
+        *,
+        components: Iterable[str] = (),
+        regions: Iterable[str] = (),
+        confirmed: bool = False,
+        source: str = "api",
+    ) -> Subscriber:
+        """See :meth:`AsyncCommunicator.subscribe`."""
+        return self._run(
+            self._async.subscribe(
+                address, components=components, regions=regions, confirmed=confirmed, source=source
+            )
+        )
+
+    def confirm(self, token: str) -> Subscriber:
+        """See :meth:`AsyncCommunicator.confirm`."""
+        return self._run(self._async.confirm(token))
+
+    def unsubscribe(self, address: str | None = None, *, token: str | None = None) -> bool:
+        """See :meth:`AsyncCommunicator.unsubscribe`."""
+        return self._run(self._async.unsubscribe(address, token=token))
+
+    def subscribers(self, *, confirmed_only: bool = False) -> builtins.list[Subscriber]:
+        """See :meth:`AsyncCommunicator.subscribers`."""
+        return self._run(self._async.subscribers(confirmed_only=confirmed_only))
 
     def close(self) -> None:
         """Close everything the communicator holds, and its event loop."""
