@@ -587,18 +587,6 @@ class TestUserErrors:
         assert "'pager'" in line
         assert "carrier_pigeon" in line
 
-    def test_a_missing_secret_in_the_config(
-        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.delenv("CANDOR_TEST_UNSET_SECRET", raising=False)
-        path = _config(
-            tmp_path,
-            '[[channels]]\nname = "console"\nadapter = "console"\n'
-            'stream = "${CANDOR_TEST_UNSET_SECRET}"\n',
-        )
-        line = assert_user_error(run(capsys, "--config", path, "list", code=1))
-        assert "CANDOR_TEST_UNSET_SECRET is not set" in line
-
     def test_a_config_that_does_not_exist(self, capsys: pytest.CaptureFixture[str]) -> None:
         line = assert_user_error(run(capsys, "--config", "nowhere.toml", "list", code=1))
         assert "nowhere.toml" in line

@@ -17,7 +17,7 @@ import functools
 import gc
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -196,7 +196,8 @@ def progress(outcome: Any) -> None:
 
 def outcome_line(outcome: Any) -> str:
     item = outcome.item
-    text = f"{outcome.channel} (update {item.seq}): {label(outcome.state.value)}"
+    state = label(outcome.state.value, unconfigured=outcome.unconfigured is not None)
+    text = f"{outcome.channel} (update {item.seq}): {state}"
     if outcome.sent:
         tries = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
         return f"{text} ({tries}, {outcome.latency * 1000:.0f} ms)"
@@ -205,17 +206,20 @@ def outcome_line(outcome: Any) -> str:
     return f"{text}: {outcome.error}" if outcome.error else text
 
 
-def label(state: str) -> str:
-    """How a delivery state reads in the summary: sent, retrying or failed."""
+def label(state: str, *, unconfigured: bool = False) -> str:
+    """How a delivery state reads in the summary: sent, retrying, failed or not configured."""
+    if unconfigured and state not in {"sent", "failed"}:
+        return "not configured"
     return {"sent": "sent", "failed": "failed", "in_flight": "in flight"}.get(state, "retrying")
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """The channels sent, retrying and failed, for --json."""
-    channels: dict[str, list[str]] = {"sent": [], "retrying": [], "failed": []}
+    """The channels sent, retrying, failed and not configured, for --json."""
+    channels: dict[str, list[str]] = {"sent": [], "retrying": [], "failed": [], "unconfigured": []}
     for row in rows:
-        word = label(row["state"])
-        channels["retrying" if word == "in flight" else word].append(row["channel"])
+        word = label(row["state"], unconfigured=bool(row.get("unconfigured")))
+        key = {"in flight": "retrying", "not configured": "unconfigured"}.get(word, word)
+        channels[key].append(row["channel"])
     return channels
 
 
@@ -233,7 +237,7 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
             (
                 one_line(row["channel"]),
                 str(row["seq"]),
-                label(row["state"]),
+                label(row["state"], unconfigured=bool(row.get("unconfigured"))),
                 str(row["attempts"]),
                 one_line(detail),
             )
@@ -253,15 +257,28 @@ def exit_if_owed(rows: list[dict[str, Any]]) -> None:
     hands, not lost, and that process records how it went.
     """
     elsewhere = [r["channel"] for r in rows if r.get("elsewhere")]
+    waiting = {
+        r["channel"]: r["unconfigured"]
+        for r in rows
+        if r.get("unconfigured") and r["state"] not in {"sent", "failed"}
+    }
     owed = [
         r["channel"]
         for r in rows
-        if r["state"] not in {"sent", "failed"} and not r.get("elsewhere")
+        if r["state"] not in {"sent", "failed"}
+        and not r.get("elsewhere")
+        and r["channel"] not in waiting
     ]
     refused = [r["channel"] for r in rows if r["state"] == "failed"]
-    if not owed and not refused and not elsewhere:
+    if not owed and not refused and not elsewhere and not waiting:
         return
     parts = []
+    if waiting:
+        named = ", ".join(f"{channel} ({why})" for channel, why in waiting.items())
+        parts.append(
+            f"owed to channels not configured: {named}; set what they need, then run"
+            " `candor deliver`"
+        )
     if owed:
         parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
     if elsewhere:
@@ -274,9 +291,16 @@ def exit_if_owed(rows: list[dict[str, Any]]) -> None:
     sys.exit(EXIT_UNDELIVERED)
 
 
-def report_delivery(state: State, incident: Any) -> None:
-    """Print the incident's new update and where it went; exit 4 if a channel has not taken it."""
+def report_delivery(
+    state: State, incident: Any, unconfigured: Mapping[str, str] | None = None
+) -> None:
+    """Print the incident's new update and where it went; exit 4 if a channel has not taken it.
+
+    ``unconfigured`` names the channels that cannot deliver yet, and why: their
+    rows are owed, and the table and the exit say so.
+    """
     update = incident.updates[-1]
+    waiting = unconfigured or {}
     rows = [
         {
             "channel": d.channel,
@@ -284,8 +308,9 @@ def report_delivery(state: State, incident: Any) -> None:
             "state": d.state.value,
             "attempts": d.attempts,
             "next_attempt_at": d.next_attempt_at,
-            "error": d.last_error if d.state.value != "sent" else None,
+            "error": (d.last_error or waiting.get(d.channel)) if d.state.value != "sent" else None,
             "url": d.remote_url,
+            "unconfigured": waiting.get(d.channel),
         }
         for d in incident.deliveries
         if d.update_id == update.id

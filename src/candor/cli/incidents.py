@@ -66,7 +66,7 @@ def open_(
             allow=allow,
             reason=reason,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command()
@@ -117,7 +117,7 @@ def update(
             allow=allow,
             reason=reason,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command()
@@ -159,7 +159,7 @@ def resolve(
             allow=allow,
             reason=reason,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command()
@@ -191,7 +191,7 @@ def reopen(
             allow=allow,
             reason=reason,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command(name="list")
@@ -316,7 +316,8 @@ def preview(
             }
             arguments |= {k: v for k, v in extra.items() if v is not None}
         messages = comms.preview(incident_id, **arguments)
-        lengths = [_length(message_, comms.adapters[message_.channel]) for message_ in messages]
+        fits = comms.capabilities
+        lengths = [_length(message_, fits[message_.channel]) for message_ in messages]
 
     def text() -> None:
         for message_, (used, limit, unit) in zip(messages, lengths, strict=True):
@@ -341,10 +342,9 @@ def preview(
     emit(state, data, text)
 
 
-def _length(message: Any, adapter: Any) -> tuple[int, int | None, str]:
+def _length(message: Any, capabilities: Any) -> tuple[int, int | None, str]:
     # Imported here so that --help never loads the length measure (regex).
     from candor.length import measure
 
-    capabilities = adapter.capabilities
     unit = capabilities.length_unit.value
     return measure(message.text, unit), capabilities.max_length, unit

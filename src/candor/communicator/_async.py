@@ -53,6 +53,13 @@ class AsyncCommunicator(Facade):
     a connection pool sized for fanning out to hundreds of channels at once,
     honouring the environment's proxies, as ``http`` (``[http]`` in candor.toml,
     :class:`~candor.config.HTTPSettings`) says.
+
+    A channel whose settings name an environment variable that is not set
+    (:attr:`Channel.unset <candor.vocabulary.Channel.unset>`) is *unconfigured*:
+    ``unconfigured`` maps its name to why, it has no adapter, and every update
+    records what it is owed without sending it; the other channels deliver as
+    usual, and :meth:`deliver_pending` catches it up once the variable is set.
+    ``capabilities`` are every channel's, configured or not.
     """
 
     # -- the public API ------------------------------------------------------------------
@@ -410,6 +417,11 @@ class AsyncCommunicator(Facade):
         """
         if not isinstance(channel, str):
             raise InputError("channel", channel, "must be a channel's name")
+        if channel in self.unconfigured:
+            raise ConfigError(
+                f"cannot be read until it is configured: {self.unconfigured[channel]}",
+                channel=channel,
+            )
         if channel not in self.adapters:
             raise ConfigError("no channel by this name is configured", channel=channel)
         return await import_incidents(

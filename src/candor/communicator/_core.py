@@ -23,6 +23,7 @@ from candor import store as stores
 from candor._http import HTTPSettings
 from candor._http.client import default_client
 from candor.adapters import registry
+from candor.adapters.service import declared_capabilities
 from candor.checks import rules
 from candor.config import default_config, load_config
 from candor.delivery import Courier, DeliverySettings, Outcome, Sleep
@@ -37,7 +38,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.render import Renderer
 from candor.typing import Adapter, Clock, Interceptor, Store
-from candor.vocabulary import Channel, Message, TemplateLimits
+from candor.vocabulary import Capabilities, Channel, Message, TemplateLimits
 
 __all__ = ["Facade", "checked_id"]
 
@@ -63,6 +64,16 @@ def build_adapter(channel: Channel, *, client: httpx.AsyncClient, base_dir: Path
     except AdapterError as exc:
         raise ConfigError(str(exc), channel=channel.name, key="adapter") from None
     return factory(channel, client=client, base_dir=base_dir)
+
+
+def _factory(channel: Channel) -> object:
+    """The adapter class a channel names (or its instance), for what it declares."""
+    if not isinstance(channel.adapter, str):
+        return channel.adapter
+    try:
+        return registry.load(channel.adapter)
+    except AdapterError as exc:
+        raise ConfigError(str(exc), channel=channel.name, key="adapter") from None
 
 
 def open_store(store: Store | str | Path, base_dir: Path) -> Store:
@@ -190,6 +201,8 @@ class Facade:
             chosen = hook.channels(chosen)
         self.channels: dict[str, Channel] = {}
         self.adapters: dict[str, Adapter] = {}
+        self._declared: dict[str, Capabilities] = {}
+        self.unconfigured: dict[str, str] = {}
         for channel in chosen:
             if not isinstance(channel, Channel):
                 raise ConfigError(
@@ -199,6 +212,12 @@ class Facade:
             if channel.name in self.channels:
                 raise ConfigError("two channels have this name", channel=channel.name, key="name")
             self.channels[channel.name] = channel
+            why = channel.unconfigured
+            if why is not None:
+                # Composed for and owed, never sent, until its variables are set.
+                self.unconfigured[channel.name] = why
+                self._declared[channel.name] = declared_capabilities(_factory(channel), channel)
+                continue
             adapter = build_adapter(channel, client=self.client, base_dir=self.base_dir)
             self.adapters[channel.name] = (
                 adapter if hook is None else hook.adapter(channel, adapter)
@@ -213,6 +232,7 @@ class Facade:
             settings=delivery,
             sleep=sleep,
             on_outcome=on_outcome,
+            unconfigured=self.unconfigured,
         )
         self.keeper = PromiseKeeper(
             store=self.store,
@@ -265,8 +285,17 @@ class Facade:
 
     # -- compose, commit, deliver --------------------------------------------------------
 
+    @property
+    def capabilities(self) -> dict[str, Capabilities]:
+        """Every channel's capabilities as they stand (an adapter may learn its service's)."""
+        declared = self._declared
+        return {
+            name: declared[name] if name in declared else self.adapters[name].capabilities
+            for name in self.channels
+        }
+
     def _messages(self, incident: Incident) -> builtins.list[Message]:
-        return compose.compose(incident, self.channels, self.adapters, self.renderer)
+        return compose.compose(incident, self.channels, self.capabilities, self.renderer)
 
     async def _commit(
         self,

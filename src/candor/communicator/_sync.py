@@ -35,7 +35,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.scorecard import Scorecard
 from candor.typing import Adapter, Clock, Store
-from candor.vocabulary import Channel, Message, TemplateLimits
+from candor.vocabulary import Capabilities, Channel, Message, TemplateLimits
 
 __all__ = ["Communicator"]
 
@@ -122,6 +122,16 @@ class Communicator:
     @property
     def adapters(self) -> dict[str, Adapter]:
         return self._async.adapters
+
+    @property
+    def capabilities(self) -> dict[str, Capabilities]:
+        """See :attr:`AsyncCommunicator.capabilities`."""
+        return self._async.capabilities
+
+    @property
+    def unconfigured(self) -> dict[str, str]:
+        """See :attr:`AsyncCommunicator.unconfigured`."""
+        return self._async.unconfigured
 
     def now(self) -> datetime:
         """See :meth:`AsyncCommunicator.now`."""
