@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from candor.cli._options import override_options, scope_from, scope_options
+from candor.cli._options import channel_option, override_options, scope_from, scope_options
 from candor.cli._shared import (
     State,
     echo,
@@ -32,6 +32,7 @@ __all__ = ["list_", "open_", "preview", "reopen", "resolve", "show", "update"]
 @click.option("--started-at", help="When it started, ISO 8601 with a UTC offset.")
 @click.option("--workaround", help="What affected customers can do meanwhile.")
 @override_options
+@channel_option
 @pass_state
 def open_(
     state: State,
@@ -50,6 +51,7 @@ def open_(
     workaround: str | None,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Open an incident and tell every channel."""
     scope = scope_from(None, components, regions, fraction, count, customers, degraded)
@@ -65,6 +67,7 @@ def open_(
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
     report_delivery(state, incident, comms.unconfigured)
 
@@ -79,6 +82,7 @@ def open_(
 @click.option("--cause", help="The cause, once it is known.")
 @click.option("--workaround", help="What affected customers can do meanwhile.")
 @override_options
+@channel_option
 @pass_state
 def update(
     state: State,
@@ -97,6 +101,7 @@ def update(
     workaround: str | None,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Post an update on an open incident."""
     options = (components, regions, fraction, count, customers, degraded)
@@ -116,6 +121,7 @@ def update(
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
     report_delivery(state, incident, comms.unconfigured)
 
@@ -133,6 +139,7 @@ def update(
     help="Refuse if no channel ever received an update of it (default: warn).",
 )
 @override_options
+@channel_option
 @pass_state
 def resolve(
     state: State,
@@ -145,6 +152,7 @@ def resolve(
     refuse_if_untold: bool,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Resolve an incident on every channel that carried any of its updates, and any new one."""
     with state.communicator() as comms:
@@ -158,6 +166,7 @@ def resolve(
             refuse_if_untold=refuse_if_untold,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
     report_delivery(state, incident, comms.unconfigured)
 
@@ -169,6 +178,7 @@ def resolve(
 @click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
 @click.option("--workaround", help="What affected customers can do meanwhile.")
 @override_options
+@channel_option
 @pass_state
 def reopen(
     state: State,
@@ -179,6 +189,7 @@ def reopen(
     workaround: str | None,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Reopen a resolved incident."""
     with state.communicator() as comms:
@@ -190,6 +201,7 @@ def reopen(
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
     report_delivery(state, incident, comms.unconfigured)
 
@@ -263,6 +275,7 @@ def show(state: State, incident_id: str) -> None:
 @click.option("--impact")
 @click.option("--next-update-in")
 @click.option("--cause")
+@channel_option
 @pass_state
 def preview(
     state: State,
@@ -279,6 +292,7 @@ def preview(
     impact: str | None,
     next_update_in: str | None,
     cause: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Show what every channel would get, without storing or sending anything.
 
@@ -286,7 +300,7 @@ def preview(
     then required); with one it previews an update (or, with --status resolved,
     the resolution).
     """
-    arguments: dict[str, Any] = {"message": message}
+    arguments: dict[str, Any] = {"message": message, "channels": list(channels) or None}
     with state.communicator() as comms:
         if incident_id is None:
             if not title:

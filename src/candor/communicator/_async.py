@@ -78,6 +78,7 @@ class AsyncCommunicator(Facade):
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """Open an incident and tell every channel; returns it as recorded, with deliveries.
 
@@ -85,7 +86,8 @@ class AsyncCommunicator(Facade):
         ``impact`` defaults to what the scope implies, and may not understate it.
         Every message is checked first: a check error raises CheckError and
         nothing is stored or sent, unless its code is in ``allow`` with a
-        ``reason``, which is recorded on the timeline.
+        ``reason``, which is recorded on the timeline. ``channels`` names the
+        only channels to tell (recorded on the update; later updates keep it).
         """
         incident = lifecycle.open_incident(
             self.policy,
@@ -99,6 +101,7 @@ class AsyncCommunicator(Facade):
             started_at=started_at,
             cause=cause,
             workaround=workaround,
+            channels=self._chosen(channels),
         )
         return await self._commit(incident, expected_version=None, allow=allow, reason=reason)
 
@@ -115,12 +118,15 @@ class AsyncCommunicator(Facade):
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """Record a new update on an open incident and tell every channel.
 
         Status may move forward or back (recorded as a back-step); resolving
         goes through :meth:`resolve`. Raises ConflictError if another writer
         changed the incident meanwhile, and CheckError as :meth:`open` does.
+        ``channels`` names the only channels to tell; by default the update goes
+        where the previous one went.
         """
         return await self._change(
             incident_id,
@@ -134,6 +140,7 @@ class AsyncCommunicator(Facade):
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=self._chosen(channels),
         )
 
     async def resolve(
@@ -148,6 +155,7 @@ class AsyncCommunicator(Facade):
         refuse_if_untold: bool = False,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """Resolve the incident on every channel.
 
@@ -160,8 +168,11 @@ class AsyncCommunicator(Facade):
         channel ever received is resolved with a warning, or refused with
         PromiseError when ``refuse_if_untold``; a channel that carried an update
         but is no longer configured is named in a warning, since it cannot hear
-        the ending.
+        the ending. When updates went to only some channels, the resolution goes
+        to every channel any of them went to; ``channels`` may name more, but one
+        that leaves out a channel that carried the incident raises PromiseError.
         """
+        chosen = self._chosen(channels)
         current = await self._current(incident_id)
         if not told_anyone(current):
             if refuse_if_untold:
@@ -184,6 +195,7 @@ class AsyncCommunicator(Facade):
             postmortem_by=postmortem_by,
             allow=allow,
             reason=reason,
+            channels=chosen,
         )
 
     async def reopen(
@@ -198,8 +210,12 @@ class AsyncCommunicator(Facade):
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
-        """Reopen a resolved incident: the problem is back, and the customers hear it."""
+        """Reopen a resolved incident: the problem is back, and the customers hear it.
+
+        ``channels`` as for :meth:`update`.
+        """
         return await self._change(
             incident_id,
             kind=UpdateKind.REOPEN,
@@ -211,6 +227,7 @@ class AsyncCommunicator(Facade):
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=self._chosen(channels),
         )
 
     async def get(self, incident_id: str) -> Incident:
@@ -222,15 +239,47 @@ class AsyncCommunicator(Facade):
         return await asyncio.to_thread(self.store.list, open_only=open_only)
 
     async def preview(
-        self, incident_id: str | None = None, /, **arguments: Any
+        self,
+        incident_id: str | None = None,
+        /,
+        *,
+        message: str,
+        title: str | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        status: Status | str | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+        started_at: datetime | str | None = None,
+        cause: str | None = None,
+        workaround: str | None = None,
+        changed: str | None = None,
+        prevention: str | None = None,
+        postmortem_by: datetime | str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> builtins.list[Message]:
         """The messages an :meth:`open` (no id) or :meth:`update` would send; nothing is stored.
 
-        With an incident id and ``status="resolved"`` it previews :meth:`resolve`.
+        With an incident id and ``status="resolved"`` it previews :meth:`resolve`
+        (and of a resolved incident, :meth:`reopen`). Each argument is the one of
+        the call it previews; one that call does not take raises InputError.
         """
-        arguments.pop("allow", None)
-        arguments.pop("reason", None)
+        given: dict[str, Any] = {
+            "message": message,
+            "title": title,
+            "scope": scope,
+            "status": status,
+            "impact": impact,
+            "next_update_in": next_update_in,
+            "started_at": started_at,
+            "cause": cause,
+            "workaround": workaround,
+            "changed": changed,
+            "prevention": prevention,
+            "postmortem_by": postmortem_by,
+        }
+        arguments: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         _previewable(incident_id, arguments)
+        arguments["channels"] = self._chosen(channels)
         if incident_id is None:
             planned = lifecycle.open_incident(self.policy, self.now(), **arguments)
         else:

@@ -48,6 +48,10 @@ class Update(_Model):
     write_up: WriteUp | None = None
     """For the published write-up: its sections and action items."""
     override: Override | None = None
+    channels: tuple[str, ...] | None = None
+    """The channels this update was addressed to, when only some were chosen; None for every
+    configured channel. Later updates keep the choice unless they make another, and the
+    resolution reaches every channel that carried any update."""
     created_at: AwareDatetime
 
     @field_validator("next_update_by", "postmortem_by", "promised_by", "created_at")
