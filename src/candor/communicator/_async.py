@@ -138,6 +138,7 @@ class AsyncCommunicator(Facade):
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
         refuse_if_untold: bool = False,
         allow: Iterable[str] = (),
         reason: str | None = None,
@@ -147,6 +148,10 @@ class AsyncCommunicator(Facade):
         ``cause`` is what caused it (the one named earlier is kept if not given),
         ``changed`` what was done to fix it, ``prevention`` what will stop it
         happening again, and ``postmortem_by`` promises the write-up by a date.
+        ``ended_at`` is when the impact ended, when that was before now (the fix
+        held from 19:00, and this resolution comes at 19:35): the published window,
+        on the page, in the messages, the feed, the summary and the scorecard, runs
+        from the incident's ``started_at`` to it. Not given, it ended now.
 
         The resolution goes to every configured channel, including those whose
         earlier deliveries failed and those added mid-incident. An incident no
@@ -175,6 +180,7 @@ class AsyncCommunicator(Facade):
             changed=changed,
             prevention=prevention,
             postmortem_by=postmortem_by,
+            ended_at=ended_at,
             allow=allow,
             reason=reason,
         )
