@@ -25,7 +25,7 @@ import click
 
 from candor._escape import terminal_safe
 from candor._state import masked
-from candor.errors import CandorError
+from candor.errors import CandorError, CheckError
 
 if TYPE_CHECKING:
     from candor.communicator import Communicator
@@ -178,7 +178,7 @@ def error_json(exc: CandorError) -> dict[str, Any]:
     return data
 
 
-def refusal(exc: Any) -> str:
+def refusal(exc: CheckError) -> str:
     """A check refusal in the shell's words, on one line: every finding, and the options."""
     grouped: dict[tuple[str, str], list[str]] = {}
     for channel, finding in exc.findings:
