@@ -314,8 +314,14 @@ class TestJsonOutput:
     def test_list_of_nothing_is_an_empty_array(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert run_json(capsys, "list") == []
 
-    def test_errors_stay_off_standard_output(self, capsys: pytest.CaptureFixture[str]) -> None:
-        assert_user_error(run(capsys, "--json", "show", "inc-0000000000", code=1))
+    def test_errors_are_a_json_object_on_standard_output_and_a_line_on_stderr(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        result = run(capsys, "--json", "show", "inc-0000000000", code=1)
+        assert_user_error(Run("", result.err))
+        error = json.loads(result.out)["error"]
+        assert error["type"] == "IncidentNotFound"
+        assert error["incident_id"] == "inc-0000000000"
 
 
 class TestPreview:

@@ -603,7 +603,8 @@ def the_call(world: World, data: st.DataObject) -> tuple[str, Callable[[], Any]]
         # Its real keyword parameters (a name it does not have is a TypeError, as anywhere).
         names = st.sampled_from(
             ["title", "scope", "message", "status", "impact", "next_update_in", "cause",
-             "started_at", "workaround", "changed", "prevention", "postmortem_by", "channels"]
+             "started_at", "workaround", "changed", "prevention", "postmortem_by", "ended_at",
+             "channels"]
         )  # fmt: skip
         arguments = draw(st.dictionaries(names, anything, max_size=4))
         if target is None:

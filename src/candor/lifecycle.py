@@ -129,10 +129,13 @@ def change(
     workaround: str | None = None,
     changed: str | None = None,
     prevention: str | None = None,
+    ended_at: datetime | str | None = None,
     channels: Sequence[str] | None = None,
 ) -> Incident:
     """``current`` after an update, a resolution (``kind`` resolve) or a reopening (reopen).
 
+    ``ended_at`` (a resolution only) is when the impact ended, when that was before now:
+    the fix that held from 19:00 although the resolution is posted at 19:35.
     ``channels`` names the only channels the update goes to; when None it goes
     where the previous update went (see :func:`addressed`). A resolution goes to
     every channel that carried any update of the incident: a choice that leaves
@@ -159,6 +162,16 @@ def change(
         promised_write_up = parse_when(postmortem_by, "postmortem_by")
         if promised_write_up <= now:
             raise InputError("postmortem_by", postmortem_by, "is not in the future")
+    ended = parse_when(ended_at, "ended_at") if ended_at is not None else None
+    if ended is not None and kind is not UpdateKind.RESOLVE:
+        raise InputError("ended_at", ended_at, "when the impact ended is said with resolve()")
+    if ended is not None and ended > now:
+        raise InputError(
+            "ended_at",
+            ended_at,
+            f"is in the future: {ended:%Y-%m-%d %H:%M:%S} UTC is after now, "
+            f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        )
     if next_update_in is not None and target is Status.RESOLVED:
         raise InputError(
             "next_update_in", next_update_in, "a resolution is final and promises no update"
@@ -187,6 +200,7 @@ def change(
         prevention=_optional_text(prevention, "prevention"),
         next_update_by=policy.next_update_by(decided, target, now, next_update_in),
         postmortem_by=promised_write_up,
+        ended_at=ended,
         channels=addressed(current, kind, _channels(channels)),
         created_at=now,
     )

@@ -25,6 +25,7 @@ import click
 
 from candor._escape import terminal_safe
 from candor._state import masked
+from candor.errors import CandorError, CheckError
 
 if TYPE_CHECKING:
     from candor.communicator import Communicator
@@ -37,10 +38,12 @@ __all__ = [
     "State",
     "echo",
     "emit",
+    "error_json",
     "exit_if_owed",
     "incident_json",
     "one_line",
     "pass_state",
+    "refusal",
     "report_delivery",
     "table",
     "when",
@@ -149,9 +152,45 @@ def pass_state(command: Callable[Concatenate[State, P], R]) -> Callable[P, R]:
         if state is None:  # a command used outside the candor group
             raise RuntimeError(f"{command.__name__} runs as a subcommand of candor")
         state.start_logging()
-        return command(state, *args, **kwargs)
+        try:
+            return command(state, *args, **kwargs)
+        except CandorError as exc:
+            if state.as_json:  # scripts read stdout: the error is a JSON document there too
+                click.echo(masked(json.dumps({"error": error_json(exc)}, indent=2, default=str)))
+            raise  # main() prints the line on standard error and exits 1
 
     return run
+
+
+def error_json(exc: CandorError) -> dict[str, Any]:
+    """A candor error as ``--json`` prints it: its kind, its line, and what it carries."""
+    data: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    for name in ("field", "incident_id", "channel", "status_code", "template", "variable"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            data[name] = value
+    findings = getattr(exc, "findings", None)
+    if isinstance(findings, list):
+        data["findings"] = [
+            {"channel": channel, **finding.model_dump(mode="json")} for channel, finding in findings
+        ]
+        data["allow"] = sorted({finding.code for _, finding in findings})
+    return data
+
+
+def refusal(exc: CheckError) -> str:
+    """A check refusal in the shell's words, on one line: every finding, and the options."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for channel, finding in exc.findings:
+        grouped.setdefault((finding.code, finding.message), []).append(channel)
+    found = "; ".join(
+        f"{', '.join(channels)}: {code}: {message}" for (code, message), channels in grouped.items()
+    )
+    allow = " ".join(f"--allow {code}" for code in exc.codes)
+    return (
+        f"candor: error: blocked by candor checks, nothing stored or sent: {found}; fix the "
+        f'text, or send it anyway with {allow} --reason "why it is right here"'
+    )
 
 
 def configure_logging(verbose: int) -> None:

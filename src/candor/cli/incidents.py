@@ -29,7 +29,10 @@ __all__ = ["list_", "open_", "preview", "reopen", "resolve", "show", "update"]
 @click.option("--status", default="investigating", show_default=True)
 @click.option("--impact", help="none, minor, major or critical (default: from the scope).")
 @click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
-@click.option("--started-at", help="When it started, ISO 8601 with a UTC offset.")
+@click.option(
+    "--started-at",
+    help="When the impact started, if before now (noticed late): ISO 8601 with a UTC offset.",
+)
 @click.option("--workaround", help="What affected customers can do meanwhile.")
 @override_options
 @channel_option
@@ -134,6 +137,10 @@ def update(
 @click.option("--prevention", help="What will stop it happening again.")
 @click.option("--postmortem-by", help="When the write-up will be published (a date or datetime).")
 @click.option(
+    "--ended-at",
+    help="When the impact ended, if before now: ISO 8601 with a UTC offset (default: now).",
+)
+@click.option(
     "--refuse-if-untold",
     is_flag=True,
     help="Refuse if no channel ever received an update of it (default: warn).",
@@ -149,12 +156,17 @@ def resolve(
     changed: str | None,
     prevention: str | None,
     postmortem_by: str | None,
+    ended_at: str | None,
     refuse_if_untold: bool,
     allow: tuple[str, ...],
     reason: str | None,
     channels: tuple[str, ...],
 ) -> None:
-    """Resolve an incident on every channel that carried any of its updates, and any new one."""
+    """Resolve an incident on every channel that carried any of its updates, and any new one.
+
+    ``--ended-at`` says when the impact ended when that was before now; the published
+    window (page, messages, feed, summary, scorecard) ends there.
+    """
     with state.communicator() as comms:
         incident = comms.resolve(
             incident_id,
@@ -163,6 +175,7 @@ def resolve(
             changed=changed,
             prevention=prevention,
             postmortem_by=postmortem_by,
+            ended_at=ended_at,
             refuse_if_untold=refuse_if_untold,
             allow=allow,
             reason=reason,
@@ -253,6 +266,8 @@ def show(state: State, incident_id: str) -> None:
             echo(f"  next update promised by {when(incident.next_update_by)}")
         if incident.resolved_at:
             echo(f"  resolved {when(incident.resolved_at)}")
+        if incident.ended_at and incident.ended_at != incident.resolved_at:
+            echo(f"  impact ended {when(incident.ended_at)}")
         for entry in incident.updates:
             back = " (back-step)" if entry.is_back_step else ""
             echo(f"\n#{entry.seq} {when(entry.created_at)} {entry.status.value}{back}")

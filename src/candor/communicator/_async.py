@@ -152,6 +152,7 @@ class AsyncCommunicator(Facade):
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
         refuse_if_untold: bool = False,
         allow: Iterable[str] = (),
         reason: str | None = None,
@@ -162,6 +163,10 @@ class AsyncCommunicator(Facade):
         ``cause`` is what caused it (the one named earlier is kept if not given),
         ``changed`` what was done to fix it, ``prevention`` what will stop it
         happening again, and ``postmortem_by`` promises the write-up by a date.
+        ``ended_at`` is when the impact ended, when that was before now (the fix
+        held from 19:00, and this resolution comes at 19:35): the published window,
+        on the page, in the messages, the feed, the summary and the scorecard, runs
+        from the incident's ``started_at`` to it. Not given, it ended now.
 
         The resolution goes to every configured channel, including those whose
         earlier deliveries failed and those added mid-incident. An incident no
@@ -193,6 +198,7 @@ class AsyncCommunicator(Facade):
             changed=changed,
             prevention=prevention,
             postmortem_by=postmortem_by,
+            ended_at=ended_at,
             allow=allow,
             reason=reason,
             channels=chosen,
@@ -255,6 +261,7 @@ class AsyncCommunicator(Facade):
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
         channels: Iterable[str] | None = None,
     ) -> builtins.list[Message]:
         """The messages an :meth:`open` (no id) or :meth:`update` would send; nothing is stored.
@@ -276,6 +283,7 @@ class AsyncCommunicator(Facade):
             "changed": changed,
             "prevention": prevention,
             "postmortem_by": postmortem_by,
+            "ended_at": ended_at,
         }
         arguments: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         _previewable(incident_id, arguments)
@@ -503,6 +511,7 @@ _CHANGING = frozenset(
         "changed",
         "prevention",
         "postmortem_by",
+        "ended_at",
     )
 )
 

@@ -242,6 +242,7 @@ class Communicator:
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
         refuse_if_untold: bool = False,
         allow: Iterable[str] = (),
         reason: str | None = None,
@@ -256,6 +257,7 @@ class Communicator:
                 changed=changed,
                 prevention=prevention,
                 postmortem_by=postmortem_by,
+                ended_at=ended_at,
                 refuse_if_untold=refuse_if_untold,
                 allow=allow,
                 reason=reason,
@@ -318,6 +320,7 @@ class Communicator:
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
         channels: Iterable[str] | None = None,
     ) -> builtins.list[Message]:
         """See :meth:`AsyncCommunicator.preview`."""
@@ -336,6 +339,7 @@ class Communicator:
                 changed=changed,
                 prevention=prevention,
                 postmortem_by=postmortem_by,
+                ended_at=ended_at,
                 channels=channels,
             )
         )
