@@ -106,7 +106,7 @@ class TestMistakesAreNamed:
             ("[[channels]]\nname='a'\nadapter='console'\n[[channels]]\nname='a'\n"
              "adapter='console'\n", "a", "name", "two channels"),
             ("[[channels]]\nname='a'\nadapter='console'\ntoken='${NOT_SET}'\n", "a", "token",
-             "NOT_SET"),
+             "unknown setting"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "'candor' (candor's fan-out"),
             ("[http]\ntransport='h2'\n", None, "http.transport", "or 'httpx'"),
             ("[http]\nversion=2\n", None, "http.version", "known: allow_link_local, allow_"),

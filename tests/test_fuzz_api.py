@@ -389,7 +389,7 @@ class TestInputsThatEscapedRaw:
         refused(candor.InputError, lambda: comms.import_incidents(["page"]), "channel")  # type: ignore[arg-type]
 
     def test_preview_with_an_argument_it_cannot_pass_on(self, comms: candor.Communicator) -> None:
-        refused(candor.InputError, lambda: comms.preview(**self.OPEN, colour="red"), "colour")
+        refused(candor.InputError, lambda: comms.preview(**self.OPEN, changed="x"), "changed")
         refused(candor.InputError, lambda: comms.preview(title="x", message="m"), "scope")
         incident = comms.open(**self.OPEN)
         refused(
@@ -600,10 +600,13 @@ def the_call(world: World, data: st.DataObject) -> tuple[str, Callable[[], Any]]
         return name, lambda: comms.resolve(target, **args)
     if name == "preview":
         target = draw(st.none() | incident_ids(world))
+        # Its real keyword parameters (a name it does not have is a TypeError, as anywhere).
         names = st.sampled_from(
-            ["title", "scope", "message", "status", "impact", "next_update_in", "cause"]
-        )
-        arguments = draw(st.dictionaries(names | texts, anything, max_size=4))
+            ["title", "scope", "message", "status", "impact", "next_update_in", "cause",
+             "started_at", "workaround", "changed", "prevention", "postmortem_by", "ended_at",
+             "channels"]
+        )  # fmt: skip
+        arguments = draw(st.dictionaries(names, anything, max_size=4))
         if target is None:
             arguments.setdefault("title", "API failing")
             arguments.setdefault("scope", {"components": ["API"]})

@@ -20,9 +20,10 @@ from candor.errors import CheckError, InputError
 from candor.log import get_logger
 from candor.model import Incident, Override, check_text, clean_text
 from candor.render import Renderer
-from candor.typing import Adapter, Fanning
+from candor.typing import Fanning
 from candor.vocabulary import (
     Audience,
+    Capabilities,
     Channel,
     Message,
     OutboxItem,
@@ -39,21 +40,25 @@ log = get_logger("candor")
 def compose(
     incident: Incident,
     channels: Mapping[str, Channel],
-    adapters: Mapping[str, Adapter],
+    capabilities: Mapping[str, Capabilities],
     renderer: Renderer,
 ) -> list[Message]:
-    """One message per channel for the incident's newest update, each with its findings."""
+    """One message per channel for the incident's newest update, each with its findings.
+
+    ``capabilities`` are each channel's (an unconfigured channel's are what its
+    adapter declares, so that its owed message fits the service once it goes).
+    """
     update = incident.updates[-1]
     messages = []
     # Channels that take the same form, limit and audience get the same text: render
     # and check it once (a fan-out to 200 webhooks renders one message, not 200).
     done: dict[tuple[object, ...], Message] = {}
     for name, channel in channels.items():
-        capabilities = adapters[name].capabilities
+        fits = capabilities[name]
         public = channel.audience is Audience.PUBLIC
-        key = (capabilities.form, capabilities.max_length, capabilities.length_unit, public)
+        key = (fits.form, fits.max_length, fits.length_unit, public)
         if key not in done:
-            message = renderer.render(incident, update, channel=name, capabilities=capabilities)
+            message = renderer.render(incident, update, channel=name, capabilities=fits)
             findings = check(
                 message.text, incident=incident, status=update.status, channel=name, public=public
             )

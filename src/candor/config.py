@@ -1,9 +1,13 @@
 """``candor.toml``: the organisation, the store, the policy and the channels.
 
 Secrets never live in the file: a value such as ``"${MASTODON_TOKEN}"`` is
-read from the environment when the file is loaded, and a variable that is not
-set is an error then, before any incident is touched. Every error names the
-file, the channel and the key.
+read from the environment when the file is loaded. A variable that is not set
+outside the channels (the store's URL, say) is an error then, before any
+incident is touched; one that a channel's settings name leaves that channel
+*unconfigured* (:attr:`Channel.unset <candor.vocabulary.Channel.unset>` names
+the variables): every other channel and every command that does not deliver
+work as usual, and what the channel is owed waits in the outbox until the
+variable is set. Every error names the file, the channel and the key.
 
 Once loaded, a channel's secret settings stay masked (``**********`` in every
 ``repr``, ``str`` and dump): those whose key names a credential and those the
@@ -27,7 +31,7 @@ from pydantic import BaseModel
 
 from candor._http import HTTPSettings, Transport
 from candor.errors import AdapterError, ConfigError, InputError
-from candor.log import register_secret
+from candor.log import get_logger, register_secret
 from candor.masking import mask_settings, masked_values, reveal, secret_fields, secret_parts
 from candor.model import Organization
 from candor.policy import Policy
@@ -47,6 +51,8 @@ DEFAULT_PATH = "candor.toml"
 _SECTIONS = {"organization", "store", "policy", "channels", "templates", "http", "delivery"}
 _CHANNEL_KEYS = {"name", "adapter", "audience"}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+log = get_logger("candor.config")
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
             raise ConfigError(
                 f"unknown section; known: {', '.join(sorted(_SECTIONS))}", path=where, key=key
             )
+    channel_entries = raw.pop("channels", [])
     raw = _expand(raw, environ, where, channel=None, trail="")
     base_dir = file.resolve().parent
 
@@ -234,7 +241,7 @@ def _parse(raw: dict[str, Any], file: Path, environ: Mapping[str, str]) -> Confi
     http = _http(_section(raw, "http", where), where, base_dir)
     delivery = _delivery(_section(raw, "delivery", where), where)
 
-    channels = _channels(raw.get("channels", []), where)
+    channels = _channels(channel_entries, where, environ)
     _check_addresses(channels, http, where)
     names = {channel.name for channel in channels}
     for name in policy.warn_channels or ():
@@ -265,6 +272,8 @@ def _check_addresses(channels: tuple[Channel, ...], http: HTTPSettings, where: s
     """
     policy = http.addresses
     for channel in channels:
+        if channel.unset:
+            continue  # its settings are not all known yet; judged once they are
         for key, value in channel.settings.items():
             text = reveal(value)
             if not isinstance(text, str) or not text.lower().startswith(("http://", "https://")):
@@ -332,10 +341,10 @@ def _delivery(raw: dict[str, Any], where: str) -> DeliverySettings:
         raise ConfigError(reason.removeprefix("Value error, "), path=where, key=key) from None
 
 
-def _channels(raw: object, where: str) -> tuple[Channel, ...]:
+def _channels(raw: object, where: str, environ: Mapping[str, str]) -> tuple[Channel, ...]:
     # Imported here: the adapter kit is loaded only by a configuration that has channels.
     from candor.adapters import registry
-    from candor.adapters.base import parse_settings
+    from candor.adapters.base import check_settings, parse_settings
 
     if not isinstance(raw, list):
         raise ConfigError("must be an array of tables ([[channels]])", path=where, key="channels")
@@ -344,6 +353,20 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
     for index, entry in enumerate(raw):
         if not isinstance(entry, dict):
             raise ConfigError("must be a table", path=where, key=f"channels[{index}]")
+        # The channel's identity is read strictly; its settings may wait for a variable.
+        identity = {key: entry[key] for key in _CHANNEL_KEYS if key in entry}
+        identity = _expand(identity, environ, where, channel=None, trail=f"channels[{index}]")
+        unset: list[str] = []
+        waits: dict[str, bool] = {}
+        named = identity.get("name") if isinstance(identity.get("name"), str) else None
+        expanded: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key in _CHANNEL_KEYS:
+                continue
+            before = len(unset)
+            expanded[key] = _expand(value, environ, where, channel=named, trail=key, unset=unset)
+            waits[key] = len(unset) > before
+        entry = {**expanded, **identity}
         name = entry.get("name")
         if not isinstance(name, str) or not name:
             raise ConfigError(
@@ -380,15 +403,28 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
             for part in secret_parts(value):
                 register_secret(part)
         try:
-            channel = Channel(name=name, adapter=adapter, audience=audience, settings=settings)
+            channel = Channel(
+                name=name,
+                adapter=adapter,
+                audience=audience,
+                settings=settings,
+                unset=tuple(dict.fromkeys(unset)),
+            )
         except pydantic.ValidationError as exc:
             raise ConfigError(
                 exc.errors()[0]["msg"], path=where, channel=name, key="name"
             ) from None
+        if channel.unset:
+            log.warning("channel_unconfigured", channel=name, unset=list(channel.unset))
         if isinstance(model, type) and issubclass(model, BaseModel):
-            # Checked now (a URL's port, a blank token), not at the first delivery.
+            # Checked now (a URL's port, a blank token), not at the first delivery; a
+            # setting still waiting for its variable is checked once it is set.
+            waiting = [key for key, value in waits.items() if value]
             try:
-                parse_settings(model, channel)
+                if waiting:
+                    check_settings(model, channel, waiting=waiting)
+                else:
+                    parse_settings(model, channel)
             except ConfigError as exc:
                 raise ConfigError(exc.reason, path=where, channel=name, key=exc.key) from None
         channels.append(channel)
@@ -396,14 +432,27 @@ def _channels(raw: object, where: str) -> tuple[Channel, ...]:
 
 
 def _expand(
-    value: Any, environ: Mapping[str, str], where: str, *, channel: str | None, trail: str
+    value: Any,
+    environ: Mapping[str, str],
+    where: str,
+    *,
+    channel: str | None,
+    trail: str,
+    unset: list[str] | None = None,
 ) -> Any:
-    """Replace ``${NAME}`` with the environment's value, everywhere in the file."""
+    """Replace ``${NAME}`` with the environment's value, everywhere in ``value``.
+
+    A variable that is not set is a ConfigError, unless ``unset`` is given: then
+    its name is added there and the text is left as written.
+    """
     if isinstance(value, str):
 
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environ:
+                if unset is not None:
+                    unset.append(name)
+                    return match.group(0)
                 raise ConfigError(
                     f"environment variable {name} is not set",
                     path=where,
@@ -423,12 +472,13 @@ def _expand(
                 where,
                 channel=channel,
                 trail=key if channel else f"{trail}.{key}".lstrip("."),
+                unset=unset,
             )
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [
-            _expand(item, environ, where, channel=channel, trail=f"{trail}[{index}]")
+            _expand(item, environ, where, channel=channel, trail=f"{trail}[{index}]", unset=unset)
             for index, item in enumerate(value)
         ]
     return value

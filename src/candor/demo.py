@@ -77,6 +77,7 @@ def run_demo(directory: Path | None = None, *, quiet: bool = False) -> dict[str,
             message="Payments that failed were not charged; retrying them is safe.",
         )
         clock.advance(21)
+        fixed_at = clock.now
         comms.update(
             incident.id,
             status="monitoring",
@@ -94,6 +95,7 @@ def run_demo(directory: Path | None = None, *, quiet: bool = False) -> dict[str,
             prevention="every load balancer change is now checked against the list of servers "
             "in service before it is applied",
             postmortem_by=clock.now + timedelta(days=3),
+            ended_at=fixed_at,  # the fix held from the rollback; this only confirms it
         )
     site = folder / "site"
     return {

@@ -40,6 +40,7 @@ from candor.vocabulary import Imported
 
 __all__ = [
     "HOLDING_MESSAGE",
+    "addressed",
     "change",
     "close",
     "hold",
@@ -73,8 +74,12 @@ def open_incident(
     cause: str | None = None,
     workaround: str | None = None,
     incident_id: str | None = None,
+    channels: Sequence[str] | None = None,
 ) -> Incident:
-    """A new incident and its first update; the impact and next-update time come from ``policy``."""
+    """A new incident and its first update; the impact and next-update time come from ``policy``.
+
+    ``channels`` names the only channels it goes to (every configured one when None).
+    """
     scope = _scope(scope)
     target = Status.parse(status)
     # Checked again by Incident.start; asked first so that a bad status is named before
@@ -102,6 +107,7 @@ def open_incident(
         cause=_optional_text(cause, "cause"),
         workaround=_optional_text(workaround, "workaround"),
         next_update_by=policy.next_update_by(decided, target, now, next_update_in),
+        channels=_channels(channels),
         created_at=now,
     )
     return Incident.start(first, title=_title(title), started_at=started)
@@ -123,8 +129,18 @@ def change(
     workaround: str | None = None,
     changed: str | None = None,
     prevention: str | None = None,
+    ended_at: datetime | str | None = None,
+    channels: Sequence[str] | None = None,
 ) -> Incident:
-    """``current`` after an update, a resolution (``kind`` resolve) or a reopening (reopen)."""
+    """``current`` after an update, a resolution (``kind`` resolve) or a reopening (reopen).
+
+    ``ended_at`` (a resolution only) is when the impact ended, when that was before now:
+    the fix that held from 19:00 although the resolution is posted at 19:35.
+    ``channels`` names the only channels the update goes to; when None it goes
+    where the previous update went (see :func:`addressed`). A resolution goes to
+    every channel that carried any update of the incident: a choice that leaves
+    one out raises PromiseError.
+    """
     if kind is UpdateKind.RESOLVE:
         target = Status.RESOLVED
     elif kind is UpdateKind.REOPEN:
@@ -146,6 +162,16 @@ def change(
         promised_write_up = parse_when(postmortem_by, "postmortem_by")
         if promised_write_up <= now:
             raise InputError("postmortem_by", postmortem_by, "is not in the future")
+    ended = parse_when(ended_at, "ended_at") if ended_at is not None else None
+    if ended is not None and kind is not UpdateKind.RESOLVE:
+        raise InputError("ended_at", ended_at, "when the impact ended is said with resolve()")
+    if ended is not None and ended > now:
+        raise InputError(
+            "ended_at",
+            ended_at,
+            f"is in the future: {ended:%Y-%m-%d %H:%M:%S} UTC is after now, "
+            f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        )
     if next_update_in is not None and target is Status.RESOLVED:
         raise InputError(
             "next_update_in", next_update_in, "a resolution is final and promises no update"
@@ -174,6 +200,8 @@ def change(
         prevention=_optional_text(prevention, "prevention"),
         next_update_by=policy.next_update_by(decided, target, now, next_update_in),
         postmortem_by=promised_write_up,
+        ended_at=ended,
+        channels=addressed(current, kind, _channels(channels)),
         created_at=now,
     )
     return current.append(update)
@@ -195,6 +223,7 @@ def hold(current: Incident, policy: Policy, now: datetime) -> Incident:
         cause=current.cause,
         workaround=current.updates[-1].workaround,
         next_update_by=policy.next_update_by(current.impact, current.status, now),
+        channels=addressed(current, UpdateKind.HOLDING, None),
         created_at=now,
     )
     return current.append(update)
@@ -222,6 +251,7 @@ def write_up(current: Incident, now: datetime, sections: WriteUp) -> Incident:
         message=sections.summary,
         cause=current.cause,
         write_up=sections,
+        channels=addressed(current, UpdateKind.POSTMORTEM, None),
         created_at=now,
     )
     return current.append(update)
@@ -306,6 +336,51 @@ def overridden(incident: Incident, override: Override) -> Incident:
     check_override(override)
     update = incident.updates[-1].model_copy(update={"override": override})
     return incident.model_copy(update={"updates": (*incident.updates[:-1], update)})
+
+
+def addressed(
+    current: Incident, kind: UpdateKind, chosen: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    """The channels the next update of ``current`` goes to (None: every configured one).
+
+    An update, a reopening or a holding update goes where the previous update
+    went unless ``chosen`` says otherwise. A resolution and the write-up go to
+    every channel that carried any update (every configured one, when no update
+    was ever limited): "every channel that heard it begin hears it end". A
+    resolution limited to channels that leave one of those out is refused.
+    """
+    last = current.updates[-1].channels if current.updates else None
+    if kind not in (UpdateKind.RESOLVE, UpdateKind.POSTMORTEM):
+        return chosen if chosen is not None else last
+    carried = [d.channel for d in current.deliveries]
+    if chosen is not None:
+        missing = [name for name in dict.fromkeys(carried) if name not in chosen]
+        if missing:
+            raise PromiseError(
+                current.id,
+                f"{', '.join(missing)} carried this incident and must hear how it ends; "
+                "add them to the channels, or choose none to reach every channel",
+            )
+        return chosen
+    if all(update.channels is None for update in current.updates):
+        return None
+    every = [name for update in current.updates for name in update.channels or ()]
+    return tuple(dict.fromkeys([*every, *carried]))
+
+
+def _channels(channels: object) -> tuple[str, ...] | None:
+    """``channels`` as the names an update is limited to, or None; an InputError if not names."""
+    if channels is None:
+        return None
+    if isinstance(channels, str) or not isinstance(channels, Sequence | set | frozenset):
+        raise InputError("channels", channels, "give a list of channel names, such as ['status']")
+    names = tuple(dict.fromkeys(channels))
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise InputError("channels", name, "every channel is named by a string")
+    if not names:
+        raise InputError("channels", channels, "name at least one channel, or give None")
+    return names
 
 
 def _scope(scope: Scope | Mapping[str, Any]) -> Scope:

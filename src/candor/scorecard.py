@@ -48,6 +48,10 @@ class Scorecard(BaseModel):
     title: str
     status: Status
     detected_at: datetime
+    impact_ended_at: datetime | None = None
+    """When customers stopped being hit (the resolution's ``ended_at``); None while open."""
+    impact_duration: timedelta | None = None
+    """From ``detected_at`` (the incident's start) to ``impact_ended_at``."""
     first_public_update_at: datetime | None
     time_to_first_update: timedelta | None
     longest_silence: timedelta
@@ -73,6 +77,11 @@ class Scorecard(BaseModel):
             else "no public channel has received an update"
         )
         lines.append(f"  detection to first public update: {first}")
+        if self.impact_ended_at is not None:
+            lines.append(
+                f"  impact: {_span(self.impact_duration)} (from {_clock(self.detected_at)} "
+                f"to {_clock(self.impact_ended_at)})"
+            )
         silence = _span(self.longest_silence)
         if self.longest_silence_from and self.longest_silence_to:
             silence += (
@@ -123,11 +132,14 @@ def scorecard(
             silence, since, until = later - earlier, earlier, later
     kept = sum(1 for p in made if not p.is_open and not p.is_broken(now))
     broken = sum(1 for p in made if p.is_broken(now))
+    ended = incident.impact_ended_at
     return Scorecard(
         incident_id=incident.id,
         title=incident.title,
         status=incident.status,
         detected_at=incident.started_at,
+        impact_ended_at=ended,
+        impact_duration=ended - incident.started_at if ended is not None else None,
         first_public_update_at=first_sent,
         # Never negative: a delivery stamped by a host whose clock is behind the one that
         # opened the incident came no sooner than the detection.

@@ -154,6 +154,24 @@ class Channel(BaseModel):
     adapter: Any
     audience: Audience = Audience.PUBLIC
     settings: Mapping[str, Any] = Field(default_factory=dict)
+    unset: tuple[str, ...] = ()
+    """Environment variables the settings name that were not set when they were loaded.
+
+    A channel with any is *unconfigured*: no adapter is built for it, its
+    messages are composed and recorded as owed, and nothing is sent to it until
+    the variables are set and ``candor deliver`` runs. Commands that do not
+    deliver never need them.
+    """
+
+    @property
+    def unconfigured(self) -> str | None:
+        """Why this channel cannot deliver now, in words; None when it can."""
+        if not self.unset:
+            return None
+        names = ", ".join(self.unset)
+        verb = "is" if len(self.unset) == 1 else "are"
+        noun = "variable" if len(self.unset) == 1 else "variables"
+        return f"environment {noun} {names} {verb} not set"
 
     @field_validator("settings")
     @classmethod

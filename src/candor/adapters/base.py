@@ -10,7 +10,8 @@ settings helpers. Adapters are found through the entry-point group
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Collection
+from typing import Any, TypeVar
 
 import pydantic
 from pydantic import BaseModel, SecretStr
@@ -43,6 +44,7 @@ __all__ = [
     "Receipt",
     "Reconciling",
     "Refreshing",
+    "check_settings",
     "http_url",
     "parse_settings",
     "required_secret",
@@ -85,11 +87,30 @@ def parse_settings(model: type[SettingsT], channel: Channel) -> SettingsT:
     try:
         return model.model_validate(reveal(dict(channel.settings)))
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or None
-        reason = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            reason = "unknown setting"
-        elif first["type"] == "missing":
-            reason = "required setting is missing"
-        raise ConfigError(reason, channel=channel.name, key=key) from None
+        raise _settings_error(exc.errors()[0], channel) from None
+
+
+def check_settings(model: type[BaseModel], channel: Channel, *, waiting: Collection[str]) -> None:
+    """Check ``channel.settings`` against ``model`` but for the keys in ``waiting``.
+
+    For a channel whose settings ``waiting`` still wait for an environment
+    variable: an unknown setting or a bad value elsewhere is named now, as for
+    any channel, and the keys waiting are judged once they are set.
+    """
+    try:
+        model.model_validate(reveal(dict(channel.settings)))
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            waits = bool(error["loc"]) and str(error["loc"][0]) in waiting
+            if not waits or error["type"] == "extra_forbidden":
+                raise _settings_error(error, channel) from None
+
+
+def _settings_error(error: Any, channel: Channel) -> ConfigError:
+    key = ".".join(str(part) for part in error["loc"]) or None
+    reason = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        reason = "unknown setting"
+    elif error["type"] == "missing":
+        reason = "required setting is missing"
+    return ConfigError(reason, channel=channel.name, key=key)

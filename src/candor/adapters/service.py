@@ -27,12 +27,37 @@ from candor.vocabulary import Capabilities, Channel
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["TUNABLE", "ServiceAdapter", "register_secret", "secrets_of"]
+__all__ = ["TUNABLE", "ServiceAdapter", "declared_capabilities", "register_secret", "secrets_of"]
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 TUNABLE = ("form", "max_length", "rate_limit", "burst")
 """The capabilities a channel's settings of the same name override, when set."""
+
+
+def declared_capabilities(factory: object, channel: Channel) -> Capabilities:
+    """What an adapter class declares it can do for ``channel``, without building it.
+
+    For a channel that cannot be built yet (a secret it names is not set): its
+    messages are composed to fit the service all the same, and wait in the
+    outbox. The class's ``capabilities`` with the channel's :data:`TUNABLE`
+    settings that are plainly set; the defaults when the class declares none.
+    """
+    declared = getattr(factory, "capabilities", None)
+    if not isinstance(declared, Capabilities):
+        declared = Capabilities()
+    chosen = {
+        name: value
+        for name in TUNABLE
+        if (value := channel.settings.get(name)) is not None
+        and not (isinstance(value, str) and "${" in value)  # waiting for its variable
+    }
+    if not chosen:
+        return declared
+    try:
+        return Capabilities.model_validate({**declared.model_dump(), **chosen})
+    except ValueError:  # a setting its adapter would refuse: the adapter says so once built
+        return declared
 
 
 def secrets_of(settings: BaseModel) -> list[str]:

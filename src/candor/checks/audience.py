@@ -123,8 +123,20 @@ def _jargon(subject: Subject, rule: Rule) -> Iterator[Finding]:
         )
 
 
+# Who or what is affected, named: people, a share or count of them, a region, or a part of
+# the service customers know. A figure alone is not a scope: "Next update by 14:30 UTC"
+# says when, not who.
 _WHO = lazy(
-    r"\b(?:all|every|everyone|any|none|no)\b|\d|%|\b(?:" + PEOPLE_PATTERN + r")\b",
+    r"\b(?:" + PEOPLE_PATTERN + r"|everyone|everybody|nobody)\b"
+    r"|\d\s?%|\bper\s?cent\b"
+    r"|\b(?:all|every|no|none\s+of)\s+(?:\w+\s+){0,2}?(?:" + PEOPLE_PATTERN + r")\b"
+    r"|\b(?:[a-z]{2,4}-(?:north|south|east|west|central|northeast|northwest|southeast|"
+    r"southwest)\w*(?:-\d)?|(?:eu|us|uk|apac|emea|latam|asia|europe|africa|oceania|america|"
+    r"australia|canada|india|japan|brazil)(?:\s+region)?)\b"
+    r"|\b(?:api|apis|dashboard|website|site|app|apps|checkout|login|logins|sign-?in|payments?|"
+    r"webhooks?|e-?mail|email|notifications?|search|uploads?|downloads?|billing|database|"
+    r"storage|dns|cdn|network|console|portal|builds?|deploy(?:ment)?s?|pipelines?|"
+    r"integrations?|mobile|ios|android|web)\b",
     re.IGNORECASE,
 )
 

@@ -67,7 +67,11 @@ _TIME_LIKE = lazy(
     "a time word in a form the rule does not read: a time may be there.",
 )
 def no_next_update(subject: Subject) -> Iterator[Finding]:
-    if subject.final or _NEXT_UPDATE_PLAIN.search(subject.text):
+    if subject.final:
+        return
+    impossible = list(_impossible_times(subject))
+    yield from impossible
+    if impossible or _NEXT_UPDATE_PLAIN.search(subject.text):
         return
     unsure = False
     for _, sentence in subject.sentences:
@@ -85,6 +89,30 @@ def no_next_update(subject: Subject) -> Iterator[Finding]:
         "end with 'Next update by HH:MM UTC' (or 'in 30 minutes')",
         severity=Severity.WARNING if unsure else Severity.ERROR,
     )
+
+
+_CLOCK_TIME = lazy(r"(?<![\d.:])(\d{1,2}):(\d{2})(?![\d:])")
+
+
+def _impossible_times(subject: Subject) -> Iterator[Finding]:
+    """A promise of an update at a time no clock shows ('25:99 UTC'): a promise of nothing."""
+    if ":" not in subject.text:
+        return
+    for start, sentence in subject.sentences:
+        if ":" not in sentence or not _UPDATE_PROMISE.search(sentence):
+            continue
+        for match in _CLOCK_TIME.finditer(sentence):
+            hour, minute = int(match.group(1)), int(match.group(2))
+            if hour > 24 or minute > 59 or (hour == 24 and minute != 0):
+                yield no_next_update.finding(
+                    subject,
+                    start + match.start(),
+                    start + match.end(),
+                    f"'{match.group()}' is not a time of day, so the next update is promised "
+                    "for no time at all",
+                    "give a real time, such as 'Next update by 14:30 UTC'",
+                    severity=Severity.ERROR,
+                )
 
 
 _PERCENT_OF = lazy(

@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 import click
 
 from candor._version import __version__
-from candor.cli._shared import EXIT_ERROR, State, echo, starting
-from candor.errors import CandorError
+from candor.cli._shared import EXIT_ERROR, State, echo, refusal, starting
+from candor.errors import CandorError, CheckError
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with starting():
             cli.main(args=argv, prog_name="candor", standalone_mode=False)
+    except CheckError as exc:  # in the shell's words: --allow, not allow=[...]
+        echo(refusal(exc), err=True)
+        sys.exit(EXIT_ERROR)
     except CandorError as exc:
         echo(f"candor: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -62,6 +62,17 @@ def override_options(command: F) -> F:
     )(command)
 
 
+def channel_option(command: F) -> F:
+    """--channel NAME (repeatable): tell only these channels, on the record."""
+    return click.option(
+        "--channel",
+        "channels",
+        multiple=True,
+        metavar="NAME",
+        help="Tell only this channel (repeat for several; recorded, and later updates keep it).",
+    )(command)
+
+
 def number(option: str, text: str | None, kind: type[int] | type[float]) -> Any:
     if text is None:
         return None

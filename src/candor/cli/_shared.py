@@ -17,7 +17,7 @@ import functools
 import gc
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -25,6 +25,7 @@ import click
 
 from candor._escape import terminal_safe
 from candor._state import masked
+from candor.errors import CandorError, CheckError
 
 if TYPE_CHECKING:
     from candor.communicator import Communicator
@@ -37,10 +38,12 @@ __all__ = [
     "State",
     "echo",
     "emit",
+    "error_json",
     "exit_if_owed",
     "incident_json",
     "one_line",
     "pass_state",
+    "refusal",
     "report_delivery",
     "table",
     "when",
@@ -149,9 +152,45 @@ def pass_state(command: Callable[Concatenate[State, P], R]) -> Callable[P, R]:
         if state is None:  # a command used outside the candor group
             raise RuntimeError(f"{command.__name__} runs as a subcommand of candor")
         state.start_logging()
-        return command(state, *args, **kwargs)
+        try:
+            return command(state, *args, **kwargs)
+        except CandorError as exc:
+            if state.as_json:  # scripts read stdout: the error is a JSON document there too
+                click.echo(masked(json.dumps({"error": error_json(exc)}, indent=2, default=str)))
+            raise  # main() prints the line on standard error and exits 1
 
     return run
+
+
+def error_json(exc: CandorError) -> dict[str, Any]:
+    """A candor error as ``--json`` prints it: its kind, its line, and what it carries."""
+    data: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    for name in ("field", "incident_id", "channel", "status_code", "template", "variable"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            data[name] = value
+    findings = getattr(exc, "findings", None)
+    if isinstance(findings, list):
+        data["findings"] = [
+            {"channel": channel, **finding.model_dump(mode="json")} for channel, finding in findings
+        ]
+        data["allow"] = sorted({finding.code for _, finding in findings})
+    return data
+
+
+def refusal(exc: CheckError) -> str:
+    """A check refusal in the shell's words, on one line: every finding, and the options."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for channel, finding in exc.findings:
+        grouped.setdefault((finding.code, finding.message), []).append(channel)
+    found = "; ".join(
+        f"{', '.join(channels)}: {code}: {message}" for (code, message), channels in grouped.items()
+    )
+    allow = " ".join(f"--allow {code}" for code in exc.codes)
+    return (
+        f"candor: error: blocked by candor checks, nothing stored or sent: {found}; fix the "
+        f'text, or send it anyway with {allow} --reason "why it is right here"'
+    )
 
 
 def configure_logging(verbose: int) -> None:
@@ -196,7 +235,8 @@ def progress(outcome: Any) -> None:
 
 def outcome_line(outcome: Any) -> str:
     item = outcome.item
-    text = f"{outcome.channel} (update {item.seq}): {label(outcome.state.value)}"
+    state = label(outcome.state.value, unconfigured=outcome.unconfigured is not None)
+    text = f"{outcome.channel} (update {item.seq}): {state}"
     if outcome.sent:
         tries = f"{outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''}"
         return f"{text} ({tries}, {outcome.latency * 1000:.0f} ms)"
@@ -205,17 +245,20 @@ def outcome_line(outcome: Any) -> str:
     return f"{text}: {outcome.error}" if outcome.error else text
 
 
-def label(state: str) -> str:
-    """How a delivery state reads in the summary: sent, retrying or failed."""
+def label(state: str, *, unconfigured: bool = False) -> str:
+    """How a delivery state reads in the summary: sent, retrying, failed or not configured."""
+    if unconfigured and state not in {"sent", "failed"}:
+        return "not configured"
     return {"sent": "sent", "failed": "failed", "in_flight": "in flight"}.get(state, "retrying")
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """The channels sent, retrying and failed, for --json."""
-    channels: dict[str, list[str]] = {"sent": [], "retrying": [], "failed": []}
+    """The channels sent, retrying, failed and not configured, for --json."""
+    channels: dict[str, list[str]] = {"sent": [], "retrying": [], "failed": [], "unconfigured": []}
     for row in rows:
-        word = label(row["state"])
-        channels["retrying" if word == "in flight" else word].append(row["channel"])
+        word = label(row["state"], unconfigured=bool(row.get("unconfigured")))
+        key = {"in flight": "retrying", "not configured": "unconfigured"}.get(word, word)
+        channels[key].append(row["channel"])
     return channels
 
 
@@ -233,7 +276,7 @@ def table(rows: list[dict[str, Any]], title: str) -> None:
             (
                 one_line(row["channel"]),
                 str(row["seq"]),
-                label(row["state"]),
+                label(row["state"], unconfigured=bool(row.get("unconfigured"))),
                 str(row["attempts"]),
                 one_line(detail),
             )
@@ -253,15 +296,28 @@ def exit_if_owed(rows: list[dict[str, Any]]) -> None:
     hands, not lost, and that process records how it went.
     """
     elsewhere = [r["channel"] for r in rows if r.get("elsewhere")]
+    waiting = {
+        r["channel"]: r["unconfigured"]
+        for r in rows
+        if r.get("unconfigured") and r["state"] not in {"sent", "failed"}
+    }
     owed = [
         r["channel"]
         for r in rows
-        if r["state"] not in {"sent", "failed"} and not r.get("elsewhere")
+        if r["state"] not in {"sent", "failed"}
+        and not r.get("elsewhere")
+        and r["channel"] not in waiting
     ]
     refused = [r["channel"] for r in rows if r["state"] == "failed"]
-    if not owed and not refused and not elsewhere:
+    if not owed and not refused and not elsewhere and not waiting:
         return
     parts = []
+    if waiting:
+        named = ", ".join(f"{channel} ({why})" for channel, why in waiting.items())
+        parts.append(
+            f"owed to channels not configured: {named}; set what they need, then run"
+            " `candor deliver`"
+        )
     if owed:
         parts.append(f"not yet delivered to: {', '.join(owed)}; run `candor deliver` to try again")
     if elsewhere:
@@ -274,9 +330,16 @@ def exit_if_owed(rows: list[dict[str, Any]]) -> None:
     sys.exit(EXIT_UNDELIVERED)
 
 
-def report_delivery(state: State, incident: Any) -> None:
-    """Print the incident's new update and where it went; exit 4 if a channel has not taken it."""
+def report_delivery(
+    state: State, incident: Any, unconfigured: Mapping[str, str] | None = None
+) -> None:
+    """Print the incident's new update and where it went; exit 4 if a channel has not taken it.
+
+    ``unconfigured`` names the channels that cannot deliver yet, and why: their
+    rows are owed, and the table and the exit say so.
+    """
     update = incident.updates[-1]
+    waiting = unconfigured or {}
     rows = [
         {
             "channel": d.channel,
@@ -284,8 +347,9 @@ def report_delivery(state: State, incident: Any) -> None:
             "state": d.state.value,
             "attempts": d.attempts,
             "next_attempt_at": d.next_attempt_at,
-            "error": d.last_error if d.state.value != "sent" else None,
+            "error": (d.last_error or waiting.get(d.channel)) if d.state.value != "sent" else None,
             "url": d.remote_url,
+            "unconfigured": waiting.get(d.channel),
         }
         for d in incident.deliveries
         if d.update_id == update.id

@@ -14,7 +14,7 @@ __all__ = ["check", "overrides"]
 
 
 @click.command()
-@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("source", type=click.File("r", encoding="utf-8"), required=False)
 @click.option("--status", help="The status the text speaks for (default: read from the text).")
 @click.option("--incident", "incident_id", help="Check the facts against this incident.")
 @click.option("--internal", is_flag=True, help="For an internal audience: jargon is fine.")
@@ -25,11 +25,24 @@ def check(
     """Check a message's words (a FILE, or - for standard input) before you post it.
 
     Prints each finding with line:column and a suggestion; exit status 1 when any
-    is an error.
+    is an error. With no FILE on a terminal it says how to give the text instead
+    of waiting (exit 2); ``-`` reads what you type, up to Ctrl-D.
     """
     # Imported here so that --help never loads the checks (their patterns).
     from candor.checks import check as run_checks
 
+    if source is None:
+        source = sys.stdin
+        # Text piped in is read, as `candor check -` reads it; a terminal with no FILE
+        # would wait silently, which looks like a hang.
+        if _is_terminal(source):
+            echo(
+                "candor check: give the text to check as a FILE, or pipe it in "
+                '(echo "..." | candor check -); to type it here, run `candor check -` '
+                "and end with Ctrl-D.",
+                err=True,
+            )
+            sys.exit(2)
     text = source.read()
     incident = None
     if incident_id is not None:
@@ -113,3 +126,10 @@ def overrides(state: State, incident_id: str | None, local_json: bool) -> None:
                 echo(f"    let through: {excerpt}")
 
     emit(state, {"by_rule": by_rule, "overrides": records}, text)
+
+
+def _is_terminal(source: Any) -> bool:
+    try:
+        return bool(source.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -57,6 +57,7 @@ def deliver(state: State, force: bool, retry_failed: bool, channels: tuple[str, 
             "next_attempt_at": o.next_attempt_at,
             "error": o.error,
             "elsewhere": o.elsewhere,
+            "unconfigured": o.unconfigured,
         }
         for o in outcomes
     ]

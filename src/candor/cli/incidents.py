@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from candor.cli._options import override_options, scope_from, scope_options
+from candor.cli._options import channel_option, override_options, scope_from, scope_options
 from candor.cli._shared import (
     State,
     echo,
@@ -29,9 +29,13 @@ __all__ = ["list_", "open_", "preview", "reopen", "resolve", "show", "update"]
 @click.option("--status", default="investigating", show_default=True)
 @click.option("--impact", help="none, minor, major or critical (default: from the scope).")
 @click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
-@click.option("--started-at", help="When it started, ISO 8601 with a UTC offset.")
+@click.option(
+    "--started-at",
+    help="When the impact started, if before now (noticed late): ISO 8601 with a UTC offset.",
+)
 @click.option("--workaround", help="What affected customers can do meanwhile.")
 @override_options
+@channel_option
 @pass_state
 def open_(
     state: State,
@@ -50,6 +54,7 @@ def open_(
     workaround: str | None,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Open an incident and tell every channel."""
     scope = scope_from(None, components, regions, fraction, count, customers, degraded)
@@ -65,8 +70,9 @@ def open_(
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command()
@@ -79,6 +85,7 @@ def open_(
 @click.option("--cause", help="The cause, once it is known.")
 @click.option("--workaround", help="What affected customers can do meanwhile.")
 @override_options
+@channel_option
 @pass_state
 def update(
     state: State,
@@ -97,6 +104,7 @@ def update(
     workaround: str | None,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Post an update on an open incident."""
     options = (components, regions, fraction, count, customers, degraded)
@@ -116,8 +124,9 @@ def update(
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command()
@@ -128,11 +137,16 @@ def update(
 @click.option("--prevention", help="What will stop it happening again.")
 @click.option("--postmortem-by", help="When the write-up will be published (a date or datetime).")
 @click.option(
+    "--ended-at",
+    help="When the impact ended, if before now: ISO 8601 with a UTC offset (default: now).",
+)
+@click.option(
     "--refuse-if-untold",
     is_flag=True,
     help="Refuse if no channel ever received an update of it (default: warn).",
 )
 @override_options
+@channel_option
 @pass_state
 def resolve(
     state: State,
@@ -142,11 +156,17 @@ def resolve(
     changed: str | None,
     prevention: str | None,
     postmortem_by: str | None,
+    ended_at: str | None,
     refuse_if_untold: bool,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
-    """Resolve an incident on every channel that carried any of its updates, and any new one."""
+    """Resolve an incident on every channel that carried any of its updates, and any new one.
+
+    ``--ended-at`` says when the impact ended when that was before now; the published
+    window (page, messages, feed, summary, scorecard) ends there.
+    """
     with state.communicator() as comms:
         incident = comms.resolve(
             incident_id,
@@ -155,11 +175,13 @@ def resolve(
             changed=changed,
             prevention=prevention,
             postmortem_by=postmortem_by,
+            ended_at=ended_at,
             refuse_if_untold=refuse_if_untold,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command()
@@ -169,6 +191,7 @@ def resolve(
 @click.option("--next-update-in", help="When the next update comes: 30m, 1h (default: policy).")
 @click.option("--workaround", help="What affected customers can do meanwhile.")
 @override_options
+@channel_option
 @pass_state
 def reopen(
     state: State,
@@ -179,6 +202,7 @@ def reopen(
     workaround: str | None,
     allow: tuple[str, ...],
     reason: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Reopen a resolved incident."""
     with state.communicator() as comms:
@@ -190,8 +214,9 @@ def reopen(
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=list(channels) or None,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command(name="list")
@@ -241,6 +266,8 @@ def show(state: State, incident_id: str) -> None:
             echo(f"  next update promised by {when(incident.next_update_by)}")
         if incident.resolved_at:
             echo(f"  resolved {when(incident.resolved_at)}")
+        if incident.ended_at and incident.ended_at != incident.resolved_at:
+            echo(f"  impact ended {when(incident.ended_at)}")
         for entry in incident.updates:
             back = " (back-step)" if entry.is_back_step else ""
             echo(f"\n#{entry.seq} {when(entry.created_at)} {entry.status.value}{back}")
@@ -263,6 +290,7 @@ def show(state: State, incident_id: str) -> None:
 @click.option("--impact")
 @click.option("--next-update-in")
 @click.option("--cause")
+@channel_option
 @pass_state
 def preview(
     state: State,
@@ -279,6 +307,7 @@ def preview(
     impact: str | None,
     next_update_in: str | None,
     cause: str | None,
+    channels: tuple[str, ...],
 ) -> None:
     """Show what every channel would get, without storing or sending anything.
 
@@ -286,7 +315,7 @@ def preview(
     then required); with one it previews an update (or, with --status resolved,
     the resolution).
     """
-    arguments: dict[str, Any] = {"message": message}
+    arguments: dict[str, Any] = {"message": message, "channels": list(channels) or None}
     with state.communicator() as comms:
         if incident_id is None:
             if not title:
@@ -316,7 +345,8 @@ def preview(
             }
             arguments |= {k: v for k, v in extra.items() if v is not None}
         messages = comms.preview(incident_id, **arguments)
-        lengths = [_length(message_, comms.adapters[message_.channel]) for message_ in messages]
+        fits = comms.capabilities
+        lengths = [_length(message_, fits[message_.channel]) for message_ in messages]
 
     def text() -> None:
         for message_, (used, limit, unit) in zip(messages, lengths, strict=True):
@@ -341,10 +371,9 @@ def preview(
     emit(state, data, text)
 
 
-def _length(message: Any, adapter: Any) -> tuple[int, int | None, str]:
+def _length(message: Any, capabilities: Any) -> tuple[int, int | None, str]:
     # Imported here so that --help never loads the length measure (regex).
     from candor.length import measure
 
-    capabilities = adapter.capabilities
     unit = capabilities.length_unit.value
     return measure(message.text, unit), capabilities.max_length, unit

@@ -130,7 +130,7 @@ def postmortem(
             allow=allow,
             reason=reason,
         )
-    report_delivery(state, incident)
+    report_delivery(state, incident, comms.unconfigured)
 
 
 @click.command()

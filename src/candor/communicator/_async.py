@@ -54,6 +54,13 @@ class AsyncCommunicator(Subscriptions):
     a connection pool sized for fanning out to hundreds of channels at once,
     honouring the environment's proxies, as ``http`` (``[http]`` in candor.toml,
     :class:`~candor.config.HTTPSettings`) says.
+
+    A channel whose settings name an environment variable that is not set
+    (:attr:`Channel.unset <candor.vocabulary.Channel.unset>`) is *unconfigured*:
+    ``unconfigured`` maps its name to why, it has no adapter, and every update
+    records what it is owed without sending it; the other channels deliver as
+    usual, and :meth:`deliver_pending` catches it up once the variable is set.
+    ``capabilities`` are every channel's, configured or not.
     """
 
     # -- the public API ------------------------------------------------------------------
@@ -72,6 +79,7 @@ class AsyncCommunicator(Subscriptions):
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """Open an incident and tell every channel; returns it as recorded, with deliveries.
 
@@ -79,7 +87,8 @@ class AsyncCommunicator(Subscriptions):
         ``impact`` defaults to what the scope implies, and may not understate it.
         Every message is checked first: a check error raises CheckError and
         nothing is stored or sent, unless its code is in ``allow`` with a
-        ``reason``, which is recorded on the timeline.
+        ``reason``, which is recorded on the timeline. ``channels`` names the
+        only channels to tell (recorded on the update; later updates keep it).
         """
         incident = lifecycle.open_incident(
             self.policy,
@@ -93,6 +102,7 @@ class AsyncCommunicator(Subscriptions):
             started_at=started_at,
             cause=cause,
             workaround=workaround,
+            channels=self._chosen(channels),
         )
         return await self._commit(incident, expected_version=None, allow=allow, reason=reason)
 
@@ -109,12 +119,15 @@ class AsyncCommunicator(Subscriptions):
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """Record a new update on an open incident and tell every channel.
 
         Status may move forward or back (recorded as a back-step); resolving
         goes through :meth:`resolve`. Raises ConflictError if another writer
         changed the incident meanwhile, and CheckError as :meth:`open` does.
+        ``channels`` names the only channels to tell; by default the update goes
+        where the previous one went.
         """
         return await self._change(
             incident_id,
@@ -128,6 +141,7 @@ class AsyncCommunicator(Subscriptions):
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=self._chosen(channels),
         )
 
     async def resolve(
@@ -139,23 +153,32 @@ class AsyncCommunicator(Subscriptions):
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
         refuse_if_untold: bool = False,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """Resolve the incident on every channel.
 
         ``cause`` is what caused it (the one named earlier is kept if not given),
         ``changed`` what was done to fix it, ``prevention`` what will stop it
         happening again, and ``postmortem_by`` promises the write-up by a date.
+        ``ended_at`` is when the impact ended, when that was before now (the fix
+        held from 19:00, and this resolution comes at 19:35): the published window,
+        on the page, in the messages, the feed, the summary and the scorecard, runs
+        from the incident's ``started_at`` to it. Not given, it ended now.
 
         The resolution goes to every configured channel, including those whose
         earlier deliveries failed and those added mid-incident. An incident no
         channel ever received is resolved with a warning, or refused with
         PromiseError when ``refuse_if_untold``; a channel that carried an update
         but is no longer configured is named in a warning, since it cannot hear
-        the ending.
+        the ending. When updates went to only some channels, the resolution goes
+        to every channel any of them went to; ``channels`` may name more, but one
+        that leaves out a channel that carried the incident raises PromiseError.
         """
+        chosen = self._chosen(channels)
         current = await self._current(incident_id)
         if not told_anyone(current):
             if refuse_if_untold:
@@ -176,8 +199,10 @@ class AsyncCommunicator(Subscriptions):
             changed=changed,
             prevention=prevention,
             postmortem_by=postmortem_by,
+            ended_at=ended_at,
             allow=allow,
             reason=reason,
+            channels=chosen,
         )
 
     async def reopen(
@@ -192,8 +217,12 @@ class AsyncCommunicator(Subscriptions):
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
-        """Reopen a resolved incident: the problem is back, and the customers hear it."""
+        """Reopen a resolved incident: the problem is back, and the customers hear it.
+
+        ``channels`` as for :meth:`update`.
+        """
         return await self._change(
             incident_id,
             kind=UpdateKind.REOPEN,
@@ -205,6 +234,7 @@ class AsyncCommunicator(Subscriptions):
             workaround=workaround,
             allow=allow,
             reason=reason,
+            channels=self._chosen(channels),
         )
 
     async def get(self, incident_id: str) -> Incident:
@@ -216,15 +246,49 @@ class AsyncCommunicator(Subscriptions):
         return await asyncio.to_thread(self.store.list, open_only=open_only)
 
     async def preview(
-        self, incident_id: str | None = None, /, **arguments: Any
+        self,
+        incident_id: str | None = None,
+        /,
+        *,
+        message: str,
+        title: str | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        status: Status | str | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+        started_at: datetime | str | None = None,
+        cause: str | None = None,
+        workaround: str | None = None,
+        changed: str | None = None,
+        prevention: str | None = None,
+        postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> builtins.list[Message]:
         """The messages an :meth:`open` (no id) or :meth:`update` would send; nothing is stored.
 
-        With an incident id and ``status="resolved"`` it previews :meth:`resolve`.
+        With an incident id and ``status="resolved"`` it previews :meth:`resolve`
+        (and of a resolved incident, :meth:`reopen`). Each argument is the one of
+        the call it previews; one that call does not take raises InputError.
         """
-        arguments.pop("allow", None)
-        arguments.pop("reason", None)
+        given: dict[str, Any] = {
+            "message": message,
+            "title": title,
+            "scope": scope,
+            "status": status,
+            "impact": impact,
+            "next_update_in": next_update_in,
+            "started_at": started_at,
+            "cause": cause,
+            "workaround": workaround,
+            "changed": changed,
+            "prevention": prevention,
+            "postmortem_by": postmortem_by,
+            "ended_at": ended_at,
+        }
+        arguments: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         _previewable(incident_id, arguments)
+        arguments["channels"] = self._chosen(channels)
         if incident_id is None:
             planned = lifecycle.open_incident(self.policy, self.now(), **arguments)
         else:
@@ -411,6 +475,11 @@ class AsyncCommunicator(Subscriptions):
         """
         if not isinstance(channel, str):
             raise InputError("channel", channel, "must be a channel's name")
+        if channel in self.unconfigured:
+            raise ConfigError(
+                f"cannot be read until it is configured: {self.unconfigured[channel]}",
+                channel=channel,
+            )
         if channel not in self.adapters:
             raise ConfigError("no channel by this name is configured", channel=channel)
         return await import_incidents(
@@ -443,6 +512,7 @@ _CHANGING = frozenset(
         "changed",
         "prevention",
         "postmortem_by",
+        "ended_at",
     )
 )
 

@@ -23,6 +23,7 @@ from candor import store as stores
 from candor._http import HTTPSettings
 from candor._http.client import default_client
 from candor.adapters import registry
+from candor.adapters.service import declared_capabilities
 from candor.checks import rules
 from candor.config import default_config, load_config
 from candor.delivery import Courier, DeliverySettings, Outcome, Sleep
@@ -37,7 +38,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.render import Renderer
 from candor.typing import Adapter, Clock, Fanning, Interceptor, Store, SubscriberStore
-from candor.vocabulary import Channel, Message, Recipient, TemplateLimits
+from candor.vocabulary import Capabilities, Channel, Message, Recipient, TemplateLimits
 
 __all__ = ["Facade", "checked_id"]
 
@@ -63,6 +64,16 @@ def build_adapter(channel: Channel, *, client: httpx.AsyncClient, base_dir: Path
     except AdapterError as exc:
         raise ConfigError(str(exc), channel=channel.name, key="adapter") from None
     return factory(channel, client=client, base_dir=base_dir)
+
+
+def _factory(channel: Channel) -> object:
+    """The adapter class a channel names (or its instance), for what it declares."""
+    if not isinstance(channel.adapter, str):
+        return channel.adapter
+    try:
+        return registry.load(channel.adapter)
+    except AdapterError as exc:
+        raise ConfigError(str(exc), channel=channel.name, key="adapter") from None
 
 
 def open_store(store: Store | str | Path, base_dir: Path) -> Store:
@@ -190,6 +201,8 @@ class Facade:
             chosen = hook.channels(chosen)
         self.channels: dict[str, Channel] = {}
         self.adapters: dict[str, Adapter] = {}
+        self._declared: dict[str, Capabilities] = {}
+        self.unconfigured: dict[str, str] = {}
         for channel in chosen:
             if not isinstance(channel, Channel):
                 raise ConfigError(
@@ -199,6 +212,12 @@ class Facade:
             if channel.name in self.channels:
                 raise ConfigError("two channels have this name", channel=channel.name, key="name")
             self.channels[channel.name] = channel
+            why = channel.unconfigured
+            if why is not None:
+                # Composed for and owed, never sent, until its variables are set.
+                self.unconfigured[channel.name] = why
+                self._declared[channel.name] = declared_capabilities(_factory(channel), channel)
+                continue
             adapter = build_adapter(channel, client=self.client, base_dir=self.base_dir)
             self.adapters[channel.name] = (
                 adapter if hook is None else hook.adapter(channel, adapter)
@@ -213,6 +232,7 @@ class Facade:
             settings=delivery,
             sleep=sleep,
             on_outcome=on_outcome,
+            unconfigured=self.unconfigured,
         )
         self.keeper = PromiseKeeper(
             store=self.store,
@@ -225,27 +245,50 @@ class Facade:
         )
 
     @classmethod
-    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
+    def from_config(
+        cls,
+        path: str | Path | None = None,
+        *,
+        store: Store | str | Path | None = None,
+        policy: Policy | None = None,
+        organization: Organization | None = None,
+        templates_dir: str | Path | None = None,
+        template_limits: TemplateLimits | None = None,
+        clock: Clock | None = None,
+        client: httpx.AsyncClient | None = None,
+        base_dir: str | Path | None = None,
+        delivery: DeliverySettings | None = None,
+        sleep: Sleep | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        http: HTTPSettings | None = None,
+    ) -> Self:
         """A communicator configured by ``candor.toml`` (see :func:`candor.config.load_config`).
 
         With no path and no ``./candor.toml`` this is the embedded default. Every
         adapter is built here, so a wrong setting fails now, before any incident
-        is touched. Keyword ``overrides`` (``clock``, ``client``...) go to the
-        constructor.
+        is touched (a channel whose secret is not set is built once it is set).
+        Each keyword, when given, replaces what the file says (or adds what a
+        file cannot hold: ``clock``, ``client``, ``sleep``, ``on_outcome``); they
+        are the constructor's.
         """
         config = load_config(path)
         try:
             return cls(
                 config.channels,
-                store=overrides.pop("store", config.store_url),
-                policy=config.policy,
-                organization=config.organization,
-                templates_dir=config.templates_dir,
-                template_limits=config.template_limits,
-                base_dir=config.base_dir,
-                http=overrides.pop("http", config.http),
-                delivery=overrides.pop("delivery", config.delivery),
-                **overrides,
+                store=store if store is not None else config.store_url,
+                policy=policy if policy is not None else config.policy,
+                organization=organization if organization is not None else config.organization,
+                templates_dir=templates_dir if templates_dir is not None else config.templates_dir,
+                template_limits=template_limits
+                if template_limits is not None
+                else config.template_limits,
+                clock=clock,
+                client=client,
+                base_dir=base_dir if base_dir is not None else config.base_dir,
+                delivery=delivery if delivery is not None else config.delivery,
+                sleep=sleep,
+                on_outcome=on_outcome,
+                http=http if http is not None else config.http,
             )
         except ConfigError as exc:
             if exc.path is None and config.path is not None:
@@ -265,8 +308,46 @@ class Facade:
 
     # -- compose, commit, deliver --------------------------------------------------------
 
+    @property
+    def capabilities(self) -> dict[str, Capabilities]:
+        """Every channel's capabilities as they stand (an adapter may learn its service's)."""
+        declared = self._declared
+        return {
+            name: declared[name] if name in declared else self.adapters[name].capabilities
+            for name in self.channels
+        }
+
     def _messages(self, incident: Incident) -> builtins.list[Message]:
-        return compose.compose(incident, self.channels, self.adapters, self.renderer)
+        return compose.compose(
+            incident, self._addressed(incident), self.capabilities, self.renderer
+        )
+
+    def _addressed(self, incident: Incident) -> dict[str, Channel]:
+        """The configured channels the incident's newest update goes to."""
+        update = incident.updates[-1]
+        if update.channels is None:
+            return self.channels
+        gone = [name for name in update.channels if name not in self.channels]
+        if gone:
+            log.warning(
+                "update_cannot_reach", incident_id=incident.id, seq=update.seq, channels=gone
+            )
+        return {name: self.channels[name] for name in update.channels if name in self.channels}
+
+    def _chosen(self, channels: Iterable[str] | None) -> builtins.list[str] | None:
+        """``channels`` checked to name configured channels; InputError naming one that does not."""
+        if channels is None:
+            return None
+        if isinstance(channels, str) or not isinstance(channels, Iterable):
+            raise InputError(
+                "channels", channels, "give a list of channel names, such as ['status']"
+            )
+        names = builtins.list(channels)
+        for name in names:
+            if name not in self.channels:
+                known = ", ".join(self.channels) or "none"
+                raise InputError("channels", name, f"no channel by this name; configured: {known}")
+        return names
 
     async def _commit(
         self,

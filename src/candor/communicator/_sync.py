@@ -35,7 +35,7 @@ from candor.model import (
 from candor.policy import Policy
 from candor.scorecard import Scorecard
 from candor.typing import Adapter, Clock, Store
-from candor.vocabulary import Channel, Message, Subscriber, TemplateLimits
+from candor.vocabulary import Capabilities, Channel, Message, Subscriber, TemplateLimits
 
 __all__ = ["Communicator"]
 
@@ -83,10 +83,40 @@ class Communicator:
         self._start(_build(channels, options))
 
     @classmethod
-    def from_config(cls, path: str | Path | None = None, **overrides: Any) -> Self:
+    def from_config(
+        cls,
+        path: str | Path | None = None,
+        *,
+        store: Store | str | Path | None = None,
+        policy: Policy | None = None,
+        organization: Organization | None = None,
+        templates_dir: str | Path | None = None,
+        template_limits: TemplateLimits | None = None,
+        clock: Clock | None = None,
+        client: httpx.AsyncClient | None = None,
+        base_dir: str | Path | None = None,
+        delivery: DeliverySettings | None = None,
+        sleep: Sleep | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        http: HTTPSettings | None = None,
+    ) -> Self:
         """See :meth:`AsyncCommunicator.from_config`."""
+        options: dict[str, Any] = {
+            "store": store,
+            "policy": policy,
+            "organization": organization,
+            "templates_dir": templates_dir,
+            "template_limits": template_limits,
+            "clock": clock,
+            "client": client,
+            "base_dir": base_dir,
+            "delivery": delivery,
+            "sleep": sleep,
+            "on_outcome": on_outcome,
+            "http": http,
+        }
         self = cls.__new__(cls)
-        self._start(_from_config(path, overrides))
+        self._start(_from_config(path, options))
         return self
 
     def _start(self, build: Coroutine[Any, Any, AsyncCommunicator]) -> None:
@@ -123,6 +153,16 @@ class Communicator:
     def adapters(self) -> dict[str, Adapter]:
         return self._async.adapters
 
+    @property
+    def capabilities(self) -> dict[str, Capabilities]:
+        """See :attr:`AsyncCommunicator.capabilities`."""
+        return self._async.capabilities
+
+    @property
+    def unconfigured(self) -> dict[str, str]:
+        """See :attr:`AsyncCommunicator.unconfigured`."""
+        return self._async.unconfigured
+
     def now(self) -> datetime:
         """See :meth:`AsyncCommunicator.now`."""
         return self._async.now()
@@ -141,6 +181,7 @@ class Communicator:
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """See :meth:`AsyncCommunicator.open`."""
         return self._run(
@@ -156,6 +197,7 @@ class Communicator:
                 workaround=workaround,
                 allow=allow,
                 reason=reason,
+                channels=channels,
             )
         )
 
@@ -172,6 +214,7 @@ class Communicator:
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """See :meth:`AsyncCommunicator.update`."""
         return self._run(
@@ -186,6 +229,7 @@ class Communicator:
                 workaround=workaround,
                 allow=allow,
                 reason=reason,
+                channels=channels,
             )
         )
 
@@ -198,9 +242,11 @@ class Communicator:
         changed: str | None = None,
         prevention: str | None = None,
         postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
         refuse_if_untold: bool = False,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """See :meth:`AsyncCommunicator.resolve`."""
         return self._run(
@@ -211,9 +257,11 @@ class Communicator:
                 changed=changed,
                 prevention=prevention,
                 postmortem_by=postmortem_by,
+                ended_at=ended_at,
                 refuse_if_untold=refuse_if_untold,
                 allow=allow,
                 reason=reason,
+                channels=channels,
             )
         )
 
@@ -229,6 +277,7 @@ class Communicator:
         workaround: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> Incident:
         """See :meth:`AsyncCommunicator.reopen`."""
         return self._run(
@@ -242,6 +291,7 @@ class Communicator:
                 workaround=workaround,
                 allow=allow,
                 reason=reason,
+                channels=channels,
             )
         )
 
@@ -254,10 +304,45 @@ class Communicator:
         return self._run(self._async.list(open_only=open_only))
 
     def preview(
-        self, incident_id: str | None = None, /, **arguments: Any
+        self,
+        incident_id: str | None = None,
+        /,
+        *,
+        message: str,
+        title: str | None = None,
+        scope: Scope | Mapping[str, Any] | None = None,
+        status: Status | str | None = None,
+        impact: str | None = None,
+        next_update_in: object = None,
+        started_at: datetime | str | None = None,
+        cause: str | None = None,
+        workaround: str | None = None,
+        changed: str | None = None,
+        prevention: str | None = None,
+        postmortem_by: datetime | str | None = None,
+        ended_at: datetime | str | None = None,
+        channels: Iterable[str] | None = None,
     ) -> builtins.list[Message]:
         """See :meth:`AsyncCommunicator.preview`."""
-        return self._run(self._async.preview(incident_id, **arguments))
+        return self._run(
+            self._async.preview(
+                incident_id,
+                message=message,
+                title=title,
+                scope=scope,
+                status=status,
+                impact=impact,
+                next_update_in=next_update_in,
+                started_at=started_at,
+                cause=cause,
+                workaround=workaround,
+                changed=changed,
+                prevention=prevention,
+                postmortem_by=postmortem_by,
+                ended_at=ended_at,
+                channels=channels,
+            )
+        )
 
     def overdue(self, now: datetime | None = None) -> builtins.list[Reminder]:
         """See :meth:`AsyncCommunicator.overdue`."""

@@ -65,7 +65,8 @@ class Courier:
     committed together (:meth:`Store.record_many`), each row's caller going on
     only once its own outcome is durable. ``clock`` gives the time (deadlines, due
     times and rate limits use it too); ``sleep`` waits, and tests pass one
-    that moves their clock instead.
+    that moves their clock instead. ``unconfigured`` says, per channel that has
+    no adapter yet, why (a secret not set): its rows stay owed, and say so.
     """
 
     def __init__(
@@ -78,9 +79,11 @@ class Courier:
         settings: DeliverySettings | None = None,
         sleep: Sleep | None = None,
         on_outcome: Callable[[Outcome], None] | None = None,
+        unconfigured: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.adapters = adapters
+        self.unconfigured = dict(unconfigured or {})
         self.organization = organization
         self.settings = settings or DeliverySettings()
         self.on_outcome = on_outcome
@@ -170,11 +173,23 @@ class Courier:
             key = (item.incident_id, item.channel)
             if item.channel not in self.adapters and key in queued:
                 del queued[key]  # report each unconfigured (incident, channel) once
-                error = f"channel {item.channel!r} is not configured; the message stays owed"
+                why = self.unconfigured.get(item.channel)
+                if why is None:
+                    error = f"channel {item.channel!r} is not configured; the message stays owed"
+                else:
+                    error = (
+                        f"channel {item.channel!r} is not configured ({why}); the message stays"
+                        " owed: set it, then run `candor deliver`"
+                    )
                 log.warning(
-                    "delivery_channel_missing", channel=item.channel, incident_id=item.incident_id
+                    "delivery_channel_missing",
+                    channel=item.channel,
+                    incident_id=item.incident_id,
+                    reason=why,
                 )
-                outcomes.append(self._report(Outcome(item, item.state, error=error)))
+                outcomes.append(
+                    self._report(Outcome(item, item.state, error=error, unconfigured=why))
+                )
         if not queued:
             return outcomes
         claimed = await self._store_call(

@@ -30,6 +30,7 @@ class Outcome:
         "latency",
         "next_attempt_at",
         "state",
+        "unconfigured",
     )
 
     def __init__(
@@ -42,6 +43,7 @@ class Outcome:
         next_attempt_at: datetime | None = None,
         latency: float = 0.0,
         elsewhere: bool = False,
+        unconfigured: str | None = None,
     ) -> None:
         self.item = item
         self.channel = item.channel
@@ -52,6 +54,9 @@ class Outcome:
         self.latency = latency
         self.elsewhere = elsewhere
         """Claimed by another live process, which is delivering it now and records its outcome."""
+        self.unconfigured = unconfigured
+        """Why the channel cannot deliver yet (a secret not set), when it cannot; the row
+        stays owed until it can."""
 
     @property
     def sent(self) -> bool:

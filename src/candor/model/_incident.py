@@ -41,6 +41,10 @@ class Update(_Model):
     prevention: str | None = None
     next_update_by: AwareDatetime | None = None
     postmortem_by: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    """For a resolution: when the impact ended (customers stopped being hit), which may be
+    well before the resolution was posted (a fix that held from 19:00, confirmed at 19:35).
+    None means it ended when the resolution was posted."""
     promised_by: AwareDatetime | None = None
     """The time this update was promised by: the next-update time the incident had promised
     when it came (a holding update stands in for that update), or for the write-up the date
@@ -48,12 +52,21 @@ class Update(_Model):
     write_up: WriteUp | None = None
     """For the published write-up: its sections and action items."""
     override: Override | None = None
+    channels: tuple[str, ...] | None = None
+    """The channels this update was addressed to, when only some were chosen; None for every
+    configured channel. Later updates keep the choice unless they make another, and the
+    resolution reaches every channel that carried any update."""
     created_at: AwareDatetime
 
-    @field_validator("next_update_by", "postmortem_by", "promised_by", "created_at")
+    @field_validator("next_update_by", "postmortem_by", "ended_at", "promised_by", "created_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else value.astimezone(UTC)
+
+    @property
+    def impact_ended_at(self) -> datetime:
+        """When the impact ended, as this update tells it: ``ended_at``, else its own time."""
+        return self.ended_at if self.ended_at is not None else self.created_at
 
     @property
     def is_final(self) -> bool:
@@ -84,6 +97,9 @@ class Incident(_Model):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     resolved_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    """When the impact ended, as the resolution said (None while open, or when the
+    resolution gave no time: then it ended when resolved)."""
     next_update_by: AwareDatetime | None = None
     postmortem_by: AwareDatetime | None = None
     cause: str | None = None
@@ -94,7 +110,13 @@ class Incident(_Model):
     closure: Closure | None = None
 
     @field_validator(
-        "started_at", "created_at", "updated_at", "resolved_at", "next_update_by", "postmortem_by"
+        "started_at",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+        "ended_at",
+        "next_update_by",
+        "postmortem_by",
     )
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
@@ -103,6 +125,16 @@ class Incident(_Model):
     @property
     def is_open(self) -> bool:
         return self.status is not Status.RESOLVED
+
+    @property
+    def impact_ended_at(self) -> datetime | None:
+        """When customers stopped being hit: the resolution's ``ended_at``, else ``resolved_at``.
+
+        None while the incident is open. The published window is ``started_at`` to this.
+        """
+        if self.resolved_at is None:
+            return None
+        return self.ended_at if self.ended_at is not None else self.resolved_at
 
     @property
     def last_update(self) -> Update | None:
@@ -136,6 +168,10 @@ class Incident(_Model):
         if started_at is not None:
             _not_before(update.created_at, "the update's time", started_at, "the incident's start")
         _check_promises(update)
+        if update.ended_at is not None:
+            raise InputError(
+                "ended_at", update.ended_at.isoformat(), "only a resolution says when it ended"
+            )
         first = update.model_copy(update={"previous_status": None, "promised_by": None})
         return cls(
             id=update.incident_id,
@@ -186,6 +222,7 @@ class Incident(_Model):
             f"the time of the previous update ({self.id}.{seq - 1})",
         )
         _check_promises(update)
+        _check_window(update, self)
         promised = (
             self.postmortem_by if update.kind is UpdateKind.POSTMORTEM else self.next_update_by
         )
@@ -205,9 +242,11 @@ class Incident(_Model):
             fields["cause"] = update.cause
         if update.kind is UpdateKind.RESOLVE:
             fields["resolved_at"] = update.created_at
+            fields["ended_at"] = update.ended_at
             fields["postmortem_by"] = update.postmortem_by
         elif update.kind is UpdateKind.REOPEN:
             fields["resolved_at"] = None
+            fields["ended_at"] = None
         return type(self)(**fields)
 
 
@@ -273,6 +312,31 @@ def _check_promises(update: Update) -> None:
                 f"promises {_clock(promised)}, which is not after the update's time, "
                 f"{_clock(update.created_at)}",
             )
+
+
+def _check_window(update: Update, current: Incident) -> None:
+    """A resolution's ``ended_at`` lies between the incident's start and the resolution."""
+    ended = update.ended_at
+    if ended is None:
+        return
+    if update.kind is not UpdateKind.RESOLVE:
+        raise InputError(
+            "ended_at", ended.isoformat(), "only a resolution says when the impact ended"
+        )
+    if ended < current.started_at:
+        raise InputError(
+            "ended_at",
+            ended.isoformat(),
+            f"the impact cannot end, {_clock(ended)}, before the incident started, "
+            f"{_clock(current.started_at)}",
+        )
+    if ended > update.created_at:
+        raise InputError(
+            "ended_at",
+            ended.isoformat(),
+            f"is after the resolution's time, {_clock(update.created_at)}: a resolution "
+            "says when the impact ended, not when it will",
+        )
 
 
 def _clock(moment: datetime) -> str:

@@ -89,7 +89,9 @@ def _incident(view: SiteView, incident: SiteIncident) -> dict[str, Any]:
         "created_at": iso(incident.created_at),
         "updated_at": iso(incident.updated_at),
         "monitoring_at": iso(min(monitoring)) if monitoring else None,
-        "resolved_at": iso(incident.resolved_at) if incident.resolved_at else None,
+        # The end of the impact, as Statuspage's own resolved_at may be set for an
+        # incident entered after the fact: the window is started_at to resolved_at.
+        "resolved_at": iso(ended) if (ended := incident.impact_ended_at) else None,
         "impact": incident.impact.value,
         "shortlink": view.url(view.incident_path(incident.id)),
         "started_at": iso(incident.started_at),

@@ -140,6 +140,7 @@ def _incident(view: SiteView, incident: SiteIncident, *, root: str) -> dict[str,
     facts = describe_scope(incident.scope)
     updated = incident.updated_at
     due = incident.next_update_by
+    ended = incident.impact_ended_at
     shown: dict[str, Any] = {
         "id": incident.id,
         "title": incident.title,
@@ -163,9 +164,9 @@ def _incident(view: SiteView, incident: SiteIncident, *, root: str) -> dict[str,
         "late": bool(due and view.now > due),
         "resolved": view.stamp(incident.resolved_at) if incident.resolved_at else None,
         "resolved_iso": iso(incident.resolved_at) if incident.resolved_at else None,
-        "duration": (
-            duration(incident.resolved_at - incident.started_at) if incident.resolved_at else None
-        ),
+        "ended": view.stamp(ended) if ended else None,
+        "ended_iso": iso(ended) if ended else None,
+        "duration": duration(ended - incident.started_at) if ended else None,
         "timeline": [
             {
                 "id": entry.id,

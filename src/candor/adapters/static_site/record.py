@@ -58,6 +58,8 @@ class Entry(BaseModel):
     created_at: AwareDatetime
     next_update_by: AwareDatetime | None = None
     kind: str = "update"
+    ended_at: AwareDatetime | None = None
+    """For a resolution: when the impact ended, as it said (None: when it was posted)."""
     promised_by: AwareDatetime | None = None
     """The time this update was promised by (the previous update's next-update time)."""
 
@@ -75,6 +77,8 @@ class SiteIncident(BaseModel):
     started_at: AwareDatetime
     created_at: AwareDatetime
     resolved_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    """When the impact ended: the resolution's ``ended_at``, else ``resolved_at``."""
     next_update_by: AwareDatetime | None = None
     version: int
     updates: dict[str, Entry]
@@ -87,6 +91,11 @@ class SiteIncident(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status is not Status.RESOLVED
+
+    @property
+    def impact_ended_at(self) -> datetime | None:
+        """When the impact ended (a record an older candor wrote knows only ``resolved_at``)."""
+        return self.ended_at if self.ended_at is not None else self.resolved_at
 
     @property
     def updated_at(self) -> datetime:
@@ -150,6 +159,7 @@ def merge(
         created_at=update.created_at,
         next_update_by=update.next_update_by,
         kind=update.kind.value,
+        ended_at=update.ended_at,
         promised_by=update.promised_by,
     )
     entries = dict(old.updates) if old else {}
@@ -160,6 +170,17 @@ def merge(
     newest_incident = old is None or incident.version >= old.version
     title = incident.title if newest_incident or old is None else old.title
     resolved_at = latest.created_at if latest.status is Status.RESOLVED else None
+    # The window ends when the impact did: the resolution's own word (a write-up keeps it).
+    resolution = max(
+        (e for e in entries.values() if e.kind == "resolve"),
+        key=lambda e: (e.seq, e.created_at),
+        default=None,
+    )
+    ended_at = None
+    if resolved_at is not None:
+        ended_at = resolved_at
+        if resolution is not None:
+            ended_at = resolution.ended_at or resolution.created_at
     merged = SiteIncident(
         id=incident.id,
         title=title,
@@ -169,6 +190,7 @@ def merge(
         started_at=incident.started_at,
         created_at=incident.created_at,
         resolved_at=resolved_at,
+        ended_at=ended_at,
         next_update_by=None if latest.status is Status.RESOLVED else latest.next_update_by,
         version=max(incident.version, old.version if old else 0),
         updates=entries,

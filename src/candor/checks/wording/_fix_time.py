@@ -18,10 +18,21 @@ _FIX_TIME = lazy(
     r"\s+(?:\w+\s+){0,2}?(?:in|within|by|before)\s+(?:approximately\s+|about\s+|around\s+)?"
     r"(?:" + DURATION + r"|" + CLOCK + r")"
     r"|(?:expect|should|will)\w*\s+(?:\w+\s+){0,4}?(?:be\s+)?(?:resolved|fixed|restored)\s+"
-    r"(?:soon|shortly|quickly|momentarily))",
+    r"(?:soon|shortly|quickly|momentarily)"
+    # A fix, resolution or recovery as a noun, with its time: "we expect a fix within 15
+    # minutes", "we anticipate full recovery by 16:00 UTC", "ETA for a fix: 30 minutes".
+    r"|(?:expect\w*|anticipat\w*|estimat\w*|eta|plan\s+to\s+have|aim\s+to\s+have)\s+"
+    r"(?:\w+\s+){0,3}?(?:fix|resolution|recovery|restoration)"
+    r"\s+(?:\w+\s+){0,2}?(?:in|within|by|before|of|is|:)\s*(?:approximately\s+|about\s+|"
+    r"around\s+|~\s*)?(?:" + DURATION + r"|" + CLOCK + r"))",
     re.IGNORECASE,
 )
-_FIX_TRIGGERS = frozenset(["expect", "expected", "expecting", "expects", "going", "should", "will"])
+_FIX_TRIGGERS = frozenset(
+    [
+        "expect", "expected", "expecting", "expects", "going", "should", "will",
+        "anticipate", "anticipated", "anticipating", "estimate", "estimated", "eta",
+    ]
+)  # fmt: skip
 
 
 @rule(
