@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from tests.test_cli import assert_user_error, run, run_json
+# The CLI runs in an empty folder of its own, never in the checkout (its store, its site).
+from tests.test_cli import _in_empty_folder, assert_user_error, run, run_json  # noqa: F401
 
 FLAWED = "Only a small number of users may see errors. We apologize for any inconvenience."
 

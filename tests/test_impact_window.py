@@ -15,7 +15,9 @@ from candor.demo import run_demo
 from candor.scorecard import scorecard
 from candor.testing import Clock, MemoryAdapter
 from tests.conftest import START, api_outage
-from tests.test_cli import run, run_json
+
+# The CLI runs in an empty folder of its own, never in the checkout (its store, its site).
+from tests.test_cli import _in_empty_folder, run, run_json  # noqa: F401
 
 
 def opened(comms: candor.Communicator, clock: Clock, **extra: object) -> candor.Incident:
