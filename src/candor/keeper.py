@@ -23,7 +23,14 @@ from datetime import datetime, timedelta
 from candor import lifecycle
 from candor.errors import ConflictError, InputError
 from candor.log import get_logger
-from candor.model import Incident, Organization, PromiseKind, Reminder, ReminderState
+from candor.model import (
+    Incident,
+    Organization,
+    PromiseKind,
+    Reminder,
+    ReminderState,
+    describe_duration,
+)
 from candor.policy import OnDue, Policy
 from candor.promises import reminders
 from candor.typing import Adapter, Clock, Store
@@ -225,13 +232,17 @@ def warning_text(reminder: Reminder, incident: Incident, now: datetime) -> str:
     due = f"{reminder.due_at:%H:%M} UTC"
     where = f" on channel {reminder.channel}" if reminder.channel else ""
     if reminder.state is ReminderState.BROKEN:
-        late = max(int((now - reminder.due_at).total_seconds() // 60), 0)
+        late = max(now - reminder.due_at, timedelta(0))
         head = f"The {what} for {incident.id} ({incident.title}) was promised by {due}{where} "
-        head += f"and is {late} minute{'s' if late != 1 else ''} late."
+        head += (
+            "and is late as of just now."
+            if late < timedelta(minutes=1)
+            else (f"and is {describe_duration(late)} late.")
+        )
     else:
-        left = max(int((reminder.due_at - now).total_seconds() // 60), 0)
+        left = max(reminder.due_at - now, timedelta(0))
         head = f"The {what} for {incident.id} ({incident.title}) is promised by {due}: "
-        head += f"{left} minute{'s' if left != 1 else ''} left."
+        head += f"{describe_duration(left)} left."
     if reminder.channel:
         todo = f"Run `candor deliver`, or fix the channel {reminder.channel}."
     elif reminder.kind is PromiseKind.POSTMORTEM:

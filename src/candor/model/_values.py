@@ -317,6 +317,31 @@ def parse_duration(value: object, field: str = "next_update_in") -> timedelta:
     return delta
 
 
+def describe_duration(delta: timedelta) -> str:
+    """A span as people say it: ``"under a minute"``, ``"1 hour 44 minutes"``, ``"2 days 3 hours"``.
+
+    Whole minutes are counted down (a promise 90 seconds late is "1 minute" late, never "2");
+    from one day up only days and hours are said, since nobody needs the minutes of a promise
+    broken days ago. Negative spans are described by their size.
+    """
+    seconds = abs(int(delta.total_seconds()))
+    if seconds < 60:
+        return "under a minute"
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+
+    def part(n: int, unit: str) -> str:
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+
+    if days:
+        return " ".join([part(days, "day")] + ([part(hours, "hour")] if hours else []))
+    pieces = ([part(hours, "hour")] if hours else []) + (
+        [part(minutes, "minute")] if minutes else []
+    )
+    return " ".join(pieces)
+
+
 def parse_when(value: object, field: str) -> datetime:
     """A timezone-aware datetime from a datetime or ISO 8601 text; naive values are refused."""
     parsed = value
