@@ -308,3 +308,51 @@ def _outbox_ids(folder: Path) -> list[tuple[int]]:
 
     with sqlite3.connect(folder / "candor.db") as db:
         return list(db.execute("SELECT id FROM outbox"))
+
+
+class TestUnconfiguredChannel:
+    """A channel whose secret is not set yet still decides, at commit, who it owes."""
+
+    def test_recipients_are_decided_at_commit_and_mailed_once_the_secret_is_set(
+        self, tmp_path: Path, clock: Clock, server: tuple[Mailbox, int], mailbox: Mailbox
+    ) -> None:
+        with communicator(tmp_path, clock, server[1]) as comms:
+            subscribe(comms, "ana@example.org")
+        waiting = channel(
+            server[1], secret="${CANDOR_EMAIL_SECRET}", to=["oncall@acme.example"]
+        ).model_copy(update={"unset": ("CANDOR_EMAIL_SECRET",)})
+        with candor.Communicator(
+            [waiting],
+            store=tmp_path / "candor.db",
+            clock=clock,
+            sleep=clock.sleep,
+            base_dir=tmp_path,
+            organization=ORGANIZATION,
+        ) as comms:
+            assert "subscribers" in comms.unconfigured
+            incident = comms.open("API down", api_outage(), "Requests to the API fail.")
+            (owed,) = incident.deliveries
+            assert owed.state is not DeliveryState.SENT
+            assert mailbox.mails == []
+            subscribe(comms, "late@example.org")  # subscribed after the update was committed
+
+        with communicator(tmp_path, clock, server[1], to=["oncall@acme.example"]) as comms:
+            comms.deliver_pending()
+            (delivery,) = comms.get(incident.id).deliveries
+
+        assert delivery.state is DeliveryState.SENT
+        assert sorted(m.to for m in mailbox.mails) == ["ana@example.org", "oncall@acme.example"]
+
+    def test_fixed_recipients_waiting_for_a_variable_refuse_the_update_by_name(
+        self, tmp_path: Path, clock: Clock, server: tuple[Mailbox, int]
+    ) -> None:
+        waiting = channel(server[1], secret="${CANDOR_EMAIL_SECRET}", to=["${ONCALL}"]).model_copy(
+            update={"unset": ("CANDOR_EMAIL_SECRET", "ONCALL")}
+        )
+        with candor.Communicator(
+            [waiting], store=tmp_path / "candor.db", clock=clock, base_dir=tmp_path
+        ) as comms:
+            with pytest.raises(ConfigError, match=r"subscribers.*to|to.*subscribers") as caught:
+                comms.open("API down", api_outage(), "Requests to the API fail.")
+            assert "who this update is promised to" in str(caught.value)
+            assert comms.list() == [], "nothing is recorded"

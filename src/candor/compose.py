@@ -20,7 +20,7 @@ from candor.errors import CheckError, InputError
 from candor.log import get_logger
 from candor.model import Incident, Override, check_text, clean_text
 from candor.render import Renderer
-from candor.typing import Fanning
+from candor.typing import Addressees
 from candor.vocabulary import (
     Audience,
     Capabilities,
@@ -118,7 +118,7 @@ def guard(
 
 def recipients(
     incident: Incident,
-    adapter: Fanning,
+    adapter: Addressees,
     subscribers: Sequence[Subscriber],
     told: Collection[str],
 ) -> tuple[Recipient, ...]:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Adapter",
     "AdapterInit",
+    "Addressees",
     "Clock",
     "Confirming",
     "Editing",
@@ -143,6 +144,29 @@ class RecipientLedger(Protocol):
 
     async def recipients(self) -> builtins.list[Recipient]:
         """Every recipient of the row and where each stands, in the order they were decided."""
+        ...
+
+
+@runtime_checkable
+class Addressees(Protocol):
+    """**Protocol:** who a channel that tells people one by one tells.
+
+    ``fixed_recipients`` always; and, when ``include_subscribers``, the confirmed
+    subscribers :func:`candor.compose.recipients` picks. A :class:`Fanning` adapter
+    is one. So is what its class's ``addressees(channel)`` returns for a channel
+    that cannot be built yet (a secret it names is not set): its recipients are
+    decided at commit all the same, so that the update reaches them once the
+    secret is set, instead of nobody.
+    """
+
+    @property
+    def fixed_recipients(self) -> tuple[str, ...]:
+        """The addresses told of every incident."""
+        ...
+
+    @property
+    def include_subscribers(self) -> bool:
+        """Whether the confirmed subscribers whose filter matches are told too."""
         ...
 
 

@@ -39,6 +39,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
     import aiosmtplib
     import httpx
 
-    from candor.typing import RecipientLedger
+    from candor.typing import Addressees, RecipientLedger
 
 __all__ = ["EmailAdapter", "EmailSettings", "message_id"]
 
@@ -214,6 +215,12 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@dataclass(frozen=True)
+class _Addressees:
+    fixed_recipients: tuple[str, ...]
+    include_subscribers: bool
+
+
 class EmailAdapter(ServiceAdapter[EmailSettings]):
     """Mails each update to its recipients, through a pool of SMTP connections."""
 
@@ -248,6 +255,37 @@ class EmailAdapter(ServiceAdapter[EmailSettings]):
                 raise ConfigError(
                     f"cannot read the certificates: {exc}", channel=channel.name, key="ca_file"
                 ) from None
+
+    @classmethod
+    def addressees(cls, channel: Channel) -> Addressees:
+        """Who ``channel`` tells, read from its settings without building it.
+
+        For a channel whose password or secret waits for its variable: the
+        update's recipients are decided at commit all the same, and the mail
+        goes to them once the variable is set (``candor deliver``). ConfigError
+        when ``to`` itself waits for a variable or names a bad address: nobody
+        can say then who was promised the update.
+        """
+        raw = channel.settings.get("to", ())
+        waiting = isinstance(raw, str) and "${" in raw
+        if isinstance(raw, list | tuple):
+            waiting = any(isinstance(v, str) and "${" in v for v in raw)
+        if waiting:
+            raise ConfigError(
+                "the fixed recipients wait for an environment variable, so nobody can say"
+                " who this update is promised to: set it, or leave this channel out"
+                " (--channel)",
+                channel=channel.name,
+                key="to",
+            )
+        try:
+            to = EmailSettings._to(raw)
+        except ValueError as exc:
+            raise ConfigError(str(exc), channel=channel.name, key="to") from None
+        subscribers = channel.settings.get("subscribers", True)
+        if not isinstance(subscribers, bool):
+            raise ConfigError("must be true or false", channel=channel.name, key="subscribers")
+        return _Addressees(fixed_recipients=tuple(to), include_subscribers=subscribers)
 
     # -- tokens ---------------------------------------------------------------------------
 

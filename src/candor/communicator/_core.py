@@ -37,7 +37,15 @@ from candor.model import (
 )
 from candor.policy import Policy
 from candor.render import Renderer
-from candor.typing import Adapter, Clock, Fanning, Interceptor, Store, SubscriberStore
+from candor.typing import (
+    Adapter,
+    Addressees,
+    Clock,
+    Fanning,
+    Interceptor,
+    Store,
+    SubscriberStore,
+)
 from candor.vocabulary import Capabilities, Channel, Message, Recipient, TemplateLimits
 
 __all__ = ["Facade", "checked_id"]
@@ -203,6 +211,7 @@ class Facade:
         self.adapters: dict[str, Adapter] = {}
         self._declared: dict[str, Capabilities] = {}
         self.unconfigured: dict[str, str] = {}
+        self._addressees: dict[str, Callable[[Channel], Addressees]] = {}
         for channel in chosen:
             if not isinstance(channel, Channel):
                 raise ConfigError(
@@ -216,7 +225,11 @@ class Facade:
             if why is not None:
                 # Composed for and owed, never sent, until its variables are set.
                 self.unconfigured[channel.name] = why
-                self._declared[channel.name] = declared_capabilities(_factory(channel), channel)
+                factory = _factory(channel)
+                self._declared[channel.name] = declared_capabilities(factory, channel)
+                addressees = getattr(factory, "addressees", None)
+                if callable(addressees):  # it tells people one by one: who, decided at commit
+                    self._addressees[channel.name] = addressees
                 continue
             adapter = build_adapter(channel, client=self.client, base_dir=self.base_dir)
             self.adapters[channel.name] = (
@@ -378,9 +391,11 @@ class Facade:
 
     async def _people(self, incident: Incident) -> dict[str, tuple[Recipient, ...]]:
         """The recipients of each channel that tells people one by one, decided now."""
-        fanning = {
+        fanning: dict[str, Addressees] = {
             name: adapter for name, adapter in self.adapters.items() if isinstance(adapter, Fanning)
         }
+        for name, addressees in self._addressees.items():
+            fanning[name] = addressees(self.channels[name])
         if not fanning:
             return {}
         store = self.store
