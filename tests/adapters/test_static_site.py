@@ -374,6 +374,66 @@ class TestFeed:
         )
 
 
+class TestComponentFeeds:
+    """``feeds/<component>.atom``: follow what you use without giving an address."""
+
+    def test_each_component_has_a_feed_of_only_the_incidents_that_touch_it(
+        self, tmp_path: Path
+    ) -> None:
+        adapter = make_adapter(tmp_path, components=["API", "Checkout", "Dashboard"])
+        api = Story(title="API failing", incident_id="inc-1")
+        both = Story(
+            title="Checkout and API slow",
+            incident_id="inc-2",
+            scope=Scope(components=["Checkout", "API"], affected_fraction=0.3),
+        )
+        tell(adapter, api, *FULL_STORY)
+        tell(adapter, both, (Status.INVESTIGATING, "Checkout and the API answer slowly.", 60))
+        site = tmp_path / "site"
+
+        def entries(name: str) -> list[str]:
+            parsed = feedparser.parse(read(site, name))
+            assert parsed.bozo == 0, parsed.get("bozo_exception")
+            assert parsed.version == "atom10"
+            return [entry.id for entry in parsed.entries]
+
+        assert entries("feeds/api.atom") == [
+            "urn:candor:update:inc-2-u1",
+            "urn:candor:update:inc-1-u3",
+            "urn:candor:update:inc-1-u2",
+            "urn:candor:update:inc-1-u1",
+        ]
+        assert entries("feeds/checkout.atom") == ["urn:candor:update:inc-2-u1"]
+        assert entries("feeds/dashboard.atom") == [], "a quiet component has an empty feed"
+        parsed = feedparser.parse(read(site, "feeds/checkout.atom"))
+        assert parsed.feed.title == "Acme status: Checkout"
+        assert parsed.feed.id == "https://status.acme.example/feeds/checkout.atom"
+        links = {link.rel: link.href for link in parsed.feed.links}
+        assert links["self"] == "https://status.acme.example/feeds/checkout.atom"
+
+    def test_the_page_links_every_components_feed(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path, components=["API", "Checkout"])
+        tell(adapter, Story(), *FULL_STORY[:1])
+        index = read(tmp_path / "site", "index.html")
+        for name, path in (("API", "feeds/api.atom"), ("Checkout", "feeds/checkout.atom")):
+            assert f'title="Acme status: {name}" href="{path}"' in index, "a <link> in the head"
+            assert f'<a class="feed" href="{path}"' in index, "and a visible link"
+
+    def test_names_that_slug_alike_get_feeds_of_their_own(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path, components=["EU API", "eu-api"])
+        tell(adapter, Story(scope=Scope(components=["eu-api"], affected_fraction=1.0)), *FULL_STORY)
+        feeds = sorted(p.name for p in (tmp_path / "site" / "feeds").iterdir())
+        assert len(feeds) == 2
+        assert "eu-api.atom" in feeds
+        ids = {
+            feedparser.parse((tmp_path / "site" / "feeds" / f).read_text()).feed.title: len(
+                feedparser.parse((tmp_path / "site" / "feeds" / f).read_text()).entries
+            )
+            for f in feeds
+        }
+        assert ids == {"Acme status: EU API": 0, "Acme status: eu-api": 3}
+
+
 STATUSPAGE_TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 COMPONENT_SCHEMA: dict[str, Any] = {

@@ -8,7 +8,8 @@ store or CDN can serve as it is:
   incident with its whole timeline and its promised next update, and the
   recently resolved incidents;
 - ``incidents/<incident id>.html``: one page per incident, whole timeline;
-- ``feed.atom``: an Atom 1.0 feed (RFC 4287) with one entry per update;
+- ``feed.atom``: an Atom 1.0 feed (RFC 4287) with one entry per update, and
+  ``feeds/<component>.atom``, one per component, with the updates that touch it;
 - ``api/v2/summary.json`` and ``api/v2/incidents.json``: the shape of Atlassian
   Statuspage's public API, so tools that read a Statuspage page read this one;
 - ``.candor-site.json``: the adapter's own record of what it has published.
@@ -37,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from candor.adapters import Capabilities, Form, Receipt, ServiceAdapter
 from candor.adapters.static_site import api, html, record
-from candor.adapters.static_site.feed import feed
+from candor.adapters.static_site.feed import component_feeds, feed
 from candor.adapters.static_site.record import STATE_FILE, SiteState
 from candor.adapters.static_site.view import SiteView, page_name, slug
 from candor.errors import DeliveryError
@@ -168,7 +169,12 @@ class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):
             title=self.settings.title,
             history=self.settings.history,
         )
-        outputs = {**html.pages(view), "feed.atom": feed(view), **api.documents(view)}
+        outputs = {
+            **html.pages(view),
+            "feed.atom": feed(view),
+            **component_feeds(view),
+            **api.documents(view),
+        }
         for relative, content in outputs.items():
             record.write(self.folder / relative, content)
 

@@ -1,4 +1,6 @@
-"""The static site's Atom 1.0 feed (RFC 4287), ``feed.atom``: one entry per update.
+"""The static site's Atom 1.0 feeds (RFC 4287): ``feed.atom`` with one entry per update,
+and ``feeds/<component>.atom`` for each component, with the updates of the incidents
+that touch it, so people can follow what they use without giving an address.
 
 Every text goes in through :func:`~candor.adapters.xml_safe`: a character XML 1.0
 cannot hold (NUL, ESC, a lone surrogate, recorded by an older candor or read
@@ -17,13 +19,18 @@ from candor.adapters.static_site.view import iso
 if TYPE_CHECKING:
     from candor.adapters.static_site.view import SiteView
 
-__all__ = ["ATOM", "feed"]
+__all__ = ["ATOM", "component_feeds", "feed"]
 
 ATOM = "http://www.w3.org/2005/Atom"
 
 
-def feed(view: SiteView) -> bytes:
-    """The feed document, newest entry first."""
+def component_feeds(view: SiteView) -> dict[str, bytes]:
+    """One feed per component, by where it is written (:meth:`SiteView.feed_path`)."""
+    return {view.feed_path(name): feed(view, component=name) for name in view.component_names}
+
+
+def feed(view: SiteView, *, component: str | None = None) -> bytes:
+    """The feed document, newest entry first: every update, or those touching ``component``."""
     ET.register_namespace("", ATOM)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -36,12 +43,19 @@ def feed(view: SiteView) -> bytes:
 
     document = ET.Element(f"{{{ATOM}}}feed")
     document.set("xml:lang", "en")
-    feed_id = view.url("feed.atom") if view.base_url else f"urn:candor:feed:{view.page_id}"
+    path = "feed.atom" if component is None else view.feed_path(component)
+    if view.base_url:
+        feed_id = view.url(path)
+    elif component is None:
+        feed_id = f"urn:candor:feed:{view.page_id}"
+    else:
+        feed_id = f"urn:candor:feed:{view.page_id}:{path.removeprefix('feeds/')}"
     sub(document, "id", feed_id)
-    sub(document, "title", view.title)
+    sub(document, "title", view.title if component is None else f"{view.title}: {component}")
     entries = [
         (incident, entry)
         for incident in [*view.open, *view.resolved]
+        if component is None or component in incident.scope.components
         for entry in incident.updates.values()
     ]
     entries.sort(key=lambda pair: (pair[1].created_at, pair[1].seq), reverse=True)
@@ -50,7 +64,7 @@ def feed(view: SiteView) -> bytes:
     author = sub(document, "author")
     sub(author, "name", view.organization.name)
     if view.base_url:
-        sub(document, "link", rel="self", type="application/atom+xml", href=view.url("feed.atom"))
+        sub(document, "link", rel="self", type="application/atom+xml", href=view.url(path))
     sub(document, "link", rel="alternate", type="text/html", href=view.url("index.html"))
     sub(document, "generator", "candor")
     for incident, entry in entries:

@@ -124,6 +124,7 @@ def _index(view: SiteView) -> dict[str, Any]:
                 "status": STATUSPAGE_COMPONENT_STATUS[state],
                 "label": STATE_LABEL[state],
                 "notes": [_scope_note(i.scope) for i in causes],
+                "feed": view.feed_path(name),
             }
         )
     return {

@@ -62,6 +62,18 @@ class SiteView:
         self.resolved = resolved[:history]
         self.all = ordered
         self.component_names = list(dict.fromkeys([*components, *state.components]))
+        self._feeds: dict[str, str] = {}
+        taken: set[str] = set()
+        for name in self.component_names:
+            stem = slug(name)
+            if stem in taken:  # "EU API" and "eu-api": the second one's name decides
+                stem = f"{stem}-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+            taken.add(stem)
+            self._feeds[name] = f"feeds/{stem}.atom"
+
+    def feed_path(self, component: str) -> str:
+        """Where a component's Atom feed is, relative to the site's folder."""
+        return self._feeds[component]
 
     def component_state(self, name: str) -> tuple[ComponentState, list[SiteIncident]]:
         """A component's state now, and the open incidents that set it."""
