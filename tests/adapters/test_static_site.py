@@ -689,6 +689,68 @@ class TestSettings:
         assert caught.value.key == key
 
 
+GROUPS = [{"name": "Payments", "components": ["Checkout", "Billing"]}]
+
+
+class TestComponentsFirst:
+    """The page opens with the overall status and every component, grouped as configured."""
+
+    def test_components_come_before_the_open_incidents(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path, components=["API", "Dashboard"])
+        tell(adapter, Story(), *FULL_STORY[:2])
+        index = read(tmp_path / "site", "index.html")
+        banner = index.index('class="banner')
+        components = index.index("<h2>Components</h2>")
+        incidents = index.index("<h2>Open incidents</h2>")
+        assert banner < components < incidents
+
+    def test_a_group_shows_its_worst_state_above_its_components(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path, components=["API"], groups=GROUPS)
+        checkout = Scope(components=["Checkout"], affected_fraction=0.2)
+        tell(adapter, Story(scope=checkout), *FULL_STORY[:1])
+        index = read(tmp_path / "site", "index.html")
+        group = index[index.index('<section class="group"') : index.index("</section>")]
+        assert '<span class="name">Payments</span><span class="state major_outage">' in group
+        assert group.index(">Checkout ") < group.index(">Billing "), "members in their order"
+        rest = index[index.index("</section>") : index.index("<h2>Open incidents</h2>")]
+        assert ">API " in rest, "a component in no group is listed after the groups"
+        assert ">API " not in group
+
+    def test_summary_json_lists_the_group_the_way_statuspage_does(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path, components=["API"], groups=GROUPS)
+        tell(
+            adapter,
+            Story(scope=Scope(components=["Billing"], affected_fraction=1.0)),
+            FULL_STORY[0],
+        )
+        summary = json.loads(read(tmp_path / "site", "api/v2/summary.json"))
+        validate(summary, SUMMARY_SCHEMA)
+        by_id = {c["id"]: c for c in summary["components"]}
+        group = by_id["group-payments"]
+        assert group["group"] is True
+        assert group["components"] == ["checkout", "billing"]
+        assert group["status"] == "major_outage"
+        assert by_id["billing"]["group_id"] == "group-payments"
+        assert by_id["checkout"]["group_id"] == "group-payments"
+        assert by_id["api"]["group_id"] is None
+
+    @pytest.mark.parametrize(
+        ("groups", "words"),
+        [
+            ([*GROUPS, {"name": "Other", "components": ["Billing"]}], "both 'Payments' and"),
+            ([*GROUPS, {"name": "Payments", "components": ["API"]}], "same name"),
+            ([{"name": "API", "components": ["Checkout"]}], "names a group and a component"),
+            ([{"name": "Empty", "components": []}], "components"),
+        ],
+    )
+    def test_a_bad_group_is_a_config_error_naming_what_is_wrong(
+        self, tmp_path: Path, groups: list[dict[str, Any]], words: str
+    ) -> None:
+        with pytest.raises(ConfigError, match=words) as caught:
+            make_adapter(tmp_path, components=["API"], groups=groups)
+        assert caught.value.channel == "status"
+
+
 def find_chromium() -> str | None:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:

@@ -52,6 +52,30 @@ if TYPE_CHECKING:
 __all__ = ["STATE_FILE", "StaticSiteAdapter", "StaticSiteSettings", "page_name", "slug"]
 
 
+class ComponentGroup(BaseModel):
+    """A named group of components, shown together with the worst state among them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    name: str = Field(min_length=1)
+    components: list[str] = Field(min_length=1)
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name the group, such as 'Payments'")
+        return value.strip()
+
+    @pydantic.field_validator("components")
+    @classmethod
+    def _members(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value]
+        if not all(names):
+            raise ValueError("every component name must be a non-empty string")
+        return list(dict.fromkeys(names))
+
+
 class StaticSiteSettings(BaseModel):
     """The ``[[channels]]`` settings of a static site."""
 
@@ -59,6 +83,9 @@ class StaticSiteSettings(BaseModel):
 
     path: str = "site"
     components: list[str] = Field(default_factory=list)
+    groups: list[ComponentGroup] = Field(default_factory=list)
+    """Component groups, in the order the page shows them; their components need not be
+    listed in ``components`` too."""
     title: str | None = Field(default=None, min_length=1)
     history: int = Field(default=20, ge=0)
 
@@ -80,6 +107,32 @@ class StaticSiteSettings(BaseModel):
         if not all(names):
             raise ValueError("every component name must be a non-empty string")
         return list(dict.fromkeys(names))
+
+    @pydantic.model_validator(mode="after")
+    def _groups(self) -> StaticSiteSettings:
+        seen: dict[str, str] = {}
+        names = {group.name for group in self.groups}
+        if len(names) != len(self.groups):
+            raise ValueError("groups: two groups have the same name")
+        for group in self.groups:
+            if group.name in self.components:
+                raise ValueError(f"groups: {group.name!r} names a group and a component")
+            for member in group.components:
+                if member in seen:
+                    raise ValueError(
+                        f"groups: {member!r} is in both {seen[member]!r} and {group.name!r};"
+                        " a component belongs to one group"
+                    )
+                if member in names:
+                    raise ValueError(f"groups: {member!r} names a group and a component")
+                seen[member] = group.name
+        return self
+
+    @property
+    def all_components(self) -> list[str]:
+        """Every configured component: the listed ones, then the groups' members."""
+        members = [m for group in self.groups for m in group.components]
+        return list(dict.fromkeys([*self.components, *members]))
 
 
 def _encodable(text: str) -> bool:
@@ -151,7 +204,7 @@ class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):
         self.folder.mkdir(parents=True, exist_ok=True)
         with record.exclusive(self.folder / record.LOCK_FILE):
             state = record.load(self.folder, self.channel.name)
-            new = record.merge(state, message, context, self.settings.components)
+            new = record.merge(state, message, context, self.settings.all_components)
             if new != state:
                 record.save(self.folder, new)
             # Regenerating from the record (and its own clock) gives the same bytes
@@ -165,7 +218,8 @@ class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):
             state,
             organization,
             now,
-            components=self.settings.components,
+            components=self.settings.all_components,
+            groups={group.name: group.components for group in self.settings.groups},
             title=self.settings.title,
             history=self.settings.history,
         )

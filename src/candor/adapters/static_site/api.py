@@ -40,6 +40,18 @@ def statuspage(view: SiteView) -> tuple[dict[str, Any], dict[str, Any]]:
         _component(view, name, position)
         for position, name in enumerate(view.component_names, start=1)
     ]
+    # Statuspage lists a group as a component of its own, with ``group: true`` and the
+    # ids of its members, each of which names it in ``group_id``.
+    for offset, (group, members) in enumerate(view.groups.items(), start=len(components) + 1):
+        entry = _component(view, group, offset)
+        entry.update(
+            id=view.group_id(group),
+            status=STATUSPAGE_COMPONENT_STATUS[view.group_state(group)],
+            group=True,
+            components=[slug(name) for name in members],
+            updated_at=max(c["updated_at"] for c in components if c["name"] in members),
+        )
+        components.append(entry)
     indicator, description = view.overall()
     summary = {
         "page": page,
@@ -71,7 +83,7 @@ def _component(view: SiteView, name: str, position: int) -> dict[str, Any]:
         "description": None,
         "showcase": True,
         "start_date": None,
-        "group_id": None,
+        "group_id": view.group_id(group) if (group := view.group_of(name)) else None,
         "page_id": view.page_id,
         "group": False,
         "only_show_if_degraded": False,

@@ -115,16 +115,27 @@ def _common(view: SiteView) -> dict[str, Any]:
 
 def _index(view: SiteView) -> dict[str, Any]:
     indicator, description = view.overall()
-    components = []
-    for name in view.component_names:
+
+    def component(name: str) -> dict[str, Any]:
         state, causes = view.component_state(name)
-        components.append(
+        return {
+            "name": name,
+            "status": STATUSPAGE_COMPONENT_STATUS[state],
+            "label": STATE_LABEL[state],
+            "notes": [_scope_note(i.scope) for i in causes],
+            "feed": view.feed_path(name),
+        }
+
+    components = [component(name) for name in view.component_names]
+    layout = []
+    for group, members in view.layout():
+        state = view.group_state(group) if group is not None else None
+        layout.append(
             {
-                "name": name,
-                "status": STATUSPAGE_COMPONENT_STATUS[state],
-                "label": STATE_LABEL[state],
-                "notes": [_scope_note(i.scope) for i in causes],
-                "feed": view.feed_path(name),
+                "name": group,
+                "status": STATUSPAGE_COMPONENT_STATUS[state] if state else None,
+                "label": STATE_LABEL[state] if state else None,
+                "components": [component(name) for name in members],
             }
         )
     return {
@@ -132,6 +143,7 @@ def _index(view: SiteView) -> dict[str, Any]:
         "indicator": indicator,
         "description": description,
         "components": components,
+        "layout": layout,
         "open_incidents": [_incident(view, i, root="") for i in view.open],
         "resolved_incidents": [_incident(view, i, root="") for i in view.resolved],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -41,9 +42,11 @@ class SiteView:
         components: list[str],
         title: str | None,
         history: int,
+        groups: Mapping[str, list[str]] | None = None,
     ) -> None:
         """``components`` are the ones configured, ``title`` the page's own (if any),
-        ``history`` how many resolved incidents to show."""
+        ``history`` how many resolved incidents to show, ``groups`` the component groups
+        (each name to its members, in the order shown)."""
         self.state = state
         self.organization = organization
         self.now = now
@@ -62,6 +65,8 @@ class SiteView:
         self.resolved = resolved[:history]
         self.all = ordered
         self.component_names = list(dict.fromkeys([*components, *state.components]))
+        self.groups = {name: list(members) for name, members in (groups or {}).items()}
+        self._group_of = {m: name for name, members in self.groups.items() for m in members}
         self._feeds: dict[str, str] = {}
         taken: set[str] = set()
         for name in self.component_names:
@@ -79,6 +84,27 @@ class SiteView:
         """A component's state now, and the open incidents that set it."""
         causes = [i for i in self.open if name in i.scope.components]
         return worst(component_state(i.scope, i.status) for i in causes), causes
+
+    def group_of(self, component: str) -> str | None:
+        """The group a component is shown in, or None."""
+        return self._group_of.get(component)
+
+    def layout(self) -> list[tuple[str | None, list[str]]]:
+        """The components as the page lists them: each group with its members, in the
+        configured order, then the components in no group (under ``None``)."""
+        ungrouped = [name for name in self.component_names if name not in self._group_of]
+        shown: list[tuple[str | None, list[str]]] = list(self.groups.items())
+        if ungrouped:
+            shown.append((None, ungrouped))
+        return shown
+
+    def group_id(self, group: str) -> str:
+        """A group's id in the JSON: its slug, kept apart from the components' ids."""
+        return f"group-{slug(group)}"
+
+    def group_state(self, group: str) -> ComponentState:
+        """The worst state among a group's components."""
+        return worst(self.component_state(name)[0] for name in self.groups[group])
 
     def overall(self) -> tuple[str, str]:
         """Statuspage's ``status``: an indicator and a description."""
