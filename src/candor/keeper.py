@@ -33,7 +33,7 @@ from candor.model import (
 )
 from candor.policy import OnDue, Policy
 from candor.promises import reminders
-from candor.typing import Adapter, Clock, Store
+from candor.typing import Adapter, Clock, Republishing, Store
 from candor.vocabulary import Audience, Channel, DeliveryContext, Message
 
 __all__ = ["Commit", "PolicyAction", "PromiseKeeper", "warning_text"]
@@ -116,7 +116,19 @@ class PromiseKeeper:
             if won:
                 await self._warn(reminder, moment)
                 done.append(PolicyAction(reminder, "warned"))
+        await self._republish(moment)
         return done
+
+    async def _republish(self, now: datetime) -> None:
+        """Let pages that show promises show the ones that passed since they were written."""
+        for name, adapter in self.adapters.items():
+            if not isinstance(adapter, Republishing):
+                continue
+            try:
+                if await adapter.republish(now, self.organization):
+                    log.info("page_republished", channel=name)
+            except Exception as exc:  # a page that cannot be written never stops the watch
+                log.error("republish_failed", channel=name, error=str(exc))
 
     async def watch(
         self,

@@ -45,6 +45,7 @@ __all__ = [
     "RecipientLedger",
     "Reconciling",
     "Refreshing",
+    "Republishing",
     "Store",
     "SubscriberStore",
 ]
@@ -123,6 +124,22 @@ class Refreshing(Protocol):
 
     async def refresh(self, incident: Incident, organization: Organization) -> None:
         """Show ``incident`` as it now stands, without posting anything new."""
+        ...
+
+
+@runtime_checkable
+class Republishing(Protocol):
+    """**Protocol:** an adapter whose published page says things that age (a promise now late).
+
+    The promise keeper calls ``republish`` on every run (``candor watch``), with the
+    time; the adapter writes its page again when a promise it shows has passed
+    since it last wrote it, so that a missed promise shows even if nobody posts and
+    the page is read with JavaScript off or from a cache. It returns whether it
+    wrote anything.
+    """
+
+    async def republish(self, now: datetime, organization: Organization) -> bool:
+        """Write the page again if a promise it shows has passed since it was written."""
         ...
 
 

@@ -19,11 +19,13 @@ import httpx
 import jsonschema
 import pytest
 
+from candor import Communicator
 from candor.adapters.base import Channel, DeliveryContext, Form, Receipt
 from candor.adapters.static_site import STATE_FILE, StaticSiteAdapter
 from candor.errors import ConfigError
 from candor.model import Effect, Impact, Incident, Organization, Scope, Status, Update, UpdateKind
 from candor.render import Message
+from candor.testing import Clock
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 ORG = Organization(name="Acme", status_page_url="https://status.acme.example", timezone="UTC")
@@ -212,14 +214,15 @@ class TestTimeline:
         assert 'lang="en"' in page
         assert '<meta charset="utf-8">' in page
 
-    def test_last_updated_is_counted_at_delivery_time(self, tmp_path: Path) -> None:
+    def test_last_updated_is_an_absolute_time_that_cannot_go_stale(self, tmp_path: Path) -> None:
         adapter = make_adapter(tmp_path)
         story = Story()
         incident, update = story.add(*FULL_STORY[0][:2], minutes=0)
         deliver(adapter, incident, update, now=T0 + timedelta(minutes=7))
         index = read(tmp_path / "site", "index.html")
-        stamp = r'<time data-ago datetime="2026-11-20T14:00:00Z"[^>]*>7 minutes ago<'
-        assert re.search(stamp, index)
+        stamp = '<time datetime="2026-11-20T14:00:00Z">20 Nov 2026, 14:00 UTC</time>'
+        assert f"Last updated {stamp}" in index
+        assert "minutes ago" not in index, "a relative time in the HTML goes stale in a cache"
 
     def test_a_broken_promise_is_shown_as_late(self, tmp_path: Path) -> None:
         adapter = make_adapter(tmp_path)
@@ -689,6 +692,55 @@ class TestSettings:
         assert caught.value.key == key
 
 
+class TestTimesThatCannotGoStale:
+    """A page read from a cache or with JavaScript off says nothing false."""
+
+    LATE = '<span class="late" data-late> (this update is late: we have missed the time we'
+
+    def test_a_promise_that_passes_is_written_into_the_page_when_it_is_republished(
+        self, tmp_path: Path
+    ) -> None:
+        adapter = make_adapter(tmp_path)
+        incident, update = Story().add(*FULL_STORY[0][:2], minutes=0)  # next update by 14:30
+        deliver(adapter, incident, update, now=T0 + timedelta(minutes=5))
+        site = tmp_path / "site"
+        assert self.LATE not in read(site, "index.html")
+        organization = Organization(name="Acme", status_page_url="https://status.acme.example")
+
+        assert not asyncio.run(adapter.republish(T0 + timedelta(minutes=20), organization))
+        assert self.LATE not in read(site, "index.html"), "nothing has passed yet"
+        assert asyncio.run(adapter.republish(T0 + timedelta(minutes=31), organization))
+        index = read(site, "index.html")
+        assert self.LATE in index
+        assert self.LATE in read(site, "incidents/inc-1.html")
+        before = snapshot(site)
+        assert not asyncio.run(adapter.republish(T0 + timedelta(minutes=40), organization))
+        assert snapshot(site) == before, "written once per promise that passes"
+
+    def test_nothing_published_is_nothing_to_republish(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path)
+        organization = Organization(name="Acme")
+        assert not asyncio.run(adapter.republish(T0, organization))
+        assert not (tmp_path / "site").exists()
+
+    def test_watch_rewrites_the_page_when_a_promise_passes(self, tmp_path: Path) -> None:
+        clock = Clock(T0)
+        channel = Channel(name="status", adapter="static_site", settings={})
+        with Communicator(
+            [channel], store=tmp_path / "candor.db", clock=clock, base_dir=tmp_path
+        ) as comms:
+            comms.open(
+                "API failing",
+                Scope(components=["API"], affected_fraction=0.1),
+                "Requests to the API fail for 10% of customers.",
+                next_update_in="30m",
+            )
+            assert self.LATE not in read(tmp_path / "site", "index.html")
+            clock.advance(timedelta(minutes=31))
+            comms.watch(ticks=1)
+        assert self.LATE in read(tmp_path / "site", "index.html")
+
+
 GROUPS = [{"name": "Payments", "components": ["Checkout", "Billing"]}]
 
 
@@ -786,7 +838,7 @@ class TestInBrowser:
             incident, update = story.add(status, text, minutes=minutes, next_in=120)
             deliver(adapter, incident, update, now=start + timedelta(minutes=2))
         index = tmp_path / "site" / "index.html"
-        assert "1 minute ago" in index.read_text(encoding="utf-8")  # the server's count
+        assert "minute ago" not in index.read_text(encoding="utf-8")  # absolute times only
 
         result = subprocess.run(
             [
@@ -816,6 +868,8 @@ class TestInBrowser:
         assert "PWNED</title>" not in dom
         assert "<title>Acme status</title>" in dom
         assert "&lt;script&gt;document.title='PWNED'" in dom
-        live = re.search(r"<time data-ago=\"\"[^>]*data-live=\"\"[^>]*>(\d+) minutes ago<", dom)
+        live = re.search(
+            r"<span class=\"ago\" data-ago=\"[^\"]+\" data-live=\"\"> \((\d+) minutes ago\)<", dom
+        )
         assert live is not None, "the page script did not refresh the relative time"
         assert 45 <= int(live.group(1)) <= 50

@@ -191,6 +191,27 @@ class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):
                     self.channel.name, f"cannot write the site in {self.folder}: {exc}"
                 ) from exc
 
+    async def republish(self, now: datetime, organization: Organization) -> bool:
+        """Write the pages again if a promised update has passed since they were written."""
+        async with self._lock:
+            try:
+                return await asyncio.to_thread(self._republish, now, organization)
+            except OSError as exc:
+                raise DeliveryError(
+                    self.channel.name, f"cannot write the site in {self.folder}: {exc}"
+                ) from exc
+
+    def _republish(self, now: datetime, organization: Organization) -> bool:
+        if not (self.folder / record.STATE_FILE).is_file():
+            return False  # nothing published yet: nothing can have aged
+        with record.exclusive(self.folder / record.LOCK_FILE):
+            new = record.aged(record.load(self.folder, self.channel.name), now)
+            if new is None:
+                return False
+            record.save(self.folder, new)
+            self._generate(new, organization)
+            return True
+
     def _refresh(self, incident: Incident, organization: Organization) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         with record.exclusive(self.folder / record.LOCK_FILE):

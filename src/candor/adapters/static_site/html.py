@@ -1,7 +1,8 @@
 """The static site's HTML: the front page and one page per incident, from Jinja2 templates.
 
 All user text is HTML-escaped by Jinja2's autoescape; the one inline script is
-a constant (it refreshes "N minutes ago" in the browser) and is pinned by a
+a constant (it adds "N minutes ago" and the reader's local time to the absolute
+times the page states, and shows a late notice once a promise passes) and is pinned by a
 Content-Security-Policy hash, so an injected script could not run even if
 escaping failed.
 """
@@ -14,7 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from candor.adapters import STATUSPAGE_COMPONENT_STATUS, ComponentState
-from candor.adapters.static_site.view import SiteView, ago, duration, iso
+from candor.adapters.static_site.view import SiteView, duration, iso
 from candor.render import describe_scope
 
 if TYPE_CHECKING:
@@ -26,8 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["pages"]
 
 # The only script on any page. It holds no user text: it reads the datetime
-# attributes the server wrote and rewrites "N minutes ago" as time passes, and
-# shows the "late" note once a promised update time has gone by.
+# attributes the server wrote and adds "N minutes ago" beside the absolute times (which
+# the HTML states, so a cached page or one read without JavaScript says nothing false),
+# the reader's local time as a tooltip, and shows the "late" note once a promised update
+# time has gone by (the page also says so itself when it was written after it).
 _SCRIPT = """
 (function () {
   "use strict";
@@ -42,12 +45,19 @@ _SCRIPT = """
   }
   function refresh() {
     var now = Date.now();
-    var times = document.querySelectorAll("time[data-ago]");
-    for (var i = 0; i < times.length; i++) {
-      var at = Date.parse(times[i].getAttribute("datetime"));
+    var agos = document.querySelectorAll("[data-ago]");
+    for (var i = 0; i < agos.length; i++) {
+      var at = Date.parse(agos[i].getAttribute("data-ago"));
       if (!isNaN(at)) {
-        times[i].textContent = ago(Math.max(0, now - at));
-        times[i].setAttribute("data-live", "");
+        agos[i].textContent = " (" + ago(Math.max(0, now - at)) + ")";
+        agos[i].setAttribute("data-live", "");
+      }
+    }
+    var times = document.querySelectorAll("time[datetime]");
+    for (var k = 0; k < times.length; k++) {
+      var when = Date.parse(times[k].getAttribute("datetime"));
+      if (!isNaN(when) && !times[k].title) {
+        times[k].title = "Your time: " + new Date(when).toLocaleString();
       }
     }
     var promises = document.querySelectorAll("[data-due]");
@@ -170,7 +180,6 @@ def _incident(view: SiteView, incident: SiteIncident, *, root: str) -> dict[str,
         "started": view.stamp(incident.started_at),
         "started_iso": iso(incident.started_at),
         "updated_iso": iso(updated),
-        "updated_ago": ago(view.now - updated),
         "updated": view.stamp(updated),
         "due_iso": iso(due) if due else None,
         "due": view.clock(due) if due else None,

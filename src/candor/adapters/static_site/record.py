@@ -220,6 +220,23 @@ def refreshed(state: SiteState, incident: Incident) -> SiteState | None:
     return state.model_copy(update={"incidents": incidents, "generated_at": generated})
 
 
+def aged(state: SiteState, now: datetime) -> SiteState | None:
+    """``state`` written as of ``now`` when a promise it shows has passed since it was
+    written (so the page can say so without its script); None when none has."""
+    written = state.generated_at
+    passed = [
+        incident.next_update_by
+        for incident in state.incidents.values()
+        if incident.is_open
+        and incident.next_update_by is not None
+        and (written is None or written < incident.next_update_by)
+        and incident.next_update_by <= now
+    ]
+    if not passed:
+        return None
+    return state.model_copy(update={"generated_at": now.astimezone(UTC)})
+
+
 def write(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` atomically; leave the file alone when it already says so."""
     try:
