@@ -741,6 +741,79 @@ class TestTimesThatCannotGoStale:
         assert self.LATE in read(tmp_path / "site", "index.html")
 
 
+class TestUptime:
+    """Per component, 90 days of bars from the incidents' real windows of impact."""
+
+    def tell_a_30_minute_outage(self, adapter: StaticSiteAdapter, **scope: Any) -> None:
+        """14:00 to 14:30 UTC on 20 Nov: down for everyone; "resolved" is posted at 14:55."""
+        story = Story(scope=Scope(components=["API"], **scope), impact=Impact.MAJOR)
+        incident, update = story.add(Status.INVESTIGATING, "API requests fail.", minutes=0)
+        deliver(adapter, incident, update)
+        incident, update = story.add(Status.RESOLVED, "Fixed.", minutes=55)
+        update = update.model_copy(update={"ended_at": T0 + timedelta(minutes=30)})
+        incident = incident.model_copy(update={"updates": (*incident.updates[:-1], update)})
+        deliver(adapter, incident, update, now=T0 + timedelta(days=1))
+
+    def test_a_day_with_a_30_minute_major_outage_shows_as_such(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path, components=["API", "Dashboard"])
+        self.tell_a_30_minute_outage(adapter)
+        document = json.loads(read(tmp_path / "site", "api/candor/uptime.json"))
+        assert document["to"] == "2026-11-21"
+        assert document["from"] == "2026-08-24", "90 days, the last one today"
+        api, dashboard = document["components"]
+        assert len(api["days"]) == 90
+        (bad,) = [day for day in api["days"] if day["major_outage_minutes"]]
+        assert bad == {
+            "date": "2026-11-20",
+            "impact": "major",
+            "major_outage_minutes": 30,
+            "partial_outage_minutes": 0,
+            "degraded_minutes": 0,
+        }, "the window ends when the impact ended, not when 'resolved' was posted"
+        assert api["uptime_percent"] == 99.97  # 30 of 129,600 minutes, floored
+        assert dashboard["uptime_percent"] == 100.0
+        index = read(tmp_path / "site", "index.html")
+        assert 'title="20 Nov 2026: 30 min major outage"' in index
+        assert (
+            "API: 99.97% uptime over the last 90 days. 20 Nov 2026: 30 min major outage." in index
+        )
+        assert "99.97% uptime, last 90 days" in index
+        assert 'class="day down impact-major"' in index, "shape as well as colour"
+
+    def test_an_outage_for_some_customers_is_a_partial_outage_and_counts_as_down(
+        self, tmp_path: Path
+    ) -> None:
+        adapter = make_adapter(tmp_path)
+        self.tell_a_30_minute_outage(adapter, regions=["eu-west"], affected_fraction=0.1)
+        (api,) = json.loads(read(tmp_path / "site", "api/candor/uptime.json"))["components"]
+        (bad,) = [day for day in api["days"] if day["partial_outage_minutes"]]
+        assert (bad["partial_outage_minutes"], bad["major_outage_minutes"]) == (30, 0)
+        assert api["uptime_percent"] == 99.97, "a partial outage is a full outage for those hit"
+
+    def test_a_slowdown_is_degraded_minutes_not_downtime(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path)
+        self.tell_a_30_minute_outage(adapter, effect=Effect.DEGRADED, affected_fraction=1.0)
+        (api,) = json.loads(read(tmp_path / "site", "api/candor/uptime.json"))["components"]
+        (slow,) = [day for day in api["days"] if day["degraded_minutes"]]
+        assert slow["degraded_minutes"] == 30
+        assert api["uptime_percent"] == 100.0
+        assert 'class="day slow impact-major"' in read(tmp_path / "site", "index.html")
+
+    def test_an_outage_across_midnight_is_split_between_the_days(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path)
+        start = datetime(2026, 11, 20, 23, 40, tzinfo=UTC)
+        story = Story(scope=Scope(components=["API"]), start=start)
+        incident, update = story.add(Status.INVESTIGATING, "API requests fail.", minutes=0)
+        deliver(adapter, incident, update)
+        incident, update = story.add(Status.RESOLVED, "Fixed.", minutes=45)
+        deliver(adapter, incident, update)
+        (api,) = json.loads(read(tmp_path / "site", "api/candor/uptime.json"))["components"]
+        minutes = {
+            d["date"]: d["major_outage_minutes"] for d in api["days"] if d["major_outage_minutes"]
+        }
+        assert minutes == {"2026-11-20": 20, "2026-11-21": 25}
+
+
 GROUPS = [{"name": "Payments", "components": ["Checkout", "Billing"]}]
 
 

@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from candor.adapters import STATUSPAGE_COMPONENT_STATUS, component_state
+from candor.adapters.static_site import uptime
 from candor.adapters.static_site.view import iso, slug
 from candor.model import Status
 
@@ -24,7 +25,41 @@ __all__ = ["documents", "statuspage"]
 def documents(view: SiteView) -> dict[str, bytes]:
     """Both JSON files, by their path relative to the site's folder."""
     summary, incidents = statuspage(view)
-    return {"api/v2/summary.json": _json(summary), "api/v2/incidents.json": _json(incidents)}
+    return {
+        "api/v2/summary.json": _json(summary),
+        "api/v2/incidents.json": _json(incidents),
+        "api/candor/uptime.json": _json(uptime_document(view)),
+    }
+
+
+def uptime_document(view: SiteView) -> dict[str, Any]:
+    """candor's own JSON of every component's last 90 days (docs/static-site.md)."""
+    found = uptime.history(view)
+    days = found[0].days if found else []
+    return {
+        "page": {"id": view.page_id, "time_zone": view.organization.timezone},
+        "generated_at": iso(view.now),
+        "from": days[0].day.isoformat() if days else None,
+        "to": days[-1].day.isoformat() if days else None,
+        "components": [
+            {
+                "id": slug(past.component),
+                "name": past.component,
+                "uptime_percent": past.uptime,
+                "days": [
+                    {
+                        "date": day.day.isoformat(),
+                        "impact": day.impact.value,
+                        "major_outage_minutes": day.major,
+                        "partial_outage_minutes": day.partial,
+                        "degraded_minutes": day.degraded,
+                    }
+                    for day in past.days
+                ],
+            }
+            for past in found
+        ],
+    }
 
 
 def statuspage(view: SiteView) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -15,6 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from candor.adapters import STATUSPAGE_COMPONENT_STATUS, ComponentState
+from candor.adapters.static_site import uptime
 from candor.adapters.static_site.view import SiteView, duration, iso
 from candor.render import describe_scope
 
@@ -126,14 +127,29 @@ def _common(view: SiteView) -> dict[str, Any]:
 def _index(view: SiteView) -> dict[str, Any]:
     indicator, description = view.overall()
 
+    histories = {found.component: found for found in uptime.history(view)}
+
     def component(name: str) -> dict[str, Any]:
         state, causes = view.component_state(name)
+        past = histories[name]
         return {
             "name": name,
             "status": STATUSPAGE_COMPONENT_STATUS[state],
             "label": STATE_LABEL[state],
             "notes": [_scope_note(i.scope) for i in causes],
             "feed": view.feed_path(name),
+            "uptime": {
+                "figure": f"{past.uptime:.2f}",
+                "words": past.words(),
+                "days": [
+                    {
+                        "impact": day.impact.value,
+                        "shape": "down" if day.outage else "slow" if day.degraded else "up",
+                        "words": day.words(),
+                    }
+                    for day in past.days
+                ],
+            },
         }
 
     components = [component(name) for name in view.component_names]
