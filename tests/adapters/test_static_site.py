@@ -814,6 +814,51 @@ class TestUptime:
         assert minutes == {"2026-11-20": 20, "2026-11-21": 25}
 
 
+class TestHistory:
+    """Every resolved incident stays reachable, by month, beyond the ones the index lists."""
+
+    def test_each_month_has_a_page_with_every_incident_and_its_whole_timeline(
+        self, tmp_path: Path
+    ) -> None:
+        adapter = make_adapter(tmp_path, history=1)
+        for number, start in enumerate(
+            (
+                datetime(2026, 9, 3, 10, tzinfo=UTC),
+                datetime(2026, 10, 8, 10, tzinfo=UTC),
+                datetime(2026, 10, 20, 10, tzinfo=UTC),
+                T0,
+            ),
+            start=1,
+        ):
+            story = Story(incident_id=f"inc-{number}", title=f"Incident {number}", start=start)
+            tell(adapter, story, *FULL_STORY)
+        site = tmp_path / "site"
+        index = read(site, "index.html")
+        assert "Incident 1" not in index, "the index lists only the last `history`"
+        for month, name in (
+            ("2026-11", "November 2026"),
+            ("2026-10", "October 2026"),
+            ("2026-09", "September 2026"),
+        ):
+            assert f'<a href="history/{month}.html">{name}</a>' in index
+        october = read(site, "history/2026-10.html")
+        assert october.index("Incident 3") < october.index("Incident 2"), "newest first"
+        assert "Incident 1" not in october
+        assert "Incident 4" not in october
+        for _, text, _ in FULL_STORY:
+            assert october.count(text) == 2, "both incidents' whole timelines"
+        assert '<a href="2026-11.html" rel="prev">Newer: November 2026</a>' in october
+        assert '<a href="2026-09.html" rel="next">Older: September 2026</a>' in october
+        assert 'href="../incidents/inc-2.html"' in october
+        assert 'rel="next"' not in read(site, "history/2026-09.html"), "the oldest month"
+
+    def test_open_incidents_are_not_history(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path)
+        tell(adapter, Story(), *FULL_STORY[:2])
+        assert not (tmp_path / "site" / "history").exists()
+        assert "<h2>History</h2>" not in read(tmp_path / "site", "index.html")
+
+
 GROUPS = [{"name": "Payments", "components": ["Checkout", "Billing"]}]
 
 

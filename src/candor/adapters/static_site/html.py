@@ -93,10 +93,39 @@ def pages(view: SiteView) -> dict[str, bytes]:
     for incident in view.state.incidents.values():
         page = {"root": "../", "incident": _incident(view, incident, root="../")}
         found[view.incident_path(incident.id)] = template.render(common, **page)
+    months = list(view.months)  # newest first
+    template = env.get_template("history.html.j2")
+    for position, month in enumerate(months):
+        page = {
+            "root": "../",
+            "month": _month_name(month),
+            "incidents": [_incident(view, i, root="../") for i in view.months[month]],
+            "newer": _month_link(months, position - 1),
+            "older": _month_link(months, position + 1),
+            "months": [_month_link(months, n) for n in range(len(months))],
+        }
+        found[view.month_path(month)] = template.render(common, **page)
     return {path: html.encode() for path, html in found.items()}
 
 
 @cache
+def _month_name(month: str) -> str:
+    year, number = month.split("-")
+    return f"{_MONTHS[int(number) - 1]} {year}"
+
+
+def _month_link(months: list[str], position: int) -> dict[str, str] | None:
+    """A link from one history page to another (they sit side by side in ``history/``)."""
+    if not 0 <= position < len(months):
+        return None
+    return {"href": f"{months[position]}.html", "name": _month_name(months[position])}
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
 def _environment() -> jinja2.Environment:
     # jinja2 is imported on the first page written, not when the adapter is loaded.
     import jinja2
@@ -170,6 +199,9 @@ def _index(view: SiteView) -> dict[str, Any]:
         "description": description,
         "components": components,
         "layout": layout,
+        "history": [
+            {"href": view.month_path(month), "name": _month_name(month)} for month in view.months
+        ],
         "open_incidents": [_incident(view, i, root="") for i in view.open],
         "resolved_incidents": [_incident(view, i, root="") for i in view.resolved],
     }

@@ -63,6 +63,11 @@ class SiteView:
             reverse=True,
         )
         self.resolved = resolved[:history]
+        self.months: dict[str, list[SiteIncident]] = {}
+        for incident in resolved:  # newest first, by the month it started in
+            month = incident.started_at.astimezone(self.zone).strftime("%Y-%m")
+            self.months.setdefault(month, []).append(incident)
+        self.months = dict(sorted(self.months.items(), reverse=True))
         self.all = ordered
         self.component_names = list(dict.fromkeys([*components, *state.components]))
         self.groups = {name: list(members) for name, members in (groups or {}).items()}
@@ -124,6 +129,10 @@ class SiteView:
     def url(self, relative: str) -> str:
         """``relative`` under the page's public address, or as it is when there is none."""
         return f"{self.base_url}/{relative}" if self.base_url else relative
+
+    def month_path(self, month: str) -> str:
+        """Where the history page of a month (``"2026-11"``) is, relative to the site's folder."""
+        return f"history/{month}.html"
 
     def incident_path(self, incident_id: str) -> str:
         """Where an incident's page is, relative to the site's folder."""
