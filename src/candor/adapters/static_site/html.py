@@ -91,12 +91,12 @@ def pages(view: SiteView) -> dict[str, bytes]:
     found = {"index.html": env.get_template("index.html.j2").render(common, **_index(view))}
     template = env.get_template("incident.html.j2")
     for incident in view.state.incidents.values():
-        page = {"root": "../", "incident": _incident(view, incident, root="../")}
-        found[view.incident_path(incident.id)] = template.render(common, **page)
+        one: dict[str, Any] = {"root": "../", "incident": _incident(view, incident, root="../")}
+        found[view.incident_path(incident.id)] = template.render(common, **one)
     months = list(view.months)  # newest first
     template = env.get_template("history.html.j2")
     for position, month in enumerate(months):
-        page = {
+        page: dict[str, Any] = {
             "root": "../",
             "month": _month_name(month),
             "incidents": [_incident(view, i, root="../") for i in view.months[month]],
