@@ -121,9 +121,20 @@ def _month_link(months: list[str], position: int) -> dict[str, str] | None:
     return {"href": f"{months[position]}.html", "name": _month_name(months[position])}
 
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _environment() -> jinja2.Environment:
