@@ -10,6 +10,7 @@ escaping failed.
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -111,7 +112,7 @@ def pages(view: SiteView) -> dict[str, bytes]:
 @cache
 def _month_name(month: str) -> str:
     year, number = month.split("-")
-    return f"{_MONTHS[int(number) - 1]} {year}"
+    return f"{calendar.month_name[int(number)]} {year}"
 
 
 def _month_link(months: list[str], position: int) -> dict[str, str] | None:
@@ -119,22 +120,6 @@ def _month_link(months: list[str], position: int) -> dict[str, str] | None:
     if not 0 <= position < len(months):
         return None
     return {"href": f"{months[position]}.html", "name": _month_name(months[position])}
-
-
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 
 
 def _environment() -> jinja2.Environment:
