@@ -778,7 +778,7 @@ class TestUptime:
             "API: 99.97% uptime over the last 90 days. 20 Nov 2026: 30 min major outage." in index
         )
         assert "99.97% uptime, last 90 days" in index
-        assert 'class="day down impact-major"' in index, "shape as well as colour"
+        assert '<i class="down impact-major"' in index, "shape as well as colour"
 
     def test_an_outage_for_some_customers_is_a_partial_outage_and_counts_as_down(
         self, tmp_path: Path
@@ -797,7 +797,7 @@ class TestUptime:
         (slow,) = [day for day in api["days"] if day["degraded_minutes"]]
         assert slow["degraded_minutes"] == 30
         assert api["uptime_percent"] == 100.0
-        assert 'class="day slow impact-major"' in read(tmp_path / "site", "index.html")
+        assert '<i class="slow impact-major"' in read(tmp_path / "site", "index.html")
 
     def test_an_outage_across_midnight_is_split_between_the_days(self, tmp_path: Path) -> None:
         adapter = make_adapter(tmp_path)
@@ -857,6 +857,82 @@ class TestHistory:
         tell(adapter, Story(), *FULL_STORY[:2])
         assert not (tmp_path / "site" / "history").exists()
         assert "<h2>History</h2>" not in read(tmp_path / "site", "index.html")
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2's contrast ratio of two #rrggbb colours."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+class TestAccessibleAndFast:
+    """Colour is never the only signal; text contrast meets WCAG AA; the page is small."""
+
+    PAIRS = (
+        ("text", "bg"),
+        ("text", "card"),
+        ("muted", "card"),
+        ("muted", "bg"),
+        ("link", "card"),
+        ("ok", "ok-bg"),
+        ("warn", "warn-bg"),
+        ("down", "down-bg"),
+        ("info", "info-bg"),
+        ("ok", "card"),
+        ("down", "card"),
+    )
+
+    def palettes(self, page: str) -> list[dict[str, str]]:
+        found = []
+        for block in re.findall(r":root \{([^}]*)\}", page):
+            found.append(dict(re.findall(r"--([a-z-]+): (#[0-9a-f]{6})", block)))
+        return found
+
+    def test_every_text_colour_meets_wcag_aa_on_its_background_light_and_dark(
+        self, tmp_path: Path
+    ) -> None:
+        adapter = make_adapter(tmp_path)
+        tell(adapter, Story(), *FULL_STORY[:1])
+        light, dark = self.palettes(read(tmp_path / "site", "index.html"))
+        for palette in (light, dark):
+            for text, ground in self.PAIRS:
+                ratio = contrast(palette[text], palette[ground])
+                assert ratio >= 4.5, f"--{text} on --{ground}: {ratio:.2f} < 4.5"
+
+    def test_the_page_has_its_landmarks_and_states_the_state_in_words(self, tmp_path: Path) -> None:
+        adapter = make_adapter(tmp_path, components=["API"])
+        tell(adapter, Story(), *FULL_STORY[:1])
+        index = read(tmp_path / "site", "index.html")
+        for landmark in ("<header", "<nav", "<main", "<footer", 'lang="en"'):
+            assert landmark in index
+        assert index.count("<h1") == 1
+        assert '<span class="state major_outage">Major outage</span>' in index, "words, not colour"
+
+    def test_a_busy_page_weighs_under_100_kb_and_asks_for_nothing_outside(
+        self, tmp_path: Path
+    ) -> None:
+        names = [f"Component {n}" for n in range(12)]
+        adapter = make_adapter(tmp_path, components=names)
+        for number in range(20):
+            start = T0 - timedelta(days=3 * number)
+            scope = Scope(components=names[number % 12 : number % 12 + 2], affected_fraction=0.5)
+            story = Story(incident_id=f"inc-{number}", start=start, scope=scope)
+            tell(adapter, story, *FULL_STORY)
+        for page in ("index.html", "incidents/inc-0.html", "history/2026-11.html"):
+            raw = (tmp_path / "site" / page).read_bytes()
+            assert len(raw) < 100_000, f"{page} weighs {len(raw):,} bytes"
+            text = raw.decode()
+            assert " src=" not in text, "no image, script or frame is fetched"
+            assert "url(" not in text, "no font or image from the style sheet"
+            assert "@import" not in text
+            links = re.findall(r"<link ([^>]*)>", text)
+            assert all('rel="alternate"' in link for link in links), links
 
 
 GROUPS = [{"name": "Payments", "components": ["Checkout", "Billing"]}]
