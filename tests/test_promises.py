@@ -4,7 +4,9 @@ endings, the write-up, closing the books and the scorecard, all on the test cloc
 from __future__ import annotations
 
 import json
+import re
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -444,9 +446,25 @@ class TestScorecard:
         assert "3 made, 2 kept, 1 broken, 0 open" in text
         assert json.loads(card.model_dump_json())["promises_broken"] == 1
         svg = timeline_svg(card)
-        assert svg.startswith("<svg")
-        assert svg.count("<circle") == 4
-        assert svg.count('fill="#b3261e"') == 1
+        root = ET.fromstring(svg)  # well-formed XML
+        ns = "{http://www.w3.org/2000/svg}"
+        texts = [t.text or "" for t in root.iter(f"{ns}text")]
+        labels = [
+            t for t in texts if t.split(" ")[0] in ("Investigating", "Identified", "Resolved")
+        ]
+        assert len(labels) == 4, "every update is labelled with its status and time"
+        assert labels[0] == f"Investigating {card.update_times[0]:%H:%M}"
+        assert any(t.endswith("late (past its due time)") for t in texts), "a legend"
+        assert sum(1 for t in texts if re.fullmatch(r"\d\d:\d\d", t)) >= 3, "time ticks"
+        tips = [t.text or "" for t in root.iter(f"{ns}title")]
+        promise_tips = [t for t in tips if "promised at" in t]
+        assert len(promise_tips) == 3
+        assert sum(1 for t in promise_tips if ": late, kept at" in t) == 1
+        assert sum(1 for t in promise_tips if ": kept in time, kept at" in t) == 2
+        late = [r for r in root.iter(f"{ns}rect") if r.get("fill") == "url(#late)"]
+        assert len(late) == 2, "the late stretch of the broken promise, hatched, and the legend"
+        kept_bars = [r for r in root.iter(f"{ns}rect") if r.get("fill") == "#2e7d32"]
+        assert len(kept_bars) == 3, "two kept in time, and the legend's sample"
 
 
 class TestTheStatusPage:
