@@ -435,3 +435,7 @@ class Interceptor(Protocol):
     def adapter(self, channel: Channel, adapter: Adapter) -> Adapter:
         """The adapter a communicator uses for ``channel`` instead of the one it built."""
         ...
+
+    def store(self) -> Store | str | Path:
+        """The store a communicator uses when it was given none (not the configured one)."""
+        ...
