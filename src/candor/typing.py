@@ -41,6 +41,7 @@ __all__ = [
     "Fanning",
     "Importing",
     "Interceptor",
+    "Probing",
     "RecipientLedger",
     "Reconciling",
     "Refreshing",
@@ -206,6 +207,24 @@ class Importing(Protocol):
 
     async def existing(self) -> list[Imported]:
         """The service's unresolved incidents, oldest first."""
+        ...
+
+
+@runtime_checkable
+class Probing(Protocol):
+    """**Protocol:** an adapter with a harmless read, for ``candor doctor``.
+
+    ``probe`` changes nothing anywhere (a ``GET`` the service documents, or a
+    look at a local folder) and returns one line saying what it found; it
+    raises :class:`candor.errors.DeliveryError` (or another ``CandorError``)
+    saying what is wrong. ``probe_is_local`` is True for one that makes no
+    network request (``candor doctor --offline`` still runs it).
+    """
+
+    probe_is_local: bool
+
+    async def probe(self) -> str:
+        """Read something harmless from the service; one line saying what was found."""
         ...
 
 

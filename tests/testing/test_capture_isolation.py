@@ -12,7 +12,6 @@ under capture: nothing changes, byte for byte.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,7 +53,7 @@ def fingerprint(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A real setup with one real incident told on its site; the runbook runs from there."""
     folder = tmp_path / "prod"
     folder.mkdir()
@@ -65,7 +64,7 @@ def production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
         comms.open("Search slow", api_outage(effect="degraded"), "Searches take seconds.")
     assert (folder / "data" / "candor.db").is_file()
     assert (folder / "public" / "index.html").is_file()
-    yield folder
+    return folder
 
 
 def real_titles(folder: Path) -> list[str]:
@@ -131,9 +130,7 @@ def test_a_store_given_to_capture_is_every_communicators(production: Path, tmp_p
         assert [i.title for i in comms.list()] == ["Checkout failing"]
 
 
-def test_the_pytest_fixture_isolates_the_store_too(
-    production: Path, candor_outbox: Outbox
-) -> None:
+def test_the_pytest_fixture_isolates_the_store_too(production: Path, candor_outbox: Outbox) -> None:
     before = fingerprint(production)
     runbook()
     assert len(candor_outbox.messages("status")) == 3

@@ -492,5 +492,7 @@ async def _build(channels: Iterable[Channel] | None, options: dict[str, Any]) ->
     return AsyncCommunicator(channels, **options)
 
 
-async def _from_config(path: str | Path | Config | None, overrides: dict[str, Any]) -> AsyncCommunicator:
+async def _from_config(
+    path: str | Path | Config | None, overrides: dict[str, Any]
+) -> AsyncCommunicator:
     return AsyncCommunicator.from_config(path, **overrides)
