@@ -21,6 +21,7 @@ from candor.doctor import diagnose
 from candor.testing import reset
 from candor.testing.fakes import FakeMastodon, FakeStatuspage, serve
 from tests.conftest import api_outage
+from tests.smtp_server import Mailbox
 
 
 @pytest.fixture(autouse=True)
@@ -168,6 +169,26 @@ class TestEveryCheck:
             ("secrets", "status", "ok"),
             ("reach", "status", "ok"),
         ]
+
+    def test_an_email_channel_is_reached_without_sending_a_mail(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        tmp_path: Path,
+        server: tuple[Mailbox, int],
+        mailbox: Mailbox,
+    ) -> None:
+        config = write_config(
+            tmp_path,
+            '[[channels]]\nname = "mail"\nadapter = "email"\nhost = "127.0.0.1"\n'
+            f'port = {server[1]}\nsecurity = "none"\nfrom = "status@acme.example"\n'
+            'to = ["ops@acme.example"]\nsubscribers = false\n',
+        )
+        with_store(config)
+        lines = doctor(capsys, "--config", str(config), code=0)
+        reach = line(lines, "channel mail, reach")
+        assert reach.startswith("ok ")
+        assert f"127.0.0.1:{server[1]} took the connection; no mail was sent" in reach
+        assert mailbox.mails == []
 
 
 class TestFailures:
