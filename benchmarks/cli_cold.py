@@ -110,9 +110,10 @@ def measure_posts(
     folders = [Path(tempfile.mkdtemp(prefix="candor-cli-cold-")) for _ in candors]
     configs = [str(write_config(folder, port)) for folder in folders]
     for candor, config, folder in zip(candors, configs, folders, strict=True):
-        timed([candor, "--config", config, "list"], cwd=folder)  # makes the store, untimed
+        # Makes the store (a command that only reads one never creates it) and compiles and
+        # caches the bytecode, untimed.
         warm = [candor, "--config", config, "open", "Warm-up", "-c", "API", "-m", "Requests fail."]
-        timed(warm, cwd=folder)  # compiles and caches the bytecode, untimed
+        timed(warm, cwd=folder)
     opens: list[list[Run]] = [[] for _ in candors]
     updates: list[list[Run]] = [[] for _ in candors]
     anchors: list[Run] = []

@@ -71,6 +71,22 @@ def open_incident(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, 
     return incident
 
 
+def empty_store(folder: Path | None = None) -> Path:
+    """An empty store where the embedded default keeps it (``candor.db`` here, or in ``folder``)."""
+    path = (folder or Path.cwd()) / "candor.db"
+    with candor.Communicator(channels=[], store=path):
+        pass
+    return path
+
+
+def stored(capsys: pytest.CaptureFixture[str]) -> list[Any]:
+    """The incidents recorded here: none when there is no store at all."""
+    if not Path("candor.db").exists():
+        return []
+    listed: list[Any] = run_json(capsys, "list")
+    return listed
+
+
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
@@ -159,8 +175,12 @@ class TestInit:
     ) -> None:
         (tmp_path / "ops").mkdir()
         run(capsys, "init", "--path", "ops/candor.toml")
-        assert run_json(capsys, "--config", "ops/candor.toml", "list") == []
+        # No store yet: a command that reads one says so and creates none.
+        refused = assert_user_error(run(capsys, "--config", "ops/candor.toml", "list", code=1))
+        assert f"no store at {tmp_path / 'ops' / 'candor.db'}" in refused
+        assert not (tmp_path / "ops" / "candor.db").exists()
         run(capsys, "--config", "ops/candor.toml", "open", "API down", "-c", "API", "-m", "Down.")
+        assert len(run_json(capsys, "--config", "ops/candor.toml", "list")) == 1
         assert (tmp_path / "ops" / "candor.db").is_file()
         assert (tmp_path / "ops" / "site" / "index.html").is_file()
         assert not (tmp_path / "candor.db").exists()
@@ -312,11 +332,13 @@ class TestJsonOutput:
         assert [i["id"] for i in listed] == [incident_id]
 
     def test_list_of_nothing_is_an_empty_array(self, capsys: pytest.CaptureFixture[str]) -> None:
+        empty_store()
         assert run_json(capsys, "list") == []
 
     def test_errors_are_a_json_object_on_standard_output_and_a_line_on_stderr(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        empty_store()
         result = run(capsys, "--json", "show", "inc-0000000000", code=1)
         assert_user_error(Run("", result.err))
         error = json.loads(result.out)["error"]
@@ -326,6 +348,9 @@ class TestJsonOutput:
 
 class TestPreview:
     def test_preview_stores_nothing(self, capsys: pytest.CaptureFixture[str]) -> None:
+        run(capsys, "preview", "--title", "DB slow", "-c", "Database", "-m", "Queries time out.")
+        assert not Path("candor.db").exists()  # not even an empty store
+        empty_store()
         run(capsys, "preview", "--title", "DB slow", "-c", "Database", "-m", "Queries time out.")
         assert run(capsys, "list").out.strip() == "No incidents."
         assert run_json(capsys, "list") == []
@@ -420,6 +445,7 @@ class TestOverdue:
 
 class TestDeliver:
     def test_nothing_owed_exits_0(self, capsys: pytest.CaptureFixture[str]) -> None:
+        empty_store()
         assert run(capsys, "deliver").out.strip() == "Nothing is owed to any channel."
         assert run_json(capsys, "deliver") == []
 
@@ -511,7 +537,7 @@ class TestUserErrors:
     ) -> None:
         result = run(capsys, "open", "API down", "-c", "API", "-m", "Down.", *options, code=1)
         assert expected in assert_user_error(result)
-        assert run_json(capsys, "list") == []
+        assert stored(capsys) == []
 
     def test_a_start_in_the_future_is_refused(self, capsys: pytest.CaptureFixture[str]) -> None:
         future = iso(datetime.now(UTC) + timedelta(days=1))
@@ -534,8 +560,10 @@ class TestUserErrors:
     def test_unknown_incident_id(
         self, capsys: pytest.CaptureFixture[str], command: list[str]
     ) -> None:
+        store = empty_store()
         line = assert_user_error(run(capsys, *command, code=1))
         assert "inc-0000000000" in line
+        assert f"in the store {store}" in line  # the incident may be in another store
 
     def test_updating_a_resolved_incident_names_both_states(
         self, capsys: pytest.CaptureFixture[str]

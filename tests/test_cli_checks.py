@@ -171,7 +171,10 @@ class TestOverridesCommand:
     def test_with_no_overrides_it_says_so(self, capsys: pytest.CaptureFixture[str]) -> None:
         open_incident(capsys)
         assert "No overrides recorded" in run(capsys, "overrides").out
-        assert run_json(capsys, "overrides") == {"by_rule": [], "overrides": []}
+        found = run_json(capsys, "overrides")
+        assert found.pop("config_from") == "the embedded default"
+        assert found.pop("store") == str(Path("candor.db").resolve())
+        assert found == {"by_rule": [], "overrides": [], "config": None}
 
     def test_each_override_shows_rule_reason_and_who_and_rules_are_counted(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -217,5 +220,6 @@ class TestOverridesCommand:
         assert data["by_rule"] == [{"code": "rote-apology", "count": 1}]
 
     def test_an_unknown_incident_is_a_clear_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        open_incident(capsys)  # a store, without that incident
         result = run(capsys, "overrides", "--incident", "inc-nope", code=1)
         assert "inc-nope" in assert_user_error(result)

@@ -158,6 +158,12 @@ class TestStartingQuickly:
     @pytest.fixture(autouse=True)
     def folder(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("CANDOR_CONFIG", raising=False)
+        # An empty store for `list` to read (a command that reads creates none).
+        from candor.communicator import Communicator
+
+        with Communicator(channels=[], store=tmp_path / "candor.db"):
+            pass
 
     def test_collection_waits_while_loading_and_is_back_for_the_command(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

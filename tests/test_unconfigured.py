@@ -103,6 +103,8 @@ class TestCommands:
     def test_commands_that_do_not_deliver_never_need_the_secret(
         self, capsys: pytest.CaptureFixture[str], receiver: Receiver
     ) -> None:
+        with candor.Communicator(channels=[], store=Path("candor.db")):
+            pass  # an empty store: the commands below read one and never create it
         out, err = cli(capsys, "list")
         assert out.strip() == "No incidents."
         assert f"channel='ops' unset=['{SECRET}']" in err  # said on standard error

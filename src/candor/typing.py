@@ -42,6 +42,7 @@ __all__ = [
     "Fanning",
     "Importing",
     "Interceptor",
+    "Probing",
     "RecipientLedger",
     "Reconciling",
     "Refreshing",
@@ -247,6 +248,24 @@ class Importing(Protocol):
 
     async def existing(self) -> list[Imported]:
         """The service's unresolved incidents, oldest first."""
+        ...
+
+
+@runtime_checkable
+class Probing(Protocol):
+    """**Protocol:** an adapter with a harmless read, for ``candor doctor``.
+
+    ``probe`` changes nothing anywhere (a ``GET`` the service documents, or a
+    look at a local folder) and returns one line saying what it found; it
+    raises :class:`candor.errors.DeliveryError` (or another ``CandorError``)
+    saying what is wrong. ``probe_is_local`` is True for one that makes no
+    network request (``candor doctor --offline`` still runs it).
+    """
+
+    probe_is_local: bool
+
+    async def probe(self) -> str:
+        """Read something harmless from the service; one line saying what was found."""
         ...
 
 
@@ -475,4 +494,8 @@ class Interceptor(Protocol):
 
     def adapter(self, channel: Channel, adapter: Adapter) -> Adapter:
         """The adapter a communicator uses for ``channel`` instead of the one it built."""
+        ...
+
+    def store(self) -> Store | str | Path:
+        """The store a communicator uses when it was given none (not the configured one)."""
         ...

@@ -148,6 +148,17 @@ class CachetAdapter(ServiceAdapter[CachetSettings]):
             if name in self.settings.components
         }
 
+    probe_is_local = False
+
+    async def probe(self) -> str:
+        """Read one incident of the page (``GET /incidents``); nothing changes.
+
+        Cachet answers reads without a token, so the token is checked only at
+        the first post: this says the page is there and answers.
+        """
+        await self._request(self.channel.name, "GET", "/incidents", params={"per_page": "1"})
+        return f"{self.settings.base_url} answered (the token is used only to post: not checked)"
+
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Create the incident (first update) or post an incident update on it."""
         root = root_of(context)

@@ -417,6 +417,21 @@ class EmailAdapter(ServiceAdapter[EmailSettings]):
             raise self._connection_error(exc) from None
         return smtp
 
+    probe_is_local = False
+
+    async def probe(self) -> str:
+        """Connect, greet, secure and log in as the settings say, then QUIT: no mail is sent.
+
+        The SMTP greeting and ``EHLO`` (RFC 5321), ``STARTTLS`` or TLS and ``AUTH``
+        (RFC 4954) as for a delivery; the session ends before any ``MAIL FROM``.
+        """
+        smtp = await self._connected()
+        await self._quit(smtp)
+        settings = self.settings
+        where = f"{settings.host}:{settings.port or 'default port'}"
+        login = " and the login" if settings.username else ""
+        return f"the SMTP server at {where} took the connection{login}; no mail was sent"
+
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Mail ``message`` to the fixed recipients only, without a ledger (one connection).
 

@@ -147,6 +147,16 @@ class InstatusAdapter(ServiceAdapter[InstatusSettings]):
             "started": context.update.created_at.isoformat(),
         }
 
+    probe_is_local = False
+
+    async def probe(self) -> str:
+        """Read one page of the page's incidents (``GET``, with the API key); nothing changes."""
+        answer = await self._request(
+            self.channel.name, "GET", self._incidents, params={"page": "1", "per_page": "1"}
+        )
+        kind = "a list of incidents" if isinstance(answer, list) else "an answer"
+        return f"page {self.settings.page_id} read with the API key ({kind})"
+
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Create the incident (first update) or post an incident update on it."""
         root = root_of(context)

@@ -207,6 +207,19 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
             hint="for an instance under 500 characters, set max_characters",
         )
 
+    probe_is_local = False
+
+    async def probe(self) -> str:
+        """``GET /api/v1/apps/verify_credentials``: the instance is reached and takes the token.
+
+        Mastodon documents it as the way to confirm that an app's credentials
+        work (any valid app token since 4.3.0, whatever its scopes); it changes nothing.
+        """
+        response = await self._request(self.channel.name, "GET", "/api/v1/apps/verify_credentials")
+        name = answer(response).get("name")
+        app = f" (application {name!r})" if isinstance(name, str) and name else ""
+        return f"{self.settings.base_url} took the access token{app}"
+
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Post the status, as a reply to the incident's previous one when there is one."""
         await self.read_instance(context.channel)

@@ -160,6 +160,21 @@ class StatuspageAdapter(ServiceAdapter[StatuspageSettings]):
         response = await self._request(context.channel, method, url, body=body)
         return _receipt(context.channel, _json_object(context.channel, response))
 
+    probe_is_local = False
+
+    async def probe(self) -> str:
+        """Read the page's unresolved incidents (the ``GET`` that importing uses); nothing changes.
+
+        It needs the API key and the page id, so it checks both.
+        """
+        response = await self._request(self.channel.name, "GET", f"{self._incidents}/unresolved")
+        found = json_of(response)
+        count = len(found) if isinstance(found, list) else 0
+        return (
+            f"page {self.settings.page_id} read with the API key "
+            f"({count} unresolved incident{'s' if count != 1 else ''})"
+        )
+
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
         """The receipt of an earlier attempt the page already has, or None to post again.
 

@@ -63,6 +63,11 @@ COMMANDS: Mapping[str, Entry] = {
     "demo": Entry(
         "start", "demo", "Run a realistic incident from open to resolved on the embedded default."
     ),
+    "doctor": Entry(
+        "start",
+        "doctor",
+        "Check a setup: the configuration, the store, every channel's secrets and service.",
+    ),
     "import": Entry(
         "delivery",
         "import_",
@@ -168,7 +173,8 @@ def load(entry: Entry) -> click.Command:
     "--config",
     type=click.Path(dir_okay=False),
     envvar="CANDOR_CONFIG",
-    help="The candor.toml to use (default: ./candor.toml, else the embedded default).",
+    help="The candor.toml to use (also $CANDOR_CONFIG; default: ./candor.toml, else the"
+    " embedded default). Cron runs in $HOME: name the file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
@@ -177,7 +183,16 @@ def cli(ctx: click.Context, config: str | None, as_json: bool, verbose: int) -> 
     """Tell customers the truth during an incident, on every channel, and never go quiet."""
     # Logging is configured when a command runs (see pass_state), not here: this runs
     # before the command parses its options, so also for ``candor COMMAND --help``.
-    ctx.obj = State(config, as_json, verbose)
+    source = ctx.get_parameter_source("config")
+    found = (
+        {
+            click.core.ParameterSource.COMMANDLINE: "--config",
+            click.core.ParameterSource.ENVIRONMENT: "$CANDOR_CONFIG",
+        }.get(source)
+        if source is not None
+        else None
+    )
+    ctx.obj = State(config, as_json, verbose, found=found)
 
 
 def main(argv: list[str] | None = None) -> None:

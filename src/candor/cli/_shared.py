@@ -19,16 +19,18 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
 from candor._escape import terminal_safe
 from candor._state import masked
-from candor.errors import CandorError, CheckError
+from candor.errors import CandorError, CheckError, IncidentNotFound
 
 if TYPE_CHECKING:
     from candor.communicator import Communicator
+    from candor.doctor import Setup
 
 __all__ = [
     "EXIT_DUE_SOON",
@@ -61,10 +63,18 @@ R = TypeVar("R")
 class State:
     """What the global options chose, shared by every command."""
 
-    def __init__(self, config: str | None, as_json: bool, verbose: int = 0) -> None:
+    def __init__(
+        self, config: str | None, as_json: bool, verbose: int = 0, *, found: str | None = None
+    ) -> None:
         self.config = config
         self.as_json = as_json
         self.verbose = verbose
+        self.found = found
+        """How ``config`` was given: ``--config`` or ``$CANDOR_CONFIG`` (None: not given)."""
+        self.setup: Setup | None = None
+        """The configuration and store the command used, once it has a communicator."""
+        self.scratch = False
+        """True when the command used a temporary store (a preview with no store yet)."""
         self._logging = False
 
     def start_logging(self) -> None:
@@ -78,22 +88,79 @@ class State:
             self._logging = True
 
     @contextlib.contextmanager
-    def communicator(self) -> Iterator[Communicator]:
+    def communicator(
+        self, *, creates: bool = False, scratch: bool = False, early: bool = False
+    ) -> Iterator[Communicator]:
+        """The communicator of the configuration chosen, on its store.
+
+        A command that only reads or continues what is recorded refuses a store
+        that does not exist (a StoreError naming it, and how to name the right
+        configuration), rather than creating an empty one and reporting that
+        nothing is there; ``creates`` lets a command that starts something new
+        (``open``, ``import``) create it, and ``scratch`` gives a command that
+        stores nothing (a preview) a temporary one instead. Once the command's
+        work is done (``early``: as soon as the communicator is built) the
+        configuration and the store used are named on standard error.
+        """
         # Imported here: the facade (pydantic, jinja2, httpx) loads only for a command that
         # talks to the store or the channels, never for --help.
         from candor.communicator import Communicator
+        from candor.doctor import locate
+        from candor.errors import StoreError
 
-        # In --json mode standard output carries only the JSON document, so
-        # anything an adapter prints (the console channel) goes to stderr.
-        quiet = contextlib.redirect_stdout(sys.stderr) if self.as_json else contextlib.nullcontext()
-        on_outcome = None if self.as_json else progress
-        with quiet:
-            comms = Communicator.from_config(self.config, on_outcome=on_outcome)
-            loaded()
-            try:
-                yield comms
-            finally:
-                comms.close()
+        setup = locate(self.config, found=self.found)
+        self.setup = setup
+        store: str | None = None
+        created = False
+        with contextlib.ExitStack() as stack:
+            if setup.store is not None and not setup.store.exists():
+                if scratch:
+                    import tempfile
+
+                    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="candor-"))
+                    store = str(Path(folder) / "candor.db")
+                    self.scratch = True
+                elif not creates:
+                    raise StoreError(setup.missing_store())
+                else:
+                    created = True
+            # In --json mode standard output carries only the JSON document, so
+            # anything an adapter prints (the console channel) goes to stderr.
+            quiet = (
+                contextlib.redirect_stdout(sys.stderr) if self.as_json else contextlib.nullcontext()
+            )
+            on_outcome = None if self.as_json else progress
+            with quiet:
+                comms = Communicator.from_config(setup.config, store=store, on_outcome=on_outcome)
+                loaded()
+                if early:
+                    self.announce(created)
+                try:
+                    yield comms
+                finally:
+                    comms.close()
+            if not early:
+                self.announce(created)
+
+    def announce(self, created: bool = False) -> None:
+        """Name the configuration and the store used, on standard error (one line)."""
+        setup = self.setup
+        if setup is None:
+            return
+        if self.scratch:
+            where = "none (nothing is stored by a preview)"
+        else:
+            where = setup.describe_store() + (" (created now)" if created else "")
+        echo(f"candor: config: {setup.describe_config()}; store: {where}", err=True)
+
+    def fields(self) -> dict[str, Any]:
+        """The configuration and store used, as ``--json`` objects carry them."""
+        if self.setup is None:
+            return {}
+        fields = self.setup.fields()
+        if self.scratch:
+            fields["store"] = None
+        return fields
 
 
 # True from the pause in starting() until loaded(); only ever set within one main() call,
@@ -155,6 +222,9 @@ def pass_state(command: Callable[Concatenate[State, P], R]) -> Callable[P, R]:
         try:
             return command(state, *args, **kwargs)
         except CandorError as exc:
+            if isinstance(exc, IncidentNotFound) and state.setup is not None and not state.scratch:
+                # Which store was asked: the incident may well be in another one.
+                exc.args = (f"{exc.args[0]} in the store {state.setup.describe_store()}",)
             if state.as_json:  # scripts read stdout: the error is a JSON document there too
                 click.echo(masked(json.dumps({"error": error_json(exc)}, indent=2, default=str)))
             raise  # main() prints the line on standard error and exits 1
@@ -213,7 +283,14 @@ def one_line(text: str) -> str:
 
 
 def emit(state: State, data: Any, text: Callable[[], None]) -> None:
+    """Print ``data`` as JSON with --json, else call ``text``.
+
+    A JSON object also says which configuration and store the command used
+    (``config``, ``config_from``, ``store``), unless it already has those names.
+    """
     if state.as_json:
+        if isinstance(data, dict):
+            data = {**data, **{k: v for k, v in state.fields().items() if k not in data}}
         # Registered secrets masked once more: a row recorded before they were masked at
         # the source (an older candor) must not print them either. JSON escapes controls.
         click.echo(masked(json.dumps(data, indent=2, default=str)))

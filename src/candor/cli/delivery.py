@@ -85,7 +85,7 @@ def import_(state: State, service: str, channel_name: str | None) -> None:
     that same remote incident. Importing again imports nothing new.
     """
     rows = []
-    with state.communicator() as comms:
+    with state.communicator(creates=True) as comms:
         names = [
             name
             for name, channel in comms.channels.items()

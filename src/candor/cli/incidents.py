@@ -58,7 +58,7 @@ def open_(
 ) -> None:
     """Open an incident and tell every channel."""
     scope = scope_from(None, components, regions, fraction, count, customers, degraded)
-    with state.communicator() as comms:
+    with state.communicator(creates=True) as comms:
         incident = comms.open(
             title,
             scope,
@@ -316,7 +316,8 @@ def preview(
     the resolution).
     """
     arguments: dict[str, Any] = {"message": message, "channels": list(channels) or None}
-    with state.communicator() as comms:
+    # A preview of a new incident stores nothing: with no store yet it needs none.
+    with state.communicator(scratch=incident_id is None) as comms:
         if incident_id is None:
             if not title:
                 raise InputError("--title", title, "a new incident needs a title")

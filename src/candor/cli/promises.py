@@ -90,7 +90,7 @@ def watch(state: State, interval: str, ticks: int | None, duration: str) -> None
             )
 
     try:
-        with state.communicator() as comms:
+        with state.communicator(early=True) as comms:
             actions = comms.watch(
                 interval=interval, ticks=ticks, duration=duration, stop=stop, on_action=report
             )

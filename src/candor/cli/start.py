@@ -1,16 +1,17 @@
-"""Getting started: init, demo and config."""
+"""Getting started: init, demo, config and doctor."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
-from candor.cli._shared import State, echo, emit, pass_state
+from candor.cli._shared import EXIT_ERROR, State, echo, emit, one_line, pass_state
 from candor.errors import ConfigError
 
-__all__ = ["config", "demo", "init"]
+__all__ = ["config", "demo", "doctor", "init"]
 
 
 @click.command()
@@ -67,3 +68,42 @@ def config(state: State) -> None:
 
     dumped = load_config(state.config).dump()
     emit(state, dumped, lambda: click.echo(json.dumps(dumped, indent=2)))
+
+
+@click.command()
+@click.option(
+    "--offline", is_flag=True, help="Ask no service over the network (local checks only)."
+)
+@pass_state
+def doctor(state: State, offline: bool) -> None:
+    """Check a setup: the configuration, the store, every channel's secrets and service.
+
+    One line per check, ok, FAIL or skipped (with why): the configuration found
+    (and which), the store (opened read-only, never created), each channel's
+    secrets (naming every variable not set), and each channel's service reached
+    where a harmless read exists (--offline skips those that use the network).
+    Nothing is written or posted. Exit status 0 when nothing failed, 1 otherwise.
+    Run it as cron runs candor: the same user, folder and environment.
+    """
+    # Imported here so that --help never loads the checks' machinery.
+    from candor.doctor import diagnose
+
+    setup, checks = diagnose(state.config, found=state.found, offline=offline)
+    failed = [check for check in checks if check.result == "fail"]
+    data = {
+        "ok": not failed,
+        **(setup.fields() if setup is not None else {"config": None, "store": None}),
+        "checks": [check.as_json() for check in checks],
+    }
+
+    def text() -> None:
+        for check in checks:
+            echo(one_line(check.line()))
+        if failed:
+            echo(f"{len(failed)} of {len(checks)} checks failed.")
+        else:
+            echo(f"Every check passed ({len(checks)}).")
+
+    emit(state, data, text)
+    if failed:
+        sys.exit(EXIT_ERROR)

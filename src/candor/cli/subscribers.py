@@ -70,7 +70,7 @@ def add(
     confirmed: bool,
 ) -> None:
     """Add a subscriber and mail them a link to confirm (double opt-in)."""
-    with state.communicator() as comms:
+    with state.communicator(creates=True) as comms:
         made = comms.subscribe(
             address, components=components, regions=regions, confirmed=confirmed, source="cli"
         )
@@ -153,7 +153,7 @@ def import_(state: State, file: Path, confirmed: bool) -> None:
         address = email_address((row.get("address") or "").strip(), f"{file}:{line}: address")
         wanted.append((address, _split(row.get("components")), _split(row.get("regions"))))
     added = []
-    with state.communicator() as comms:
+    with state.communicator(creates=True) as comms:
         for address, components, regions in wanted:
             added.append(
                 comms.subscribe(

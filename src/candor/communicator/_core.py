@@ -25,7 +25,7 @@ from candor._http.client import default_client
 from candor.adapters import registry
 from candor.adapters.service import declared_capabilities
 from candor.checks import rules
-from candor.config import default_config, load_config
+from candor.config import Config, default_config, load_config
 from candor.delivery import Courier, DeliverySettings, Outcome, Sleep
 from candor.errors import AdapterError, ConfigError, IncidentNotFound, InputError
 from candor.keeper import PromiseKeeper
@@ -235,6 +235,10 @@ class Facade:
             self.adapters[channel.name] = (
                 adapter if hook is None else hook.adapter(channel, adapter)
             )
+        # Under a capture, a communicator given no store of its own gets the capture's
+        # temporary one, never the default candor.db beside the runbook.
+        if store is None and hook is not None:
+            store = hook.store()
         # The store is opened last, so a configuration mistake leaves no file behind.
         self.store = open_store(store if store is not None else defaults.store_url, self.base_dir)
         self.courier = Courier(
@@ -260,7 +264,7 @@ class Facade:
     @classmethod
     def from_config(
         cls,
-        path: str | Path | None = None,
+        path: str | Path | Config | None = None,
         *,
         store: Store | str | Path | None = None,
         policy: Policy | None = None,
@@ -277,14 +281,21 @@ class Facade:
     ) -> Self:
         """A communicator configured by ``candor.toml`` (see :func:`candor.config.load_config`).
 
-        With no path and no ``./candor.toml`` this is the embedded default. Every
+        ``path`` may also be a :class:`~candor.config.Config` already loaded (as
+        :func:`~candor.config.load_config` returns it). With no path, no
+        ``$CANDOR_CONFIG`` and no ``./candor.toml`` this is the embedded default. Every
         adapter is built here, so a wrong setting fails now, before any incident
         is touched (a channel whose secret is not set is built once it is set).
         Each keyword, when given, replaces what the file says (or adds what a
         file cannot hold: ``clock``, ``client``, ``sleep``, ``on_outcome``); they
         are the constructor's.
         """
-        config = load_config(path)
+        config = path if isinstance(path, Config) else load_config(path)
+        hook: Interceptor | None = _state.interceptor.get()
+        if store is None and hook is not None:
+            # Under candor.testing.capture(): the capture's temporary store, never the
+            # configured (production) one.
+            store = hook.store()
         try:
             return cls(
                 config.channels,

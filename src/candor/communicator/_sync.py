@@ -20,6 +20,7 @@ import httpx
 
 from candor._http import HTTPSettings
 from candor.communicator._async import AsyncCommunicator
+from candor.config import Config
 from candor.delivery import DeliverySettings, Outcome, Sleep
 from candor.errors import CandorError
 from candor.keeper import PolicyAction
@@ -85,7 +86,7 @@ class Communicator:
     @classmethod
     def from_config(
         cls,
-        path: str | Path | None = None,
+        path: str | Path | Config | None = None,
         *,
         store: Store | str | Path | None = None,
         policy: Policy | None = None,
@@ -491,5 +492,7 @@ async def _build(channels: Iterable[Channel] | None, options: dict[str, Any]) ->
     return AsyncCommunicator(channels, **options)
 
 
-async def _from_config(path: str | Path | None, overrides: dict[str, Any]) -> AsyncCommunicator:
+async def _from_config(
+    path: str | Path | Config | None, overrides: dict[str, Any]
+) -> AsyncCommunicator:
     return AsyncCommunicator.from_config(path, **overrides)

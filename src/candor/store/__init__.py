@@ -18,7 +18,7 @@ from candor.vocabulary import OutboxItem
 if TYPE_CHECKING:
     from candor.store.sqlite import SQLiteStore
 
-__all__ = ["OutboxItem", "SQLiteStore", "Store", "open_store", "promises_made_by"]
+__all__ = ["OutboxItem", "SQLiteStore", "Store", "open_store", "promises_made_by", "store_path"]
 
 
 def __getattr__(name: str) -> Any:
@@ -40,6 +40,26 @@ def open_store(url: str, *, base_dir: Path | None = None) -> Store:
     shared store, which is not available yet (a StoreError says so). Anything
     else is a ConfigError naming the key ``store.url`` and the value.
     """
+    path, read_only = _location(url, base_dir)
+
+    from candor.store.sqlite import SQLiteStore
+
+    # Without ?mode=ro, the file's permission bits decide (see SQLiteStore).
+    return SQLiteStore(path, read_only=True if read_only else None)
+
+
+def store_path(url: str, *, base_dir: Path | None = None) -> Path:
+    """The file the store ``url`` names, as :func:`open_store` reads it, without opening it.
+
+    Nothing is created or read: this is how ``candor`` tells a store that
+    exists from one it would create, and says which file it used. The errors
+    are :func:`open_store`'s.
+    """
+    return _location(url, base_dir)[0]
+
+
+def _location(url: str, base_dir: Path | None) -> tuple[Path, bool]:
+    """The store's file and whether ``?mode=ro`` asks for it read-only."""
     if not isinstance(url, str) or not url.strip():
         raise ConfigError(
             f"must name a store, such as 'sqlite:///candor.db'; got {url!r}", key="store.url"
@@ -77,11 +97,7 @@ def open_store(url: str, *, base_dir: Path | None = None) -> Store:
     path = Path(location).expanduser()
     if not path.is_absolute():
         path = (base_dir if base_dir is not None else Path.cwd()) / path
-
-    from candor.store.sqlite import SQLiteStore
-
-    # Without ?mode=ro, the file's permission bits decide (see SQLiteStore).
-    return SQLiteStore(path, read_only=True if read_only else None)
+    return path, read_only
 
 
 def _read_only_query(url: str, query: str) -> bool:

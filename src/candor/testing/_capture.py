@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import Token
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from candor import _state
 from candor.testing.memory import MemoryAdapter, Outbox, capabilities_for
-from candor.typing import Adapter
+from candor.typing import Adapter, Store
 from candor.vocabulary import Capabilities, Channel
 
 if TYPE_CHECKING:
@@ -31,10 +34,15 @@ class _Router:
         outbox: Outbox,
         clock: Callable[[], datetime] | None,
         channels: dict[str, Capabilities] | None,
+        store: Store | str | Path,
     ) -> None:
         self.outbox = outbox
         self._clock = clock
         self._channels = channels
+        self._store = store
+
+    def store(self) -> Store | str | Path:
+        return self._store
 
     def clock(self, clock: Callable[[], datetime] | None) -> Callable[[], datetime] | None:
         return self._clock if self._clock is not None else clock
@@ -70,18 +78,29 @@ class Capture:
         *,
         channels: ChannelChoice | None = None,
         clock: Callable[[], datetime] | None = None,
+        store: Store | str | Path | None = None,
     ) -> None:
         self.clock = clock
         self.channels = _channels(channels)
+        self.store = store
         self.outbox = Outbox()
-        self._tokens: list[tuple[Token[Any], Outbox]] = []
+        self._tokens: list[tuple[Token[Any], Outbox, Path | None]] = []
 
     def __enter__(self) -> Outbox:
         self.outbox = Outbox()
         for name, caps in (self.channels or {}).items():
             self.outbox._register(name, caps)
-        token = _state.interceptor.set(_Router(self.outbox, self.clock, self.channels))
-        self._tokens.append((token, self.outbox))
+        # A folder of this capture's own: the store of every communicator not given one
+        # lives there, never in the configured (production) store.
+        folder = None
+        store = self.store
+        if store is None:
+            folder = Path(tempfile.mkdtemp(prefix="candor-capture-"))
+            store = folder / "candor.db"
+        self.outbox.store = store
+        router = _Router(self.outbox, self.clock, self.channels, store)
+        token = _state.interceptor.set(router)
+        self._tokens.append((token, self.outbox, folder))
         _state.state.captures.append(self)
         return self.outbox
 
@@ -91,12 +110,14 @@ class Capture:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        token, _ = self._tokens.pop()
+        token, _, folder = self._tokens.pop()
         _state.interceptor.reset(token)
         if self in _state.state.captures:  # candor.testing.reset() may have ended it
             _state.state.captures.remove(self)
         if self._tokens:
             self.outbox = self._tokens[-1][1]
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def __call__(self, function: F) -> F:
         if inspect.iscoroutinefunction(function):
@@ -120,6 +141,7 @@ def capture(
     *,
     channels: ChannelChoice | None = None,
     clock: Callable[[], datetime] | None = None,
+    store: Store | str | Path | None = None,
 ) -> Capture:
     """Route every channel of every communicator created inside to memory; yield the record.
 
@@ -127,8 +149,17 @@ def capture(
     ``Communicator`` or ``AsyncCommunicator`` constructed inside keeps its
     channel names, but every channel posts to a :class:`MemoryAdapter` with the
     capabilities of the adapter it replaces, so messages are rendered and fitted
-    exactly as for the real service and nothing leaves the process. The store
-    is the communicator's own.
+    exactly as for the real service and nothing leaves the process.
+
+    Nor does anything reach the configured store: a communicator given no
+    ``store`` of its own (``Communicator()``, ``Communicator.from_config()``
+    on a real ``candor.toml``) uses a temporary SQLite store that this capture
+    makes when it starts and deletes when it ends, shared by every
+    communicator inside it (``outbox.store`` says where). ``store`` gives
+    that store instead (a path, a URL or a :class:`~candor.Store`); a
+    communicator constructed with its own ``store=`` keeps it. Since every
+    channel is a memory stand-in, no adapter writes a file (the static
+    site's folder is left alone).
 
     ``channels`` replaces each communicator's channels with these (names,
     whose capabilities follow the service they name, such as ``"mastodon"``,
@@ -138,7 +169,7 @@ def capture(
     Only communicators constructed while the capture is active, in this thread
     or task (it is a context variable), are routed.
     """
-    return Capture(channels=channels, clock=clock)
+    return Capture(channels=channels, clock=clock, store=store)
 
 
 def current_outbox() -> Outbox:

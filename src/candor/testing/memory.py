@@ -159,6 +159,8 @@ class Outbox:
     """Every message the memory adapters of one capture took, in the order they took them."""
 
     def __init__(self) -> None:
+        self.store: object = None
+        """Under a capture: the store every communicator given none uses (a temporary one)."""
         self._lock = threading.Lock()
         self._messages: list[PostedMessage] = []
         self._capabilities: dict[str, Capabilities] = {}

@@ -29,6 +29,7 @@ text is escaped, the one script pinned by a Content-Security-Policy hash),
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,6 +160,31 @@ class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):
         super().__init__(channel, client=client, base_dir=base_dir)
         self.folder = (self.base_dir / self.settings.path).resolve()
         self._lock = asyncio.Lock()
+
+    probe_is_local = True
+
+    async def probe(self) -> str:
+        """Whether the site's folder can be written, without writing anything in it.
+
+        A folder that does not exist yet is fine when the nearest folder above
+        it can be written: the first update makes it.
+        """
+        folder = self.folder
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            what = "is not a folder" if not existing.is_dir() else "cannot be written"
+            raise DeliveryError(
+                self.channel.name,
+                f"cannot write the site in {folder}: {existing} {what}",
+                retryable=False,
+            )
+        if existing == folder:
+            return f"the site's folder {folder} can be written"
+        return (
+            f"the site's folder {folder} is not there yet; {existing} can be written, so it will be"
+        )
 
     async def post(self, message: Message, context: DeliveryContext) -> Receipt:
         """Record the update on the site and regenerate every page; a repeat changes nothing."""

@@ -4,7 +4,8 @@ Written from Mastodon's documentation and source, cited beside each behaviour:
 [statuses] https://docs.joinmastodon.org/methods/statuses/, [status]
 https://docs.joinmastodon.org/entities/Status/, [instance]
 https://docs.joinmastodon.org/methods/instance/#v2, [limits]
-https://docs.joinmastodon.org/api/rate-limits/, [rack] Mastodon's
+https://docs.joinmastodon.org/api/rate-limits/, [apps]
+https://docs.joinmastodon.org/methods/apps/#verify_credentials, [rack] Mastodon's
 config/initializers/rack_attack.rb, and the shared spec ``mastodon/openapi.json``.
 
 Enforces: ``Authorization: Bearer <access token>``; a ``status`` text (or
@@ -18,7 +19,9 @@ from the same account within an hour gives back the first status) [statuses];
 ISO 8601 time) and no ``Retry-After`` [rack]. A status is answered as the
 Status entity [status]: ``content`` is HTML, ``text`` is null (Mastodon returns
 the source text only from ``GET /api/v1/statuses/:id/source`` or a delete), so
-the text as posted is in :attr:`FakeMastodon.sources`. Bodies are checked
+the text as posted is in :attr:`FakeMastodon.sources`. ``GET
+/api/v1/apps/verify_credentials`` answers the Application entity for any valid
+token, whatever its scopes (since 4.3.0) [apps]. Bodies are checked
 against ``mastodon/openapi.json`` when it is available. The fake reads no
 mentions (``mentions`` is always empty).
 """
@@ -104,6 +107,12 @@ class FakeMastodon(FakeService):
             return self._instance()
         if request.bearer() != self.access_token:
             return Reply.json(401, {"error": "The access token is invalid"})
+        if request.path.rstrip("/") == "/api/v1/apps/verify_credentials":
+            # [apps] "Confirm that the app's OAuth2 credentials work"; any valid app token
+            # since 4.3.0; answers the Application entity (its name, its scopes).
+            if request.method != "GET":
+                return Reply.json(404, {"error": "Record not found"})
+            return Reply.json(200, {"name": "candor", "scopes": ["write:statuses"]})
         if request.path.rstrip("/") == "/api/v1/statuses" and request.method == "POST":
             return self._create(request)
         match = _STATUS.match(request.path)
