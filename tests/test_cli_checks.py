@@ -157,7 +157,7 @@ class TestOverrideFromTheShell:
         assert last["prevention"].startswith("changes are now checked")
         page = (Path("site") / "incidents" / f"{incident['id']}.html").read_text()
         assert "What we changed: We rolled the change back." in page
-        assert "pay by bank transfer" in page
+        assert "Until it is fixed: Pay by bank transfer" in page  # capitalised after the label
         assert json.loads(json.dumps(last))["cause"] == "a bad load balancer change"
 
 

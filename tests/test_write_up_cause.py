@@ -9,6 +9,7 @@ the error calls it the write-up, not "the resolution".
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,6 +43,19 @@ def opened(comms: candor.Communicator) -> candor.Incident:
     )
 
 
+@contextmanager
+def captured() -> Iterator[list[dict[str, object]]]:
+    """structlog's captured events; capture_logs leaves structlog configured, so an
+    unconfigured structlog is put back so (later tests print nothing)."""
+    was_configured = structlog.is_configured()
+    try:
+        with structlog.testing.capture_logs() as logs:
+            yield logs
+    finally:
+        if not was_configured:
+            structlog.reset_defaults()
+
+
 def no_cause_warnings(logs: list[dict[str, object]]) -> list[dict[str, object]]:
     return [e for e in logs if e.get("event") == "check_warning" and e.get("code") == "no-cause"]
 
@@ -51,7 +65,7 @@ class TestTheResolution:
         self, comms: candor.Communicator
     ) -> None:
         incident = opened(comms)
-        with structlog.testing.capture_logs() as logs:
+        with captured() as logs:
             resolved = comms.resolve(incident.id, message="Payments succeed again.")
         assert resolved.status is candor.Status.RESOLVED  # a warning never blocks
         warned = no_cause_warnings(logs)
@@ -61,7 +75,7 @@ class TestTheResolution:
 
     def test_a_write_up_date_or_a_cause_is_enough(self, comms: candor.Communicator) -> None:
         dated = opened(comms)
-        with structlog.testing.capture_logs() as logs:
+        with captured() as logs:
             comms.resolve(
                 dated.id, message="Payments succeed again.", postmortem_by=START + timedelta(days=3)
             )
@@ -84,7 +98,7 @@ class TestTheWriteUp:
     ) -> None:
         incident = opened(comms)
         comms.resolve(incident.id, message="Payments succeed again.")
-        with structlog.testing.capture_logs() as logs:
+        with captured() as logs:
             comms.publish_postmortem(
                 incident.id,
                 summary="Card payments through the Checkout API failed for 40 minutes.",
@@ -142,7 +156,7 @@ class TestTheWriteUp:
     ) -> None:
         incident = opened(comms)
         comms.resolve(incident.id, message="Payments succeed again.")
-        with structlog.testing.capture_logs() as logs:
+        with captured() as logs:
             comms.publish_postmortem(
                 incident.id,
                 summary="Card payments through the Checkout API failed for 40 minutes. "
