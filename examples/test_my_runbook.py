@@ -61,7 +61,7 @@ def test_every_channel_hears_the_whole_story(candor_outbox: Outbox, tmp_path: Pa
         "mastodon",
         [
             "Database is down in us-east for 30% of our workspaces",
-            "the primary database server failed",
+            "The primary database server failed",  # capitalised after "Cause:"
             "nothing saved was lost",
         ],
     )

@@ -700,7 +700,7 @@ class TestCauseInMessages:
         )
         out = run(capsys, "resolve", incident_id, "-m", "Payments succeed again.").out
         assert "not yet established the cause" not in out
-        assert "a load balancer change" in out
+        assert "A load balancer change" in out  # capitalised after its label
 
 
 class TestDemo:

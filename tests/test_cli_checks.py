@@ -156,8 +156,8 @@ class TestOverrideFromTheShell:
         assert last["changed"] == "we rolled the change back"
         assert last["prevention"].startswith("changes are now checked")
         page = (Path("site") / "incidents" / f"{incident['id']}.html").read_text()
-        assert "What we changed: we rolled the change back." in page
-        assert "pay by bank transfer" in page
+        assert "What we changed: We rolled the change back." in page
+        assert "Until it is fixed: Pay by bank transfer" in page  # capitalised after the label
         assert json.loads(json.dumps(last))["cause"] == "a bad load balancer change"
 
 

@@ -190,7 +190,9 @@ class World:
             self.comms = candor.Communicator(channels, base_dir=base, **options)
         self.recorded: dict[str, tuple[str, ...]] = {}
         first = self.comms.open("API failing", {"components": ["API"]}, "Requests fail.")
-        second = self.comms.open("Logins slow", {"components": ["Login"]}, "Logins are slow.")
+        second = self.comms.open(
+            "Logins slow", {"components": ["Login"], "effect": "degraded"}, "Logins are slow."
+        )
         self.clock.advance(minutes=5)
         self.comms.resolve(second.id, message="Fixed.", postmortem_by="2026-12-01")
         self.clock.advance(minutes=5)

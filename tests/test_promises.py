@@ -161,7 +161,7 @@ class TestHoldingUpdates:
         open_incident(holding)
         clock.advance(minutes=45)
         holding.keep_promises()
-        assert "this one is late" in channels["page"].texts[-1]
+        assert "this one is 15 minutes late" in channels["page"].texts[-1]
 
     def test_two_watchers_elect_one_writer_by_the_version_check(
         self, tmp_path: Path, clock: Clock, channels: dict[str, MemoryAdapter]
@@ -482,7 +482,7 @@ class TestTheStatusPage:
             comms.publish_postmortem(incident.id, **WRITE_UP, action_items=["Alert on expiry"])
             comms.set_action_item(incident.id, 1, "in_progress")
         page = next((tmp_path / "site" / "incidents").glob("*.html")).read_text()
-        assert "We promised this update by 14:30 UTC and posted it 12 min late." in page
+        assert "We promised this update by 14:30 UTC and posted it 12 minutes late." in page
         assert "<strong>Write-up</strong>" in page
         assert "Alert on expiry <strong>In progress</strong>" in page
 

@@ -22,7 +22,7 @@ from candor import (
     TemplateLimits,
     Update,
 )
-from candor.length import URL, graphemes, measure
+from candor.length import measure
 from candor.model import Impact, UpdateKind
 from candor.render import Renderer, describe_scope, format_fraction
 from candor.vocabulary import LengthUnit
@@ -156,7 +156,7 @@ class TestDefaultPack:
         incident, update = make(Status.RESOLVED, SCOPE, cause="an expired certificate",
                                 postmortem=True)  # fmt: skip
         text = Renderer().render(incident, update, channel="c").text
-        assert "What caused it: an expired certificate." in text
+        assert "What caused it: An expired certificate." in text
         assert "from 13:40 UTC to 14:00 UTC" in text
         assert "write-up by 25 November 2026" in text
         assert "sorry" in text
@@ -190,12 +190,38 @@ class TestDefaultPack:
 
 class TestFitting:
     def test_a_long_message_is_cut_but_the_facts_and_promise_stay(self) -> None:
-        incident, update = make(Status.IDENTIFIED, SCOPE, message="word " * 400)
+        incident, update = make(Status.IDENTIFIED, SCOPE, message="Payments fail. " * 40)
         text = Renderer().render(incident, update, channel="c", capabilities=SHORT).text
         assert len(text) <= 500
-        assert "…" in text
+        assert "Payments fail. Next update by" in text
         assert "1.2% of our customers" in text
         assert text.endswith("Next update by 14:30 UTC.")
+
+    def test_a_short_form_is_fitted_by_whole_clauses_never_mid_clause(self) -> None:
+        # Cut at the last word that fit, this read "Card payments in eu-west fail for
+        # merchants whose…": the clause was cut off in the middle.
+        message = (
+            "Card payments in eu-west fail for merchants whose orders go through the new "
+            "gateway, and refunds are queued until it recovers. Retrying is safe."
+        )
+        incident, update = make(Status.IDENTIFIED, SCOPE, message=message)
+        whole = Renderer().render(incident, update, channel="c", capabilities=UNLIMITED).text
+        for limit in range(len(whole) - 40, len(whole)):
+            tight = Capabilities(form=Form.SHORT, max_length=limit)
+            text = Renderer().render(incident, update, channel="c", capabilities=tight).text
+            kept = text.split("(1,204 customers). ")[1].split(" Next update by")[0]
+            assert kept in {
+                "Card payments in eu-west fail for merchants whose orders go through the new "
+                "gateway, and refunds are queued until it recovers.",
+                "Card payments in eu-west fail for merchants whose orders go through the new "
+                "gateway…",
+            }, kept
+
+    def test_a_message_with_no_clause_that_fits_is_left_out_not_cut(self) -> None:
+        incident, update = make(Status.IDENTIFIED, SCOPE, message="word " * 400)
+        text = Renderer().render(incident, update, channel="c", capabilities=SHORT).text
+        assert "word" not in text
+        assert text.endswith("(1,204 customers). Next update by 14:30 UTC.")
 
     def test_facts_that_cannot_fit_are_an_error_not_a_silent_cut(self) -> None:
         incident, update = make(Status.IDENTIFIED, SCOPE)
@@ -214,7 +240,7 @@ class TestCustomTemplates:
         renderer = Renderer(Organization(name="Acme"), templates_dir=tmp_path)
         short = renderer.render(incident, update, channel="c", capabilities=SHORT).text
         assert short == "Acme: API is down in eu-west. Next: 14:30 UTC"
-        assert "We have found the cause" in renderer.render(incident, update, channel="c").text
+        assert "We are working on a fix" in renderer.render(incident, update, channel="c").text
 
     def test_a_missing_variable_names_the_template_and_the_variable(self, tmp_path: Path) -> None:
         (tmp_path / "long").mkdir()
@@ -264,34 +290,43 @@ def test_a_broken_template_of_your_own_fails_when_the_communicator_is_built(
     assert not (tmp_path / "c.db").exists()
 
 
-def cuts_allowed(message: str) -> list[int]:
-    """Every length the fitting may cut ``message`` to, by the rules in docs/templates.md.
+def shortenings(message: str) -> list[str]:
+    """Every shortening the fitting may make of ``message``, shortest first (docs/templates.md).
 
-    Written apart from the renderer, the plain way: at a word's end (the last word's
-    excepted), or, in a message of three words or fewer, at any grapheme boundary that
-    is not inside a URL, mention or hashtag; and the empty cut.
+    Written apart from the renderer, the plain way, character by character: the message
+    left out; whole sentences (up to . ! ? … before a space, or up to 。！？); whole
+    clauses, their closing ", ", "; ", ": ", " — " or CJK 、，；： dropped for "…".
+    Never the whole message, and never mid-clause. (The test messages hold no
+    abbreviations, which the renderer also never ends a sentence after.)
     """
-    ends = [match.end() for match in re.finditer(r"\S+", message)]
-    allowed = {0, *ends[:-1]}
-    if len(ends) <= 3:
-        unbreakable = [
-            match.span() for match in re.finditer(URL.pattern + r"|[@#][\w.-]+", message, re.I)
-        ]
-        position = 0
-        for cluster in graphemes(message):
-            position += len(cluster)
-            if not any(start < position < end for start, end in unbreakable):
-                allowed.add(position)
-    allowed.discard(len(message))
-    return sorted(allowed)
+    found: dict[int, str] = {0: ""}
+    for i, char in enumerate(message):
+        nxt = message[i + 1] if i + 1 < len(message) else ""
+        if (char in ".!?…" and nxt.isspace()) or (char in "。！？" and nxt not in "。！？"):
+            found.setdefault(i + 1, message[: i + 1].rstrip())
+        elif (char in ",;:" and nxt.isspace()) or char in "、，；：":
+            found.setdefault(i, message[:i].rstrip() + "…")
+        elif char in "—–-" and i > 0 and message[i - 1].isspace() and nxt.isspace():
+            start = i
+            while start > 0 and message[start - 1].isspace():
+                start -= 1
+            found.setdefault(start, message[:start].rstrip() + "…")
+    return [
+        text
+        for end, text in sorted(found.items())
+        if end < len(message) and (end == 0 or text.strip("…").strip())
+    ]
 
 
 fitting_words = st.sampled_from(
     ["fails", "checkout", "503", "日本語のテキスト", "é", "e\u0301", "🔥", "👍🏽",
-     "@ops@example.social", "#outage", "https://status.example.com/inc-1", "\n"]
+     "@ops@example.social", "#outage", "https://status.example.com/inc-1", "\n",
+     "payments.", "down,", "now;", "here:", "—", "次。", "そして、", "why?", "v1.2"]
 )  # fmt: skip
 unspaced_words = st.lists(
-    st.sampled_from(["中", "文", "a", "🔥", "@x", "#y", "https://a.example/b", "e\u0301"]),
+    st.sampled_from(
+        ["中", "文", "a", "🔥", "@x", "#y", "https://a.example/b", "e\u0301", "。", "、"]
+    ),
     min_size=1,
     max_size=30,
 ).map("".join)
@@ -306,7 +341,7 @@ UNLIMITED = Capabilities(form=Form.SHORT)
 
 
 class TestFittingKeepsTheMost:
-    """The fitted message keeps the longest allowed cut that fits, and only the message is cut."""
+    """The fitted message keeps the most whole sentences and clauses that fit; only it is cut."""
 
     @settings(max_examples=80, deadline=None)
     @given(
@@ -321,14 +356,16 @@ class TestFittingKeepsTheMost:
         incident, update = make(Status.IDENTIFIED, SCOPE, message=message)
         renderer = Renderer()
 
-        def rendered(cut: int) -> str:
-            shortened = update.model_copy(update={"message": message[:cut].rstrip() + "…"})
+        def rendered(kept: str) -> str:
+            # The renderer takes no empty message, so the message left out is rendered
+            # with one that a template leaves out too.
+            shortened = update.model_copy(update={"message": kept or " "})
             return renderer.render(incident, shortened, channel="c", capabilities=UNLIMITED).text
 
         # A limit between what the facts alone need and what the whole message needs,
         # a little past either end too.
         whole = renderer.render(incident, update, channel="c", capabilities=UNLIMITED).text
-        least, most = measure(rendered(0), unit), measure(whole, unit)
+        least, most = measure(rendered(""), unit), measure(whole, unit)
         limit = max(1, least + round(share * (most - least)))
         capabilities = Capabilities(form=Form.SHORT, max_length=limit, length_unit=unit)
         try:
@@ -338,11 +375,11 @@ class TestFittingKeepsTheMost:
         if most <= limit:
             assert text == whole
             return
-        fitting = [cut for cut in cuts_allowed(message) if measure(rendered(cut), unit) <= limit]
+        fitting = [kept for kept in shortenings(message) if measure(rendered(kept), unit) <= limit]
         if not fitting:
             assert text is None  # the facts alone do not fit: an error, never a silent cut
             return
-        assert text == rendered(max(fitting))
+        assert text == rendered(fitting[-1])
 
 
 class TestFittingIsLinear:
@@ -375,7 +412,11 @@ class TestFittingIsLinear:
         finally:
             tracemalloc.stop()
         assert measure(fitted.text, unit) <= 300
-        assert "…" in fitted.text
+        if " " in message:  # whole sentences kept, and the last one whole
+            assert "HTTP 503. Next update by" in fitted.text
+        else:  # one clause with no end: left out rather than cut in the middle
+            assert message[:4] not in fitted.text
+        assert "…" not in fitted.text
         assert peak < 50 * 2**20, f"peak {peak / 2**20:.0f} MiB"
 
 

@@ -32,7 +32,7 @@ from candor.vocabulary import (
     idempotency_key,
 )
 
-__all__ = ["actor", "compose", "guard", "outbox", "recipients"]
+__all__ = ["actor", "compose", "guard", "outbox", "recipients", "warned"]
 
 log = get_logger("candor")
 
@@ -95,6 +95,7 @@ def guard(
     blocking = [(m.channel, f) for m in messages for f in m.errors if f.code not in allowed]
     if blocking:
         raise CheckError(blocking)
+    warned(incident, messages)
     used = [(m.channel, f) for m in messages for f in m.errors if f.code in allowed]
     if not used:
         return incident
@@ -114,6 +115,28 @@ def guard(
         by=override.by,
     )
     return lifecycle.overridden(incident, override)
+
+
+def warned(incident: Incident, messages: Iterable[Message]) -> None:
+    """Log each check warning of the update being recorded once, with the channels it is on.
+
+    Warnings never block; this is where the library and the CLI (which prints
+    warnings to standard error) say them: "check_warning" with the rule's code.
+    """
+    seen: dict[tuple[str, str], list[str]] = {}
+    for message in messages:
+        for finding in message.findings:
+            if not finding.is_error:
+                seen.setdefault((finding.code, finding.message), []).append(message.channel)
+    for (code, text), channels in seen.items():
+        log.warning(
+            "check_warning",
+            incident_id=incident.id,
+            seq=incident.updates[-1].seq,
+            code=code,
+            finding=text,
+            channels=channels,
+        )
 
 
 def recipients(

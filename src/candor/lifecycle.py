@@ -229,8 +229,13 @@ def hold(current: Incident, policy: Policy, now: datetime) -> Incident:
     return current.append(update)
 
 
-def write_up(current: Incident, now: datetime, sections: WriteUp) -> Incident:
-    """``current`` after its write-up is published; it must be resolved, and not written up."""
+def write_up(
+    current: Incident, now: datetime, sections: WriteUp, *, cause: str | None = None
+) -> Incident:
+    """``current`` after its write-up is published; it must be resolved, and not written up.
+
+    ``cause`` names the cause when the resolution could not; else the one named is kept.
+    """
     if current.status is not Status.RESOLVED:
         raise PromiseError(current.id, "resolve the incident before publishing its write-up")
     if current.write_up is not None:
@@ -249,7 +254,7 @@ def write_up(current: Incident, now: datetime, sections: WriteUp) -> Incident:
         impact=current.impact,
         scope=current.scope,
         message=sections.summary,
-        cause=current.cause,
+        cause=_optional_text(cause, "cause") if cause is not None else current.cause,
         write_up=sections,
         channels=addressed(current, UpdateKind.POSTMORTEM, None),
         created_at=now,

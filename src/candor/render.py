@@ -14,14 +14,13 @@ environment; the budget is the part that could move to a module of its own.
 from __future__ import annotations
 
 import functools
-import heapq
 import inspect
 import re
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from types import BuiltinMethodType, TracebackType
@@ -37,11 +36,28 @@ from jinja2.visitor import NodeTransformer
 
 from candor._template_cache import template_cache
 from candor.errors import CandorError, TemplateError
-from candor.length import URL, grapheme_ends, measure
-from candor.model import Effect, Incident, Organization, Scope, Status, Update, UpdateKind
+from candor.length import grapheme_ends, measure
+from candor.model import (
+    Effect,
+    Incident,
+    Organization,
+    Scope,
+    Status,
+    Update,
+    UpdateKind,
+    describe_duration,
+    minute_up,
+)
 from candor.vocabulary import Capabilities, Form, Message, TemplateLimits
 
-__all__ = ["Message", "Renderer", "TemplateLimits", "describe_scope", "format_fraction"]
+__all__ = [
+    "Message",
+    "Renderer",
+    "TemplateLimits",
+    "describe_scope",
+    "format_fraction",
+    "is_plural",
+]
 
 
 def format_fraction(fraction: float) -> str:
@@ -62,47 +78,94 @@ def _join(names: tuple[str, ...]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+# Names that end in "s" and still take a singular verb: products and words that are not
+# plurals ("Kubernetes is", "Status is", "Analytics is").
+_SINGULAR_NAMES = frozenset(
+    {
+        "analytics",
+        "atlas",
+        "canvas",
+        "express",
+        "jenkins",
+        "kubernetes",
+        "news",
+        "postgres",
+        "series",
+        "status",
+    }
+)
+
+
+def is_plural(names: tuple[str, ...]) -> bool:
+    """Whether ``names``, as one subject, takes a plural verb: "API and Dashboard are".
+
+    One name is plural when its last word reads as an English plural: it ends in a
+    lowercase "s" after a letter, not in "ss", "us" or "is" ("Webhooks", "Git
+    Operations"; not "Status", "Analysis", "DNS" or "Kubernetes").
+    """
+    if len(names) > 1:
+        return True
+    words = names[0].split()
+    if not words:
+        return False
+    last = words[-1].strip(".,;:!?()[]\"'")
+    if last.casefold() in _SINGULAR_NAMES or len(last) < 3:
+        return False
+    return bool(re.fullmatch(r"[A-Za-z][\w-]*[A-Za-z]s", last)) and not last.endswith(
+        ("ss", "us", "is")
+    )
+
+
 def describe_scope(scope: Scope) -> dict[str, str]:
     """Plain sentences that state a scope precisely, shared by every template.
 
-    ``what``: what is broken and where; ``who``: for whom, with the fraction and
-    count when known (and saying so when not); ``for_you``: the plain line to the
-    customers it hits; and the parts (``components``, ``where``, ``verb``,
-    ``was``, ``state``) for templates that build their own sentences.
+    ``what``: what is broken and where, in the present tense; ``what_was``: the same in
+    the past, for a resolution; ``who``: for whom, with the fraction and count when known
+    (and saying so when not); ``for_you``: the plain line to the customers it hits;
+    ``lead``: the sentence an update opens with (``what`` for ``who``, then
+    ``for_you``); and the parts (``components``, ``where``, ``verb`` and ``was``, the
+    pronoun ``it`` and ``It``, ``state``) for templates that build their own sentences.
+    Every verb agrees with the components: "Webhooks are down", "API and Dashboard were
+    slow" (see :func:`is_plural`).
     """
     components = _join(scope.components)
-    plural = len(scope.components) > 1
+    plural = is_plural(scope.components)
+    verb, past = ("are", "were") if plural else ("is", "was")
     where = f" in {_join(scope.regions)}" if scope.regions else ""
     customers = scope.customers or "customers"
+    everyone = scope.everyone
     if scope.effect is Effect.OUTAGE:
-        what = f"{components} {'are' if plural else 'is'} down{where}"
-        for_you = (
-            f"If you are one of them, {components} {'are' if plural else 'is'} "
-            "not working for you at all."
-        )
+        state = "down"
+        effect = f"{components} {verb} not working {'at all' if everyone else 'for you at all'}."
     else:
-        what = f"{components} {'are' if plural else 'is'} slow or failing requests{where}"
-        for_you = f"If you are one of them, expect {components} to be slow and unreliable."
+        state = "slow or unreliable"
+        effect = f"expect {components} to be slow and unreliable."
+    # One "for you" to the reader: "For every one of you, X is not working at all."
+    for_you = ("For every one of you, " if everyone else "If you are one of them, ") + effect
     count = f"{scope.affected_count:,} {customers}" if scope.affected_count is not None else None
-    if scope.everyone:
+    if everyone:
         who = f"all of our {customers}" + (f" ({count})" if count else "")
-        for_you = for_you.replace("If you are one of them, ", "For every one of you, ")
     elif scope.affected_fraction is not None:
         who = f"{format_fraction(scope.affected_fraction)} of our {customers}"
         who += f" ({count})" if count else ""
     elif count:
         who = count
     else:
-        who = f"the {customers} who use it; we do not yet know how many"
+        who = f"the {customers} who use {'them' if plural else 'it'} (we do not yet know how many)"
+    what = f"{components} {verb} {state}{where}"
     return {
         "what": what,
+        "what_was": f"{components} {past} {state}{where}",
         "who": who,
         "for_you": for_you,
+        "lead": f"{what} for {who}. {for_you}",
         "components": components,
         "where": where,
-        "verb": "are" if plural else "is",
-        "was": "were" if plural else "was",
-        "state": "down" if scope.effect is Effect.OUTAGE else "slow or failing requests",
+        "verb": verb,
+        "was": past,
+        "it": "they" if plural else "it",
+        "It": "They" if plural else "It",
+        "state": state,
     }
 
 
@@ -150,7 +213,9 @@ class Renderer:
         env.filters["at"] = self.at
         env.filters["percent"] = format_fraction
         env.filters["day"] = self.day
+        env.filters["by"] = self.by
         env.filters["sentence"] = _sentence
+        env.filters["labelled"] = _labelled
         env.filters[_COUNTED] = _counted
         env.filters[_JOINED] = _joined
         for name, size in _WIDENING_FILTERS.items():
@@ -189,6 +254,24 @@ class Renderer:
         local = when.astimezone(self._zone)
         return local.strftime("%H:%M ") + (local.tzname() or self.organization.timezone)
 
+    def by(self, when: datetime | None, today: datetime | None = None) -> str:
+        """A promised time: ``14:31 UTC`` for a promise due at 14:30:54, never earlier.
+
+        Rounded up to the minute, so a promise is never shown earlier than it is due.
+        With ``today`` (the update's own time), the date follows when the promise falls
+        on another day: ``14:30 UTC on 20 November 2026``.
+        """
+        if when is None:
+            raise TemplateError("<filter by>", "no time to format", variable="when")
+        due = minute_up(when)
+        text = self.at(due)
+        if (
+            today is not None
+            and due.astimezone(self._zone).date() != today.astimezone(self._zone).date()
+        ):
+            text += f" on {self.day(due)}"
+        return text
+
     def day(self, when: datetime | None) -> str:
         """A date as customers read it: ``25 November 2026``."""
         if when is None:
@@ -212,9 +295,9 @@ class Renderer:
 
         Length is counted the way the channel's service counts it. When the long
         form does not fit, the short form is used; when that does not fit either,
-        only the free-text message is cut, at a word boundary (or, for text with no
-        spaces, a grapheme boundary), never inside a URL or a mention. Status,
-        scope, next-update time and link are never cut.
+        only the free-text message is shortened, by whole sentences, then whole
+        clauses (ending in "…"), never mid-clause; when not even its first clause
+        fits, it is left out. Status, scope, next-update time and link are never cut.
         """
         capabilities = capabilities or Capabilities()
         limit = capabilities.max_length
@@ -252,7 +335,7 @@ class Renderer:
         message = update.message
 
         def attempt(cut: int) -> str | None:
-            text = self._render(name, incident, update, message[:cut].rstrip() + "…")
+            text = self._render(name, incident, update, _shortened(message, cut))
             return text if _fits(text, unit, limit) else None
 
         best = _largest(_cut_points(message), attempt)
@@ -265,6 +348,9 @@ class Renderer:
         return best
 
     def _render(self, name: str, incident: Incident, update: Update, message: str) -> str:
+        promised = update.promised_by
+        late_by = update.created_at - promised if promised is not None else None
+        late = late_by is not None and late_by > timedelta(0)
         context: dict[str, Any] = {
             "organization": self.organization,
             "incident": incident,
@@ -279,7 +365,8 @@ class Renderer:
             else update.status.value.capitalize(),
             "back_step": update.is_back_step,
             "write_up": update.write_up,
-            "late": update.promised_by is not None and update.created_at > update.promised_by,
+            "late": late,
+            "late_by": describe_duration(late_by) if late_by is not None and late else None,
             "url": self.incident_url(incident.id),
             "status_page_url": self.organization.status_page_url,
         }
@@ -631,9 +718,6 @@ def _brief(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-_UNBREAKABLE = re.compile(URL.pattern + r"|[@#][\w.-]+", re.IGNORECASE)
-
-
 def _fits(text: str, unit: str, limit: int) -> bool:
     """Whether ``text`` measures at most ``limit``, counting no further than needed."""
     if unit == "graphemes":  # a grapheme is one code point or more
@@ -641,42 +725,41 @@ def _fits(text: str, unit: str, limit: int) -> bool:
     return measure(text, unit) <= limit
 
 
-def _cut_points(message: str) -> Iterator[int]:
-    """Lengths ``message`` may be cut to, shortest first, each made only when asked for.
+# Where a short form may end the message: after a whole sentence, or before the punctuation
+# that ends a clause (", ", "; ", ": ", " — ", and their CJK forms), never inside one. A
+# sentence ends at . ! ? or … (and any closing quote or bracket) before a space, or at 。！？;
+# not after an abbreviation ("e.g.", "2 p.m.") or an initial ("U.S.").
+_ENDS = re.compile(
+    r"(?P<sentence>(?<![\s.][A-Za-z])(?<!e\.g)(?<!i\.e)(?<!\betc)(?<!\bvs)(?<!\bno)(?<!\bca)"
+    r"(?<![ap]\.m)"
+    r"[.!?…]+[\"'”’)\]]*(?=\s)|[。！？]+[」』）]*)"
+    r"|(?P<clause>[,;:](?=\s)|\s+[—–-](?=\s)|[、，；：])",
+    re.IGNORECASE,
+)
 
-    Word boundaries first; where the message has too few spaces (Chinese or
-    Japanese, say), grapheme boundaries too, but never inside a URL, mention or
-    hashtag. Nothing here holds more than one position at a time.
+
+def _cut_points(message: str) -> Iterator[int]:
+    """Where ``message`` may be cut, shortest first, as ``2 * length + ellipsis``.
+
+    The empty cut (the message left out) first; then the end of each whole sentence
+    (kept as written) and of each clause (its punctuation dropped for an ellipsis).
+    Found lazily, so a long message costs one position at a time.
     """
-    words = (match.end() for match in re.finditer(r"\S+", message))
-    few = sum(1 for _ in zip(range(4), re.finditer(r"\S+", message), strict=False)) <= 3
-    word_ends = _all_but_last(words)
-    ends = heapq.merge(word_ends, _unprotected(message)) if few else word_ends
-    previous = 0
     yield 0
-    for end in ends:
-        if previous < end < len(message):
-            yield end
+    previous = 0
+    for match in _ENDS.finditer(message):
+        clause = match.group("clause") is not None
+        end = match.start() if clause else match.end()
+        if previous < end < len(message) and message[:end].strip():
+            yield 2 * end + clause
             previous = end
 
 
-def _all_but_last(positions: Iterator[int]) -> Iterator[int]:
-    previous = next(positions, None)
-    for position in positions:
-        assert previous is not None
-        yield previous
-        previous = position
-
-
-def _unprotected(message: str) -> Iterator[int]:
-    """Grapheme boundaries of ``message`` that are not inside a URL, mention or hashtag."""
-    spans = _UNBREAKABLE.finditer(message)
-    span = next(spans, None)
-    for position in grapheme_ends(message):
-        while span is not None and span.end() <= position:
-            span = next(spans, None)
-        if span is None or not span.start() < position:
-            yield position
+def _shortened(message: str, cut: int) -> str:
+    """``message`` cut at ``cut`` (from :func:`_cut_points`)."""
+    end, clause = divmod(cut, 2)
+    kept = message[:end].rstrip()
+    return kept + "…" if clause and kept else kept
 
 
 def _largest(cuts: Iterator[int], attempt: Callable[[int], str | None]) -> str | None:
@@ -711,6 +794,19 @@ def _largest(cuts: Iterator[int], attempt: Callable[[int], str | None]) -> str |
         else:
             high = middle - 1
     return best
+
+
+def _labelled(text: str) -> str:
+    """Text after a label ("What caused it: ..."), as a sentence of its own: capitalised.
+
+    Every label's text starts the same way, whatever case it was given in. A first
+    word with capitals of its own ("iOS", "eBay") is left as it is.
+    """
+    text = _sentence(text)
+    first = text.split(maxsplit=1)[0] if text.split() else ""
+    if first[:1].islower() and not any(c.isupper() for c in first):
+        return text[0].upper() + text[1:]
+    return text
 
 
 def _sentence(text: str) -> str:

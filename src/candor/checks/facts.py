@@ -11,7 +11,7 @@ from candor.checks._pattern import lazy
 from candor.checks._rule import Rule, rule
 from candor.checks._subject import CLAIMS_RESOLVED, Subject
 from candor.checks._words import CLOCK, DURATION, PEOPLE_PATTERN
-from candor.model import Status
+from candor.model import Effect, Status, minute_up
 from candor.vocabulary import Finding, Severity
 
 _NEXT_UPDATE_PLAIN = lazy(
@@ -174,7 +174,11 @@ _STATUS_WORDS = {
     good="(incident: 12% affected, monitoring) A fix is in place for the 12% of customers "
     "who saw errors; we are monitoring it.",
     why="one truth on every channel: a customer who sees two figures trusts neither",
-    policy="Always an error: it compares the text with the incident's own recorded facts.",
+    policy="Always an error: it compares the text with the incident's own recorded facts: "
+    "percentages, counts, status words, the next-update time (as messages show it, rounded "
+    "up to the minute), and the effect. A degraded incident (it works, badly) said to be "
+    "down or 'not working at all', and an outage whose own message tells only of a delay or "
+    "slowness with no failure anywhere in it, contradict the effect the scope records.",
 )
 def contradicts_incident(subject: Subject) -> Iterator[Finding]:
     incident = subject.incident
@@ -226,6 +230,7 @@ def contradicts_incident(subject: Subject) -> Iterator[Finding]:
                 f"the text says {claimed.value}; the incident is {status.value}",
                 f"post the {claimed.value} status through candor, or say what is true now",
             )
+    yield from _effect_contradictions(subject)
     due = incident.next_update_by
     if due is None or "next update by" not in subject.lowered:
         return
@@ -233,7 +238,8 @@ def contradicts_incident(subject: Subject) -> Iterator[Finding]:
     start = subject.lowered.find("next update by") if same else 0
     for match in _NEXT_AT.finditer(subject.text, start):
         said_time = (int(match.group(1)), int(match.group(2)))
-        due_utc = due.astimezone(UTC)
+        # Messages show a promise rounded up to the minute (never earlier than it is due).
+        due_utc = minute_up(due).astimezone(UTC)
         if said_time != (due_utc.hour, due_utc.minute):
             yield rule.finding(
                 subject,
@@ -243,6 +249,71 @@ def contradicts_incident(subject: Subject) -> Iterator[Finding]:
                 f"promises {due_utc:%H:%M} UTC",
                 "promise the same next-update time on every channel",
             )
+
+
+# What a text says customers see: nothing works at all, or it works, slowly.
+_TOTAL_LOSS = lazy(
+    r"\bnot\s+(?:working|available|usable|loading|responding)\s+(?:for\s+\w+\s+)?at\s+all\b"
+    r"|\bcompletely\s+(?:down|unavailable|offline|broken|inaccessible|unusable)\b"
+    r"|\b(?:is|are|was|were|went|remains?)\s+(?:completely\s+|fully\s+|entirely\s+)?"
+    r"(?:down|offline|unavailable|unreachable)\b"
+    r"|\b(?:total|full|complete)\s+outage\b",
+    re.IGNORECASE,
+)
+_DELAY = lazy(
+    r"\b(?:delay(?:ed|s)?|slow(?:er|ness|ly|ed)?|latency|lag(?:ging|s)?|backlog(?:ged)?|"
+    r"queued|taking\s+longer|degraded\s+performance)\b",
+    re.IGNORECASE,
+)
+_FAILURE = lazy(
+    r"\b(?:fail\w*|errors?|down|outage|unavailable|unreachable|not\s+working|cannot|can['’]?t|"
+    r"unable|broken|offline|time[sd]?\s+out|timeouts?|timing\s+out|rejected|refused|lost|"
+    r"crash\w*|http\s+[45]\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+def _effect_contradictions(subject: Subject) -> Iterator[Finding]:
+    """A text that says customers see another effect than the incident's scope records.
+
+    A degraded incident (it works, badly) said to be down or "not working at all"; an
+    outage whose own words tell only of a delay or slowness, with no failure anywhere.
+    """
+    incident = subject.incident
+    assert incident is not None
+    scope = incident.scope
+    rule = contradicts_incident
+    if scope.effect is Effect.DEGRADED:
+        for match in _TOTAL_LOSS.finditer(subject.text):
+            yield rule.finding(
+                subject,
+                match.start(),
+                match.end(),
+                f"the text says '{match.group()}'; the incident says it works, slowly or "
+                "unreliably (its effect is degraded)",
+                "say what customers see (slow, delayed, some requests failing), or record "
+                "the outage first (effect 'outage'; no --degraded)",
+            )
+        return
+    # An outage: the incident's own words (its newest message, where the text holds it).
+    newest = incident.updates[-1].message.strip() if incident.updates else ""
+    offset = subject.text.find(newest) if newest else -1
+    own = subject.text[offset : offset + len(newest)] if offset >= 0 else subject.text
+    offset = max(offset, 0)
+    if _FAILURE.search(own):
+        return
+    delay = _DELAY.search(own)
+    if delay is not None:
+        yield rule.finding(
+            subject,
+            offset + delay.start(),
+            offset + delay.end(),
+            f"the text tells only of '{delay.group()}', and no failure; the incident says "
+            "it is down (its effect is an outage), which every message states as 'not "
+            "working at all'",
+            "if it works, but slowly, record the effect as degraded (--degraded, or "
+            "effect='degraded'); if it is down, say what fails",
+        )
 
 
 @lru_cache(maxsize=64)

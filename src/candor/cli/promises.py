@@ -107,6 +107,7 @@ def watch(state: State, interval: str, ticks: int | None, duration: str) -> None
 @click.option("--what-happened", required=True, help="The story, with times and the cause.")
 @click.option("--what-we-are-doing", required=True, help="What will stop it happening again.")
 @click.option("--action", "actions", multiple=True, help="An action item (repeat for several).")
+@click.option("--cause", help="What caused it (default: the cause an earlier update named).")
 @override_options
 @pass_state
 def postmortem(
@@ -116,6 +117,7 @@ def postmortem(
     what_happened: str,
     what_we_are_doing: str,
     actions: tuple[str, ...],
+    cause: str | None,
     allow: tuple[str, ...],
     reason: str | None,
 ) -> None:
@@ -127,6 +129,7 @@ def postmortem(
             what_happened=what_happened,
             what_we_are_doing=what_we_are_doing,
             action_items=list(actions),
+            cause=cause,
             allow=allow,
             reason=reason,
         )

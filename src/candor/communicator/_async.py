@@ -344,6 +344,7 @@ class AsyncCommunicator(Subscriptions):
         what_happened: str,
         what_we_are_doing: str,
         action_items: Iterable[str] = (),
+        cause: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
     ) -> Incident:
@@ -351,7 +352,9 @@ class AsyncCommunicator(Subscriptions):
 
         The three sections are what postmortem guidance asks for; ``action_items``
         are recorded with status ``open`` and may be moved on with
-        :meth:`set_action_item`. The text is checked like any update.
+        :meth:`set_action_item`. ``cause`` is what caused it, when the resolution
+        could not yet say (the one named earlier is kept if not given); the write-up
+        names it. The text is checked like any update.
         """
         write_up = WriteUp(
             summary=summary,
@@ -363,7 +366,7 @@ class AsyncCommunicator(Subscriptions):
             else action_items,
         )
         current = await self._current(incident_id)
-        planned = lifecycle.write_up(current, self.now(), write_up)
+        planned = lifecycle.write_up(current, self.now(), write_up, cause=cause)
         return await self._commit(
             planned, expected_version=current.version, allow=allow, reason=reason
         )

@@ -383,6 +383,7 @@ class Communicator:
         what_happened: str,
         what_we_are_doing: str,
         action_items: Iterable[str] = (),
+        cause: str | None = None,
         allow: Iterable[str] = (),
         reason: str | None = None,
     ) -> Incident:
@@ -394,6 +395,7 @@ class Communicator:
                 what_happened=what_happened,
                 what_we_are_doing=what_we_are_doing,
                 action_items=action_items,
+                cause=cause,
                 allow=allow,
                 reason=reason,
             )

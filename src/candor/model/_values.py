@@ -342,6 +342,16 @@ def describe_duration(delta: timedelta) -> str:
     return " ".join(pieces)
 
 
+def minute_up(when: datetime) -> datetime:
+    """``when`` rounded up to the whole minute: how a promise due then is shown.
+
+    A promise due at 20:10:54 is shown as 20:11, never 20:10: a shown time is never
+    earlier than the one promised. Messages and the checks that read them agree on it.
+    """
+    whole = when.replace(second=0, microsecond=0)
+    return whole if whole == when else whole + timedelta(minutes=1)
+
+
 def parse_when(value: object, field: str) -> datetime:
     """A timezone-aware datetime from a datetime or ISO 8601 text; naive values are refused."""
     parsed = value

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from candor.adapters import STATUSPAGE_COMPONENT_STATUS, ComponentState
 from candor.adapters.static_site import uptime
-from candor.adapters.static_site.view import SiteView, duration, iso
+from candor.adapters.static_site.view import SiteView, iso
+from candor.model import describe_duration, minute_up
 from candor.render import describe_scope
 
 if TYPE_CHECKING:
@@ -226,13 +227,13 @@ def _incident(view: SiteView, incident: SiteIncident, *, root: str) -> dict[str,
         "updated_iso": iso(updated),
         "updated": view.stamp(updated),
         "due_iso": iso(due) if due else None,
-        "due": view.clock(due) if due else None,
+        "due": view.clock(minute_up(due)) if due else None,
         "late": bool(due and view.now > due),
         "resolved": view.stamp(incident.resolved_at) if incident.resolved_at else None,
         "resolved_iso": iso(incident.resolved_at) if incident.resolved_at else None,
         "ended": view.stamp(ended) if ended else None,
         "ended_iso": iso(ended) if ended else None,
-        "duration": duration(ended - incident.started_at) if ended else None,
+        "duration": describe_duration(ended - incident.started_at) if ended else None,
         "timeline": [
             {
                 "id": entry.id,
@@ -240,7 +241,7 @@ def _incident(view: SiteView, incident: SiteIncident, *, root: str) -> dict[str,
                 "status_label": _KIND_LABEL.get(entry.kind, entry.status.value.capitalize()),
                 "at": view.stamp(entry.created_at),
                 "at_iso": iso(entry.created_at),
-                "text": entry.text,
+                "text": _entry_text(entry, incident),
                 "missed": _missed(view, entry),
             }
             for entry in incident.timeline()
@@ -264,8 +265,26 @@ def _missed(view: SiteView, entry: Entry) -> str | None:
     promised = entry.promised_by
     if entry.kind == "postmortem" or promised is None or entry.created_at <= promised:
         return None
-    late = duration(entry.created_at - promised)
-    return f"We promised this update by {view.clock(promised)} and posted it {late} late."
+    late = describe_duration(entry.created_at - promised)
+    return (
+        f"We promised this update by {view.clock(minute_up(promised))} and posted it {late} late."
+    )
+
+
+def _entry_text(entry: Entry, incident: SiteIncident) -> str:
+    """An entry's text without the scope sentence the page states once, above the timeline.
+
+    Only the opening sentence the default templates write (``describe_scope``'s
+    ``lead``), and only while the entry's scope is the incident's own: an entry from
+    before the scope changed keeps it, as the record of what was true then.
+    """
+    if entry.scope != incident.scope:
+        return entry.text
+    lead = describe_scope(entry.scope)["lead"]
+    if lead not in entry.text:
+        return entry.text
+    text = entry.text.replace(lead, "", 1)
+    return "\n".join(line.strip() for line in text.strip().splitlines()).replace("\n\n\n", "\n\n")
 
 
 def _scope_note(scope: Scope) -> str:

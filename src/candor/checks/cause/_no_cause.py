@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 from candor.checks._pattern import lazy
 from candor.checks._rule import rule
-from candor.checks._subject import Subject
+from candor.checks._subject import STILL_INVESTIGATING, Subject
 from candor.checks.cause._spans import empty_causes, vague_spans
 from candor.checks.cause._statement import MECHANISM, cause_statement
-from candor.model import Status
+from candor.model import Status, UpdateKind
 from candor.vocabulary import Finding, Severity
 
 # Shapes that often carry a cause the rule cannot read for sure: "failed after a migration
@@ -70,6 +70,19 @@ _REMEDY = lazy(
 )
 
 
+def _newest(subject: Subject) -> tuple[UpdateKind | None, bool, bool]:
+    """The kind of update the text speaks for, whether a cause is recorded, and a write-up date.
+
+    Known only when the incident is given (as it is for every rendered message).
+    """
+    incident = subject.incident
+    if incident is None or not incident.updates:
+        return None, False, False
+    update = incident.updates[-1]
+    cause = update.cause or incident.cause
+    return update.kind, bool(cause), update.postmortem_by is not None
+
+
 @rule(
     "no-cause",
     Severity.ERROR,
@@ -96,10 +109,43 @@ _REMEDY = lazy(
     "'deployed a fix') or has a shape that may carry a cause ('failed after a migration "
     "locked ...', '..., so requests timed out'), or when any clause narrates more than "
     "status, impact or courtesy ('the API was down: our new rate limiter rejected every "
-    "request'): the rule cannot be sure there is none.",
+    "request'): the rule cannot be sure there is none. "
+    "With the incident known (every rendered message): a warning when a resolution says the "
+    "cause is not yet known and no cause is recorded and no write-up date is given, since "
+    "customers cannot tell when they will learn it. A published write-up is read as a "
+    "write-up, not a resolution: no cause in it is an error (it is where the cause was "
+    "promised), and saying the cause is still not known is a warning.",
 )
 def no_cause(subject: Subject) -> Iterator[Finding]:
-    if not subject.final or subject.still_investigating:
+    if not subject.final:
+        return
+    kind, has_cause, dated = _newest(subject)
+    write_up = kind is UpdateKind.POSTMORTEM
+    what = "the write-up" if write_up else "the resolution"
+    if subject.still_investigating:
+        found = STILL_INVESTIGATING.search(subject.text)
+        start, end = found.span() if found else (0, len(subject.text))
+        if write_up:
+            yield no_cause.finding(
+                subject,
+                start,
+                end,
+                "the write-up says the cause is still not known: it is where customers were "
+                "told they would learn it",
+                "name the cause (--cause, or cause=), or say plainly why it could not be found",
+                severity=Severity.WARNING,
+            )
+        elif kind is UpdateKind.RESOLVE and not has_cause and not dated:
+            yield no_cause.finding(
+                subject,
+                start,
+                end,
+                "the resolution says the cause is not yet known and gives no date for a "
+                "write-up: customers cannot tell when, or whether, they will learn it",
+                "promise the write-up by a date (--postmortem-by, or postmortem_by=), or "
+                "name the cause (--cause, or cause=)",
+                severity=Severity.WARNING,
+            )
         return
     statement = cause_statement(subject)
     if statement == "named":
@@ -119,11 +165,13 @@ def no_cause(subject: Subject) -> Iterator[Finding]:
         subject,
         start,
         end,
-        f"the resolution tells what happened ('{subject.text[start:end]}') but says no cause in a "
+        f"{what} tells what happened ('{subject.text[start:end]}') but says no cause in a "
         "way the rule can read for sure"
         if unsure
-        else "the resolution does not say what caused the incident",
-        "add the cause ('It was caused by ...'), or say it is not yet known and when the "
+        else f"{what} does not say what caused the incident",
+        "name the cause in the write-up (--cause, or cause=, or in what happened)"
+        if write_up
+        else "add the cause ('It was caused by ...'), or say it is not yet known and when the "
         "write-up will explain it",
         severity=Severity.WARNING if unsure else Severity.ERROR,
     )
