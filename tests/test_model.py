@@ -148,7 +148,8 @@ class TestLifecycle:
         self, calls: list[tuple[UpdateKind, Status]]
     ) -> None:
         """Whatever is asked, a resolved incident leaves resolution only by reopen, nothing
-        but resolve reaches resolved, and a holding update or a correction never moves the status."""
+        but resolve reaches resolved, and a holding update or a correction never moves the
+        status."""
         status = Status.INVESTIGATING
         for kind, target in calls:
             if kind is UpdateKind.OPEN:

@@ -338,9 +338,7 @@ class Renderer:
             else update.status.value.capitalize(),
             "back_step": update.is_back_step,
             "write_up": update.write_up,
-            "original": next(
-                (u for u in incident.updates if u.id == update.corrects), None
-            ),
+            "original": next((u for u in incident.updates if u.id == update.corrects), None),
             "reason": update.correction.reason if update.correction is not None else None,
             "late": update.promised_by is not None and update.created_at > update.promised_by,
             "url": self.incident_url(incident.id),

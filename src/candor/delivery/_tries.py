@@ -69,7 +69,7 @@ class IncidentRead:
         return self._receipts
 
     def previous(self, channel: str, seq: int) -> tuple[Receipt, ...]:
-        """The receipts of the posts before ``seq`` on ``channel``, oldest first (edits left out)."""
+        """The receipts of the posts before ``seq`` on ``channel``, oldest first (no edits)."""
         return tuple(r for at, r in self._index().get(channel, ()) if at < seq)
 
     def receipt(self, channel: str, seq: int) -> Receipt | None:

@@ -163,7 +163,7 @@ class Incident(_Model):
         return next(u for u in reversed(self.updates) if u.kind is not UpdateKind.CORRECTION)
 
     def update_numbered(self, seq: int) -> Update:
-        """The update numbered ``seq`` (from 1); an InputError naming it and the numbers there are."""
+        """The update numbered ``seq`` (from 1); an InputError naming the numbers there are."""
         if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= len(self.updates):
             raise InputError(
                 "update",
@@ -178,7 +178,7 @@ class Incident(_Model):
         return tuple(u for u in self.updates if u.corrects == update_id)
 
     def as_corrected(self, update: Update) -> Update:
-        """``update`` with the text of its newest correction (itself, when it was never corrected)."""
+        """``update`` with the text of its newest correction (itself, if never corrected)."""
         found = self.corrections(update.id)
         if not found:
             return update
@@ -296,7 +296,6 @@ class Incident(_Model):
             fields["resolved_at"] = None
             fields["ended_at"] = None
         return type(self)(**fields)
-
 
     def _corrected(self, update: Update) -> Self:
         """This incident with the correction ``update`` on its timeline; nothing else changes.

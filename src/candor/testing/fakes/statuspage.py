@@ -7,9 +7,9 @@ the facts the shared specs record for it (``../shared/specs/README.md``,
 https://community.atlassian.com/t5/Statuspage-articles/Upcoming-rate-limiting-changes-to-Statuspage-REST-API/ba-p/1455362
 (cited [limits]).
 
-Enforces: ``Authorization: OAuth <api key>`` [api]; the page id; an earlier incident update's body edited in place
-(``PATCH .../incidents/{id}/incident_updates/{update_id}``, "Update a previous incident
-update" [api], kept in :attr:`FakeStatuspage.edits`); ``incident.name``
+Enforces: ``Authorization: OAuth <api key>`` [api]; the page id; an earlier incident
+update's body edited in place (``PATCH .../incidents/{id}/incident_updates/{update_id}``,
+"Update a previous incident update" [api], kept in :attr:`FakeStatuspage.edits`); ``incident.name``
 present and at most 255 characters [api]; known incident and component statuses
 [api]; component ids that exist on the page (when the fake is given
 ``components``); about one request per second per key, 429 with ``Retry-After``
@@ -262,7 +262,9 @@ class FakeStatuspage(FakeService):
                "twitter_updated_at"}
         )  # fmt: skip
         if unknown:
-            return Reply.json(422, {"error": [f"{unknown[0]} is not a field of an incident update"]})
+            return Reply.json(
+                422, {"error": [f"{unknown[0]} is not a field of an incident update"]}
+            )
         if "body" in fields and (not isinstance(fields["body"], str) or not fields["body"]):
             return Reply.json(422, {"error": ["body can't be blank"]})
         before = found["body"]
