@@ -82,6 +82,27 @@ class TestRecord:
         assert after.updates[-1].promised_by == incident.next_update_by
         assert {d.channel for d in after.deliveries if d.seq == 4} == set(comms.channels)
 
+    def test_the_promise_policy_still_keeps_a_promise_after_a_correction(
+        self, tmp_path: Path, clock: Clock, long_channel: MemoryAdapter
+    ) -> None:
+        policy = candor.Policy(on_due="holding_update")
+        with candor.Communicator(
+            [candor.Channel(name="page", adapter=long_channel)],
+            store=tmp_path / "held.db",
+            clock=clock,
+            base_dir=tmp_path,
+            policy=policy,
+        ) as held:
+            incident = story(held, clock)
+            held.correct(incident.id, update=2, message=RIGHT, reason=WHY)
+            assert incident.next_update_by is not None
+            clock.set(incident.next_update_by - timedelta(minutes=1))
+            actions = held.keep_promises()
+            assert [a.action for a in actions] == ["holding_update"]
+            after = held.get(incident.id)
+        assert after.updates[-1].kind is UpdateKind.HOLDING
+        assert after.updates[-1].promised_by == incident.next_update_by
+
 
 class TestRefusals:
     @pytest.mark.parametrize("number", [0, 3, 99, -1])
