@@ -421,7 +421,11 @@ class TestOverdue:
         incident_id = open_incident(capsys)["id"]
         later = iso(datetime.now(UTC) + timedelta(hours=2))
         out = run(capsys, "overdue", "--now", later, code=3).out
-        assert out.startswith(f"{incident_id}: next update was due by ")
+        assert out.startswith(
+            f"{incident_id} (Checkout API failing in eu-west): next update was due "
+        )
+        assert "hour" in out
+        assert "late" in out
         broken = run_json(capsys, "overdue", "--now", later, code=3)
         assert [(p["incident_id"], p["kind"]) for p in broken] == [(incident_id, "next_update")]
 

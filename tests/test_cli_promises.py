@@ -37,7 +37,9 @@ class TestOverdue:
         incident_id = open_incident(capsys)["id"]
         soon = iso(datetime.now(UTC) + timedelta(minutes=27))
         out = run(capsys, "overdue", "--now", soon, code=5).out
-        assert out.startswith(f"{incident_id}: next update is due soon, by ")
+        assert out.startswith(
+            f"{incident_id} (Checkout API failing in eu-west): next update is due soon, by "
+        )
         (found,) = run_json(capsys, "overdue", "--now", soon, code=5)
         assert (found["state"], found["channel"]) == ("due_soon", None)
 

@@ -148,7 +148,8 @@ class TestLifecycle:
         self, calls: list[tuple[UpdateKind, Status]]
     ) -> None:
         """Whatever is asked, a resolved incident leaves resolution only by reopen, nothing
-        but resolve reaches resolved, and a holding update never moves the status."""
+        but resolve reaches resolved, and a holding update or a correction never moves the
+        status."""
         status = Status.INVESTIGATING
         for kind, target in calls:
             if kind is UpdateKind.OPEN:
@@ -163,7 +164,7 @@ class TestLifecycle:
             if wanted is Status.RESOLVED and status is not Status.RESOLVED:
                 assert kind is UpdateKind.RESOLVE
             if status is Status.RESOLVED and wanted is Status.RESOLVED:
-                assert kind is UpdateKind.POSTMORTEM
-            if kind is UpdateKind.HOLDING:
+                assert kind in (UpdateKind.POSTMORTEM, UpdateKind.CORRECTION)
+            if kind in (UpdateKind.HOLDING, UpdateKind.CORRECTION):
                 assert wanted is status
             status = wanted

@@ -59,8 +59,9 @@ def compose(
         key = (fits.form, fits.max_length, fits.length_unit, public)
         if key not in done:
             message = renderer.render(incident, update, channel=name, capabilities=fits)
+            # A correction is checked as the update it corrects: its status is that one's.
             findings = check(
-                message.text, incident=incident, status=update.status, channel=name, public=public
+                message.text, incident=incident, status=message.status, channel=name, public=public
             )
             done[key] = message.model_copy(update={"findings": tuple(findings)})
         messages.append(done[key].model_copy(update={"channel": name}))

@@ -6,8 +6,9 @@ base too, so ``except ValueError`` keeps working in code that predates candor::
     CandorError
     ├── InputError(ValueError)           bad input: .field, .value
     │   ├── TransitionError              illegal lifecycle move: .from_status, .to_status
-    │   └── PolicyError                  input the policy refuses (an understated impact)
-    ├── IncidentNotFound(LookupError)    .incident_id
+    │   ├── PolicyError                  input the policy refuses (an understated impact)
+    │   └── AmbiguousIncident            a title (or --latest) fits several incidents: .candidates
+    ├── IncidentNotFound(LookupError)    .incident_id, .candidates
     ├── ConflictError                    another writer changed the incident: .incident_id,
     │                                    .expected_version, .actual_version
     ├── ConfigError(ValueError)          candor.toml: .path, .channel, .key
@@ -34,6 +35,7 @@ from candor._state import masked
 
 __all__ = [
     "AdapterError",
+    "AmbiguousIncident",
     "CandorError",
     "CheckError",
     "ConfigError",
@@ -116,14 +118,34 @@ class PolicyError(InputError):
 
 
 class IncidentNotFound(CandorError, LookupError):
-    """No incident has the id ``incident_id``."""
+    """No incident has the id ``incident_id`` (nor, where titles are looked up, that title).
 
-    def __init__(self, incident_id: str) -> None:
+    ``candidates`` are the incidents one may have meant, as ``"id (title)"``: the
+    message lists them.
+    """
+
+    def __init__(
+        self, incident_id: str, candidates: tuple[str, ...] = (), *, by_title: bool = False
+    ) -> None:
         self.incident_id = incident_id
-        super().__init__(f"no incident with id {_bounded(_quoted(incident_id))}")
+        self.candidates = candidates
+        what = "id or title" if by_title else "id"
+        text = f"no incident with {what} {_bounded(_quoted(incident_id))}"
+        if by_title:
+            text += "; open incidents: " + ("; ".join(candidates) if candidates else "none")
+        super().__init__(text)
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message again
         return _bounded(str(self.args[0]), _LONGEST)
+
+
+class AmbiguousIncident(InputError):
+    """``reference`` names more than one incident; ``candidates`` lists them as "id (title)"."""
+
+    def __init__(self, reference: str, reason: str, candidates: tuple[str, ...]) -> None:
+        super().__init__("incident", reference, reason)
+        self.candidates = candidates
+        self.args = (f"{self.args[0]}: {'; '.join(candidates)}",)
 
 
 class ConflictError(CandorError):

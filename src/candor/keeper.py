@@ -176,7 +176,7 @@ class PromiseKeeper:
 
     async def _post_holding(self, reminder: Reminder, now: datetime) -> Incident | None:
         current = await asyncio.to_thread(self.store.get, reminder.incident_id)
-        if not current.is_open or current.updates[-1].id != reminder.update_id:
+        if not current.is_open or current.latest.id != reminder.update_id:
             return None  # kept meanwhile, by a person or by another watcher
         planned = lifecycle.hold(current, self.policy, now)
         try:
@@ -207,7 +207,7 @@ class PromiseKeeper:
         if not names:
             return
         incident = await asyncio.to_thread(self.store.get, reminder.incident_id)
-        update = incident.updates[-1]
+        update = incident.latest
         text = warning_text(reminder, incident, now)
         for name in names:
             adapter = self.adapters.get(name)

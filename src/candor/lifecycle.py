@@ -21,6 +21,7 @@ from typing import Any
 from candor.errors import InputError, PromiseError
 from candor.model import (
     Closure,
+    Correction,
     Incident,
     Override,
     Promise,
@@ -43,6 +44,7 @@ __all__ = [
     "addressed",
     "change",
     "close",
+    "correct",
     "hold",
     "import_remote",
     "new_incident_id",
@@ -221,7 +223,7 @@ def hold(current: Incident, policy: Policy, now: datetime) -> Incident:
         scope=current.scope,
         message=HOLDING_MESSAGE,
         cause=current.cause,
-        workaround=current.updates[-1].workaround,
+        workaround=current.latest.workaround,
         next_update_by=policy.next_update_by(current.impact, current.status, now),
         channels=addressed(current, UpdateKind.HOLDING, None),
         created_at=now,
@@ -260,6 +262,47 @@ def write_up(
         created_at=now,
     )
     return current.append(update)
+
+
+def correct(
+    current: Incident,
+    now: datetime,
+    *,
+    update: int,
+    message: str,
+    reason: str,
+    by: str | None,
+) -> Incident:
+    """``current`` with the text of its update numbered ``update`` corrected to ``message``.
+
+    The correction joins the timeline as an update of its own (kind ``correction``),
+    recording ``reason`` and ``by``; the corrected update stays as it was. It goes
+    to every channel that was given the corrected update, and to no other, and it
+    changes no fact and no promise of the incident.
+    """
+    target = current.update_numbered(update)
+    if not isinstance(reason, str) or not reason.strip():
+        raise InputError(
+            "reason", reason, "a correction says what was wrong, for the record and the readers"
+        )
+    seq = len(current.updates) + 1
+    given = tuple(dict.fromkeys(d.channel for d in current.deliveries if d.update_id == target.id))
+    correction = Update(
+        id=f"{current.id}.{seq}",
+        incident_id=current.id,
+        seq=seq,
+        kind=UpdateKind.CORRECTION,
+        status=current.status,
+        impact=current.impact,
+        scope=current.scope,
+        message=_message(message),
+        correction=Correction(
+            update_id=target.id, seq=target.seq, reason=check_text(reason.strip(), "reason"), by=by
+        ),
+        channels=given,
+        created_at=now,
+    )
+    return current.append(correction)
 
 
 def import_remote(remote: Imported, incident_id: str, policy: Policy, now: datetime) -> Incident:
@@ -354,7 +397,7 @@ def addressed(
     was ever limited): "every channel that heard it begin hears it end". A
     resolution limited to channels that leave one of those out is refused.
     """
-    last = current.updates[-1].channels if current.updates else None
+    last = current.latest.channels if current.updates else None
     if kind not in (UpdateKind.RESOLVE, UpdateKind.POSTMORTEM):
         return chosen if chosen is not None else last
     carried = [d.channel for d in current.deliveries]

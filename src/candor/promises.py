@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from candor.model import DeliveryState, Incident, Promise, Reminder, ReminderState
+from candor.model import DeliveryState, Incident, Promise, Reminder, ReminderState, UpdateKind
 
 __all__ = ["channels_that_carried", "reminders", "told_anyone"]
 
@@ -81,10 +81,12 @@ def _channels_still_owed(incident: Incident, promise: Promise) -> list[str]:
     if keeper is None:
         return []
     owed = {d.channel for d in incident.deliveries if d.update_id == keeper.id}
+    # A correction changes an earlier update's text: receiving it is not hearing the news.
+    corrections = {u.id for u in incident.updates if u.kind is UpdateKind.CORRECTION}
     received = {
         d.channel
         for d in incident.deliveries
-        if d.seq >= keeper.seq and d.state is DeliveryState.SENT
+        if d.seq >= keeper.seq and d.state is DeliveryState.SENT and d.update_id not in corrections
     }
     return sorted(owed - received)
 

@@ -300,6 +300,8 @@ class Renderer:
         fits, it is left out. Status, scope, next-update time and link are never cut.
         """
         capabilities = capabilities or Capabilities()
+        if update.correction is not None:
+            return self._correction(incident, update, channel=channel, capabilities=capabilities)
         limit = capabilities.max_length
         unit = capabilities.length_unit
         form = capabilities.form
@@ -320,6 +322,63 @@ class Renderer:
             seq=update.seq,
             status=update.status,
             next_update_by=update.next_update_by,
+            url=self.incident_url(incident.id),
+        )
+
+    def _correction(
+        self, incident: Incident, update: Update, *, channel: str, capabilities: Capabilities
+    ) -> Message:
+        """The message of a correction: the corrected post in full, or a follow-up.
+
+        A channel that can edit (``capabilities.editing``) gets the corrected update
+        as it would have read, ending "Corrected <time>: <reason>", to replace the
+        earlier post with; any other gets a follow-up from ``{form}/correction.j2``
+        that begins "Correction:".
+        """
+        assert update.correction is not None
+        original = next(u for u in incident.updates if u.id == update.correction.update_id)
+        if not capabilities.editing:
+            followed = self._follow_up(incident, update, channel, capabilities)
+            return followed
+        note = f"Corrected {self.at(update.created_at)}: {_sentence(update.correction.reason)}"
+        room = capabilities
+        if capabilities.max_length is not None:
+            left = capabilities.max_length - measure(f"{note}\n\n", capabilities.length_unit)
+            room = capabilities.model_copy(update={"max_length": max(left, 1)})
+        fixed = original.model_copy(update={"message": update.message})
+        body = self.render(incident, fixed, channel=channel, capabilities=room)
+        return body.model_copy(
+            update={
+                "text": f"{body.text}\n\n{note}",
+                "update_id": update.id,
+                "seq": update.seq,
+                "next_update_by": None,
+            }
+        )
+
+    def _follow_up(
+        self, incident: Incident, update: Update, channel: str, capabilities: Capabilities
+    ) -> Message:
+        """A correction posted after the rest, for a channel that cannot edit."""
+        limit, unit, form = capabilities.max_length, capabilities.length_unit, capabilities.form
+        name = f"{form.value}/correction.j2"
+        text = self._render(name, incident, update, update.message)
+        if limit is not None and not _fits(text, unit, limit):
+            if form is not Form.SHORT:
+                form = Form.SHORT
+                name = f"{form.value}/correction.j2"
+                text = self._render(name, incident, update, update.message)
+            if not _fits(text, unit, limit):
+                text = self._fit(name, incident, update, limit, unit)
+        return Message(
+            channel=channel,
+            form=form,
+            title=incident.title,
+            text=text,
+            incident_id=incident.id,
+            update_id=update.id,
+            seq=update.seq,
+            status=update.status,
             url=self.incident_url(incident.id),
         )
 
@@ -365,6 +424,8 @@ class Renderer:
             else update.status.value.capitalize(),
             "back_step": update.is_back_step,
             "write_up": update.write_up,
+            "original": next((u for u in incident.updates if u.id == update.corrects), None),
+            "reason": update.correction.reason if update.correction is not None else None,
             "late": late,
             "late_by": describe_duration(late_by) if late_by is not None and late else None,
             "url": self.incident_url(incident.id),

@@ -126,7 +126,7 @@ def scorecard(
         ),
         default=None,
     )
-    times = [u.created_at for u in incident.updates]
+    times = [u.created_at for u in incident.told]  # a correction breaks no silence
     marks = [*times, now] if incident.is_open else times
     silence, since, until = timedelta(0), None, None
     for earlier, later in pairwise(marks):

@@ -282,7 +282,8 @@ class Store(Protocol):
     raised and nothing is written. In the same transaction the store appends the
     update to the timeline (append-only), keeps every open next-update promise
     of the incident (kept by this update), records the promises this update makes
-    (:func:`candor.store.promises_made_by`), and inserts ``outbox``.
+    (:func:`candor.store.promises_made_by`), and inserts ``outbox``. A correction
+    (kind ``correction``) keeps and makes no promise: it is appended, with its outbox.
     """
 
     def save(

@@ -13,9 +13,10 @@ closes it. Every post carries the update's idempotency key in the
 ``Idempotency-Key`` header, which Mastodon honours for an hour: a retry gives
 back the status already made instead of a second one. The instance's
 ``max_characters`` and ``characters_reserved_per_url`` are read once from
-``GET /api/v2/instance``. A status already made is corrected with
-:meth:`MastodonAdapter.correct`, an edit (``PUT /api/v1/statuses/:id``) that
-says it is a correction; Mastodon keeps the edit history and shows "edited".
+``GET /api/v2/instance``. A correction of an update (``comms.correct``) edits
+its status in place (:meth:`MastodonAdapter.edit`, ``PUT /api/v1/statuses/:id``);
+:meth:`MastodonAdapter.correct` does the same for a receipt in hand. Mastodon
+keeps the edit history and shows "edited".
 """
 
 from __future__ import annotations
@@ -254,6 +255,36 @@ class MastodonAdapter(ServiceAdapter[MastodonSettings]):
             remote_id=str(remote_id),
             url=url if isinstance(url, str) else None,
             thread_root=root_of(context) or str(remote_id),
+        )
+
+    async def edit(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Replace the text of the status ``context.corrected`` with ``message`` (a correction).
+
+        ``PUT /api/v1/statuses/:id`` with the new ``status`` text
+        (https://docs.joinmastodon.org/methods/statuses/#edit); Mastodon keeps the
+        edit history and shows the status as edited. The receipt is the edited status's.
+        """
+        receipt = context.corrected
+        if receipt is None or not receipt.remote_id:
+            raise DeliveryError(context.channel, "no status id to edit", retryable=False)
+        await self.read_instance(context.channel)
+        text = self.text_for(message)
+        self._check_length(context.channel, text)
+        body: dict[str, Any] = {"status": text}
+        if self.settings.language:
+            body["language"] = self.settings.language
+        response = await self._request(
+            context.channel,
+            "PUT",
+            f"/api/v1/statuses/{receipt.remote_id}",
+            json=body,
+            now=context.now,
+        )
+        status = answer(response)
+        url = status.get("url")
+        log.info("status_edited", channel=context.channel, remote_id=receipt.remote_id)
+        return receipt.model_copy(
+            update={"channel": context.channel, "url": url if isinstance(url, str) else receipt.url}
         )
 
     async def correct(self, receipt: Receipt, text: str, *, note: str) -> Receipt:

@@ -11,7 +11,8 @@ each component's edit page (the URL ends in ``/components/<id>/edit``) or from
 
 The first update of an incident creates the Statuspage incident; every later one
 PATCHes that same incident (its id is the receipt's ``thread_root``), never
-creates another. Component statuses follow the policy (see
+creates another. A correction edits the text of the incident update it corrects
+in place ("Update a previous incident update"). Component statuses follow the policy (see
 :mod:`candor.adapters.pages`): ``major_outage`` for a component that is down for
 the customers it affects, whatever the fraction, ``degraded_performance`` for one
 that is slow; a resolution returns them to ``operational``. Each incident carries
@@ -174,6 +175,29 @@ class StatuspageAdapter(ServiceAdapter[StatuspageSettings]):
             f"page {self.settings.page_id} read with the API key "
             f"({count} unresolved incident{'s' if count != 1 else ''})"
         )
+
+    async def edit(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Replace the body of the incident update ``context.corrected`` (a correction).
+
+        ``PATCH /pages/{page_id}/incidents/{incident_id}/incident_updates/{id}``
+        (Statuspage's "Update a previous incident update"); the page shows the new
+        text in the same place, and subscribers are not notified again.
+        """
+        receipt = context.corrected
+        if receipt is None or not receipt.remote_id or not receipt.thread_root:
+            raise DeliveryError(context.channel, "no incident update to edit", retryable=False)
+        url = f"{self._incidents}/{receipt.thread_root}/incident_updates/{receipt.remote_id}"
+        body = {"incident_update": {"body": message.text, "deliver_notifications": False}}
+        response = await self._request(context.channel, "PATCH", url, body=body)
+        answer = json_of(response)
+        if not isinstance(answer, dict) or str(answer.get("id")) != receipt.remote_id:
+            raise DeliveryError(
+                context.channel,
+                f"HTTP {response.status_code}: the answer is not the incident update edited",
+                status_code=response.status_code,
+                maybe_delivered=True,
+            )
+        return receipt.model_copy(update={"channel": context.channel})
 
     async def reconcile(self, message: Message, context: DeliveryContext) -> Receipt | None:
         """The receipt of an earlier attempt the page already has, or None to post again.

@@ -57,6 +57,11 @@ COMMANDS: Mapping[str, Entry] = {
         "Close the books on a resolved incident; refused while its write-up is owed.",
     ),
     "config": Entry("start", "config", "Show the configuration as loaded, every secret masked."),
+    "correct": Entry(
+        "incidents",
+        "correct",
+        "Correct the text of a published update, on every channel that was given it.",
+    ),
     "deliver": Entry(
         "delivery", "deliver", "Send whatever is still owed to any channel, in order per channel."
     ),

@@ -26,7 +26,7 @@ import click
 
 from candor._escape import terminal_safe
 from candor._state import masked
-from candor.errors import CandorError, CheckError, IncidentNotFound
+from candor.errors import CandorError, CheckError, IncidentNotFound, InputError
 
 if TYPE_CHECKING:
     from candor.communicator import Communicator
@@ -43,6 +43,7 @@ __all__ = [
     "error_json",
     "exit_if_owed",
     "incident_json",
+    "incident_named",
     "one_line",
     "pass_state",
     "refusal",
@@ -444,3 +445,15 @@ def report_delivery(
 
 def when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def incident_named(comms: Any, reference: str | None, *, latest: bool = False) -> str:
+    """The id of the incident a command was given: an id, a title or a title's start, or
+    ``--latest`` (the one open incident). Refused, listing candidates, when that is not one."""
+    if latest and reference is not None:
+        raise InputError("--latest", reference, "give an incident or --latest, not both")
+    if latest:
+        return str(comms.only_open().id)
+    if reference is None:
+        raise InputError("INCIDENT", None, "give an incident's id or title, or --latest")
+    return str(comms.find(reference).id)

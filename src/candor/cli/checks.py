@@ -47,7 +47,7 @@ def check(
     incident = None
     if incident_id is not None:
         with state.communicator() as comms:
-            incident = comms.get(incident_id)
+            incident = comms.find(incident_id)
     findings = run_checks(text, incident=incident, status=status, public=not internal)
 
     def report() -> None:
@@ -87,7 +87,7 @@ def overrides(state: State, incident_id: str | None, local_json: bool) -> None:
     """
     state.as_json = state.as_json or local_json
     with state.communicator() as comms:
-        incidents = [comms.get(incident_id)] if incident_id else comms.list()
+        incidents = [comms.find(incident_id)] if incident_id else comms.list()
     records: list[dict[str, Any]] = [
         {
             "incident_id": incident.id,

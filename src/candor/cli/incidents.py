@@ -1,4 +1,9 @@
-"""Incidents: open, update, resolve, reopen, list, show and preview."""
+"""Incidents: open, update, correct, resolve, reopen, list, show and preview.
+
+Wherever a command takes an INCIDENT_ID it also takes the incident's title, or the
+start of one title (any case); ``--latest`` (update, resolve, show) is the one open
+incident. Anything that names no single incident is refused, listing candidates.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from candor.cli._shared import (
     echo,
     emit,
     incident_json,
+    incident_named,
     one_line,
     pass_state,
     report_delivery,
@@ -19,7 +25,7 @@ from candor.cli._shared import (
 )
 from candor.errors import InputError
 
-__all__ = ["list_", "open_", "preview", "reopen", "resolve", "show", "update"]
+__all__ = ["correct", "list_", "open_", "preview", "reopen", "resolve", "show", "update"]
 
 
 @click.command(name="open")
@@ -76,7 +82,12 @@ def open_(
 
 
 @click.command()
-@click.argument("incident_id")
+@click.argument("incident_id", required=False)
+@click.option(
+    "--latest",
+    is_flag=True,
+    help="The one open incident (refused, listing them, when several are open).",
+)
 @scope_options(required=False)
 @click.option("-m", "--message", required=True, help="What is new, in plain words.")
 @click.option("--status", help="investigating, identified or monitoring (default: unchanged).")
@@ -89,7 +100,8 @@ def open_(
 @pass_state
 def update(
     state: State,
-    incident_id: str,
+    incident_id: str | None,
+    latest: bool,
     components: tuple[str, ...],
     regions: tuple[str, ...],
     fraction: str | None,
@@ -106,9 +118,14 @@ def update(
     reason: str | None,
     channels: tuple[str, ...],
 ) -> None:
-    """Post an update on an open incident."""
+    """Post an update on an open incident.
+
+    INCIDENT_ID is its id, its title or the start of one title; --latest is the
+    one open incident.
+    """
     options = (components, regions, fraction, count, customers, degraded)
     with state.communicator() as comms:
+        incident_id = incident_named(comms, incident_id, latest=latest)
         # The current scope is read only to change it: an update without scope options
         # keeps it, and is one read of the store fewer.
         changed = any(option not in ((), None) for option in options)
@@ -131,6 +148,54 @@ def update(
 
 @click.command()
 @click.argument("incident_id")
+@click.option("--update", "number", type=int, help="The number of the update to correct (#N).")
+@click.option("--latest", is_flag=True, help="Correct the incident's newest update.")
+@click.option("-m", "--message", required=True, help="What the update should have said.")
+@click.option(
+    "--reason", required=True, help="What was wrong; recorded, and customers read it too."
+)
+@click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="CODE",
+    help="Let a check error through (repeatable); --reason is recorded as why.",
+)
+@pass_state
+def correct(
+    state: State,
+    incident_id: str,
+    number: int | None,
+    latest: bool,
+    message: str,
+    reason: str,
+    allow: tuple[str, ...],
+) -> None:
+    """Correct the text of a published update, on every channel that was given it.
+
+    Channels that can edit change the post in place; the others get a "Correction:"
+    follow-up. The update's original text stays on the record, with the correction,
+    its reason, who made it and when.
+    """
+    if latest == (number is not None):
+        raise InputError("--update", number, "give --update N or --latest (one of them)")
+    with state.communicator() as comms:
+        current = comms.get(incident_named(comms, incident_id))
+        if number is None:
+            number = current.latest.seq
+        incident = comms.correct(
+            current.id, update=number, message=message, reason=reason, allow=allow
+        )
+    report_delivery(state, incident, comms.unconfigured)
+
+
+@click.command()
+@click.argument("incident_id", required=False)
+@click.option(
+    "--latest",
+    is_flag=True,
+    help="The one open incident (refused, listing them, when several are open).",
+)
 @click.option("-m", "--message", required=True, help="What happened, in plain words.")
 @click.option("--cause", help="What caused it (default: the cause an earlier update named).")
 @click.option("--changed", help="What was changed to fix it.")
@@ -150,7 +215,8 @@ def update(
 @pass_state
 def resolve(
     state: State,
-    incident_id: str,
+    incident_id: str | None,
+    latest: bool,
     message: str,
     cause: str | None,
     changed: str | None,
@@ -168,6 +234,7 @@ def resolve(
     window (page, messages, feed, summary, scorecard) ends there.
     """
     with state.communicator() as comms:
+        incident_id = incident_named(comms, incident_id, latest=latest)
         incident = comms.resolve(
             incident_id,
             message=message,
@@ -206,6 +273,7 @@ def reopen(
 ) -> None:
     """Reopen a resolved incident."""
     with state.communicator() as comms:
+        incident_id = incident_named(comms, incident_id)
         incident = comms.reopen(
             incident_id,
             message=message,
@@ -243,12 +311,17 @@ def list_(state: State, open_only: bool) -> None:
 
 
 @click.command()
-@click.argument("incident_id")
+@click.argument("incident_id", required=False)
+@click.option(
+    "--latest",
+    is_flag=True,
+    help="The one open incident (refused, listing them, when several are open).",
+)
 @pass_state
-def show(state: State, incident_id: str) -> None:
+def show(state: State, incident_id: str | None, latest: bool) -> None:
     """Show an incident's whole timeline and where each update went."""
     with state.communicator() as comms:
-        incident = comms.get(incident_id)
+        incident = comms.get(incident_named(comms, incident_id, latest=latest))
 
     def text() -> None:
         scope = incident.scope
@@ -270,8 +343,18 @@ def show(state: State, incident_id: str) -> None:
             echo(f"  impact ended {when(incident.ended_at)}")
         for entry in incident.updates:
             back = " (back-step)" if entry.is_back_step else ""
-            echo(f"\n#{entry.seq} {when(entry.created_at)} {entry.status.value}{back}")
+            fixed = entry.correction
+            if fixed is not None:
+                who = f" by {one_line(fixed.by)}" if fixed.by else ""
+                echo(
+                    f"\n#{entry.seq} {when(entry.created_at)} correction of #{fixed.seq}{who}: "
+                    f"{one_line(fixed.reason)}"
+                )
+            else:
+                echo(f"\n#{entry.seq} {when(entry.created_at)} {entry.status.value}{back}")
             echo("  " + entry.message.replace("\n", "\n  "))
+            for later in incident.corrections(entry.id):
+                echo(f"  (corrected in #{later.seq}, {when(later.created_at)})")
             for delivery in incident.deliveries:
                 if delivery.update_id == entry.id:
                     error = delivery.last_error
@@ -335,7 +418,8 @@ def preview(
                 if value is not None:
                     arguments[key] = value
         else:
-            current = comms.get(incident_id)
+            current = comms.get(incident_named(comms, incident_id))
+            incident_id = current.id
             scope = scope_from(current, components, regions, fraction, count, customers, degraded)
             extra = {
                 "status": status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from candor.cli._shared import (
     echo,
     emit,
     incident_json,
+    incident_named,
+    one_line,
     pass_state,
     report_delivery,
     when,
@@ -42,24 +45,63 @@ def overdue(state: State, now: str | None) -> None:
     moment = parse_when(now, "--now") if now else None
     with state.communicator() as comms:
         found = comms.overdue(moment)
+        judged = moment if moment is not None else comms.now()
+        titles = {r.incident_id: comms.get(r.incident_id).title for r in found}
+    lines = [_reminder_line(r, titles[r.incident_id], judged) for r in found]
 
     def text() -> None:
         if not found:
             echo("Nothing is overdue: every promise is on time.")
-        for reminder in found:
-            what = "next update" if reminder.kind == "next_update" else "write-up"
-            where = f" on channel {reminder.channel}" if reminder.channel else ""
-            verb = "was due by" if reminder.state == "broken" else "is due soon, by"
-            echo(
-                f"{reminder.incident_id}: {what}{where} {verb} {when(reminder.due_at)} "
-                f"(promised in update {reminder.update_id})"
-            )
+        for line in lines:
+            echo(line["line"])
 
-    emit(state, [r.model_dump(mode="json") for r in found], text)
+    emit(
+        state,
+        [
+            r.model_dump(mode="json") | {k: v for k, v in line.items() if k not in ("line",)}
+            for r, line in zip(found, lines, strict=True)
+        ],
+        text,
+    )
     if any(r.state == "broken" for r in found):
         sys.exit(EXIT_OVERDUE)
     if found:
         sys.exit(EXIT_DUE_SOON)
+
+
+def _reminder_line(reminder: Any, title: str, now: datetime) -> dict[str, Any]:
+    """One reminder as ``overdue`` tells it: the incident and its title, what, when, how late.
+
+    "INC-12 (API errors in eu-west): next update was due 20:10 UTC, 1 hour 44 minutes
+    late"; the due time gives its date too when it is not today's. Under a minute late
+    is "just now"; a promise not yet due says how long is left.
+    """
+    from candor.model import describe_duration
+
+    what = "next update" if reminder.kind == "next_update" else "write-up"
+    where = f" on channel {reminder.channel}" if reminder.channel else ""
+    due = reminder.due_at.astimezone(UTC)
+    at = due.strftime("%H:%M UTC") if due.date() == now.astimezone(UTC).date() else when(due)
+    late = now - due
+    if reminder.state == "broken":
+        how = "just now" if late < timedelta(minutes=1) else f"{describe_duration(late)} late"
+        said = f"was due {at}, {how}"
+    else:
+        left = -late
+        how = (
+            "in under a minute" if left < timedelta(minutes=1) else f"in {describe_duration(left)}"
+        )
+        said = f"is due soon, by {at} ({how})"
+    line = (
+        f"{reminder.incident_id} ({one_line(title)}): {what}{where} {said} "
+        f"(promised in update {reminder.update_id})"
+    )
+    return {
+        "line": line,
+        "title": title,
+        "late_seconds": max(0, int(late.total_seconds())),
+        "late": how,
+    }
 
 
 @click.command()
@@ -123,6 +165,7 @@ def postmortem(
 ) -> None:
     """Publish the write-up of a resolved incident on every channel, keeping its promise."""
     with state.communicator() as comms:
+        incident_id = incident_named(comms, incident_id)
         incident = comms.publish_postmortem(
             incident_id,
             summary=summary,
@@ -144,6 +187,7 @@ def postmortem(
 def action(state: State, incident_id: str, number: int, status: str) -> None:
     """Set the status of a write-up's action item; the status page shows it."""
     with state.communicator() as comms:
+        incident_id = incident_named(comms, incident_id)
         item = comms.set_action_item(incident_id, number, status)
     emit(
         state,
@@ -159,7 +203,7 @@ def action(state: State, incident_id: str, number: int, status: str) -> None:
 def close(state: State, incident_id: str, reason: str | None) -> None:
     """Close the books on a resolved incident; refused while its write-up is owed."""
     with state.communicator() as comms:
-        incident = comms.close_incident(incident_id, reason=reason)
+        incident = comms.close_incident(incident_named(comms, incident_id), reason=reason)
     emit(
         state,
         incident_json(incident),
@@ -181,7 +225,7 @@ def report(state: State, incident_id: str, chart: str | None) -> None:
     from candor.scorecard import timeline_svg
 
     with state.communicator() as comms:
-        card = comms.report(incident_id)
+        card = comms.report(incident_named(comms, incident_id))
     if chart:
         Path(chart).write_text(timeline_svg(card), encoding="utf-8")
     emit(state, card.model_dump(mode="json"), lambda: echo(card.text()))

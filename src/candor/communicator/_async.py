@@ -11,9 +11,10 @@ from typing import Any
 
 from candor import compose, lifecycle
 from candor.communicator._core import checked_id
+from candor.communicator._find import lookup, only_open
 from candor.communicator._people import Subscriptions
 from candor.delivery import Outcome
-from candor.errors import CandorError, ConfigError, InputError, PromiseError
+from candor.errors import CandorError, ConfigError, IncidentNotFound, InputError, PromiseError
 from candor.importing import import_incidents
 from candor.keeper import PolicyAction
 from candor.log import get_logger
@@ -236,6 +237,53 @@ class AsyncCommunicator(Subscriptions):
             reason=reason,
             channels=self._chosen(channels),
         )
+
+    async def correct(
+        self,
+        incident_id: str,
+        *,
+        update: int,
+        message: str,
+        reason: str,
+        allow: Iterable[str] = (),
+    ) -> Incident:
+        """Correct the text of a published update (numbered ``update``, from 1) to ``message``.
+
+        ``reason`` says what was wrong ("we named the wrong region"); it is recorded
+        with who corrected it and when, and customers read it beside the correction.
+        The corrected update stays on the timeline as it was; the correction is an
+        update of its own (kind ``correction``) that changes no fact and no promise.
+        It is checked like any message (as the update it corrects), then goes once
+        to every channel that was given that update: edited in place where the
+        channel can edit (:class:`~candor.typing.Editing`), a "Correction:"
+        follow-up where it cannot. ``allow`` lets check errors through, with
+        ``reason`` recorded as the override's reason too. An update number the
+        incident does not have raises InputError naming it.
+        """
+        current = await self._current(incident_id)
+        planned = lifecycle.correct(
+            current, self.now(), update=update, message=message, reason=reason, by=compose.actor()
+        )
+        return await self._commit(
+            planned, expected_version=current.version, allow=allow, reason=reason
+        )
+
+    async def find(self, reference: str) -> Incident:
+        """The incident ``reference`` names: its id, else its title, else a title's start.
+
+        Titles are compared without regard to case or surrounding space; a title, or
+        the start of one, that more than one incident has is refused with InputError
+        listing them, open ones first, as is one no incident has (IncidentNotFound).
+        """
+        try:
+            return await self._current(reference)
+        except IncidentNotFound:
+            return lookup(reference, await self.list(), None)
+
+    async def only_open(self) -> Incident:
+        """The one open incident (``candor ... --latest``); AmbiguousIncident listing them when
+        several are open, InputError when none is."""
+        return only_open(await self.list(open_only=True))
 
     async def get(self, incident_id: str) -> Incident:
         """The incident with its whole timeline and where each update was delivered."""

@@ -296,6 +296,30 @@ class Communicator:
             )
         )
 
+    def correct(
+        self,
+        incident_id: str,
+        *,
+        update: int,
+        message: str,
+        reason: str,
+        allow: Iterable[str] = (),
+    ) -> Incident:
+        """See :meth:`AsyncCommunicator.correct`."""
+        return self._run(
+            self._async.correct(
+                incident_id, update=update, message=message, reason=reason, allow=allow
+            )
+        )
+
+    def find(self, reference: str) -> Incident:
+        """See :meth:`AsyncCommunicator.find`."""
+        return self._run(self._async.find(reference))
+
+    def only_open(self) -> Incident:
+        """See :meth:`AsyncCommunicator.only_open`."""
+        return self._run(self._async.only_open())
+
     def get(self, incident_id: str) -> Incident:
         """See :meth:`AsyncCommunicator.get`."""
         return self._run(self._async.get(incident_id))

@@ -41,7 +41,7 @@ from candor.delivery._tries import (
 from candor.errors import DeliveryError
 from candor.log import get_logger
 from candor.model import DeliveryState
-from candor.typing import Fanning, Reconciling, SubscriberStore
+from candor.typing import Editing, Fanning, Reconciling, SubscriberStore
 from candor.vocabulary import DeliveryContext, OutboxFailure, OutboxSent, Receipt
 
 if TYPE_CHECKING:
@@ -370,7 +370,18 @@ class Courier:
         # The receipts of the earlier updates on this channel, from the incident already read
         # (its deliveries are the outbox rows), rather than one more query per row.
         previous = read.previous(channel, item.seq)
-        idempotent = adapter.capabilities.idempotency
+        # A correction edits the post it corrects where the channel can and holds its
+        # receipt; anywhere else it is posted as a follow-up.
+        corrected = (
+            read.receipt(channel, update.correction.seq) if update.correction is not None else None
+        )
+        editing = (
+            corrected is not None
+            and adapter.capabilities.editing
+            and isinstance(adapter, Editing)
+            and not isinstance(adapter, Fanning)
+        )
+        idempotent = adapter.capabilities.idempotency or editing
         started = self._seconds()
         tries = 0
         last_latency = 0.0
@@ -385,9 +396,11 @@ class Courier:
                 now=self._clock(),
                 previous=previous,
                 attempt=item.attempts + max(tries, 1),
+                corrected=corrected,
             )
 
-        if item.maybe_sent and isinstance(adapter, Reconciling):
+        # An edit made twice makes the same text: nothing to reconcile before it.
+        if item.maybe_sent and not editing and isinstance(adapter, Reconciling):
             try:
                 found = await adapter.reconcile(item.message, context())
             except asyncio.CancelledError:
@@ -412,6 +425,9 @@ class Courier:
             try:
                 if fanning:
                     receipt = await self._post_each(item, context(), bucket)
+                elif editing:
+                    assert isinstance(adapter, Editing)
+                    receipt = await adapter.edit(item.message, context())
                 else:
                     receipt = await adapter.post(item.message, context())
             except asyncio.CancelledError:

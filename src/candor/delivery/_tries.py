@@ -46,20 +46,35 @@ class IncidentRead:
         self.incident = incident
         self._receipts: dict[str, list[tuple[int, Receipt]]] | None = None
 
-    def previous(self, channel: str, seq: int) -> tuple[Receipt, ...]:
-        """The receipts of the updates before ``seq`` sent on ``channel``, oldest first."""
+    def _index(self) -> dict[str, list[tuple[int, Receipt]]]:
         if self._receipts is None:
             self._receipts = {}
+            seen: set[tuple[str, str]] = set()
             for d in sorted(self.incident.deliveries, key=lambda d: d.seq):
-                if d.state is DeliveryState.SENT:
-                    receipt = Receipt(
-                        channel=d.channel,
-                        remote_id=d.remote_id,
-                        url=d.remote_url,
-                        thread_root=d.thread_root,
-                    )
-                    self._receipts.setdefault(d.channel, []).append((d.seq, receipt))
-        return tuple(r for at, r in self._receipts.get(channel, ()) if at < seq)
+                if d.state is not DeliveryState.SENT:
+                    continue
+                if d.remote_id is not None:
+                    if (d.channel, d.remote_id) in seen:
+                        # An edit of a post made before (a correction): no new post, so
+                        # not one to reply to or thread under.
+                        continue
+                    seen.add((d.channel, d.remote_id))
+                receipt = Receipt(
+                    channel=d.channel,
+                    remote_id=d.remote_id,
+                    url=d.remote_url,
+                    thread_root=d.thread_root,
+                )
+                self._receipts.setdefault(d.channel, []).append((d.seq, receipt))
+        return self._receipts
+
+    def previous(self, channel: str, seq: int) -> tuple[Receipt, ...]:
+        """The receipts of the posts before ``seq`` on ``channel``, oldest first (no edits)."""
+        return tuple(r for at, r in self._index().get(channel, ()) if at < seq)
+
+    def receipt(self, channel: str, seq: int) -> Receipt | None:
+        """The receipt of the update numbered ``seq`` on ``channel``, if it was sent there."""
+        return next((r for at, r in self._index().get(channel, ()) if at == seq), None)
 
 
 def announced_wait(error: DeliveryError) -> float | None:

@@ -43,6 +43,7 @@ from candor.model._text import (
 from candor.model._values import (
     ActionItem,
     Closure,
+    Correction,
     Delivery,
     Organization,
     Override,
@@ -63,6 +64,7 @@ __all__ = [
     "ActionItem",
     "ActionStatus",
     "Closure",
+    "Correction",
     "Delivery",
     "DeliveryState",
     "Effect",

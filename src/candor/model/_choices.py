@@ -66,6 +66,10 @@ class UpdateKind(StrEnum):
     """An honest "nothing new yet" posted by the promise policy to keep a next-update promise."""
     POSTMORTEM = "postmortem"
     """The published write-up, which keeps the resolution's write-up promise."""
+    CORRECTION = "correction"
+    """A correction of an earlier update's text (:attr:`Update.correction` says which, why and
+    who). The earlier update stays on the timeline as it was; the incident's facts and promises
+    do not change."""
 
 
 class PromiseKind(StrEnum):

@@ -13,6 +13,7 @@ from candor.model._text import check_items, check_text
 from candor.model._values import (
     ActionItem,
     Closure,
+    Correction,
     Delivery,
     Override,
     Scope,
@@ -52,6 +53,9 @@ class Update(_Model):
     write_up: WriteUp | None = None
     """For the published write-up: its sections and action items."""
     override: Override | None = None
+    correction: Correction | None = None
+    """For a correction (kind ``correction``): the update it corrects, why, and who said so.
+    ``message`` is then the corrected text of that update."""
     channels: tuple[str, ...] | None = None
     """The channels this update was addressed to, when only some were chosen; None for every
     configured channel. Later updates keep the choice unless they make another, and the
@@ -71,6 +75,11 @@ class Update(_Model):
     @property
     def is_final(self) -> bool:
         return self.status is Status.RESOLVED
+
+    @property
+    def corrects(self) -> str | None:
+        """The id of the update this one corrects (None unless it is a correction)."""
+        return self.correction.update_id if self.correction is not None else None
 
     @property
     def is_back_step(self) -> bool:
@@ -139,6 +148,41 @@ class Incident(_Model):
     @property
     def last_update(self) -> Update | None:
         return self.updates[-1] if self.updates else None
+
+    @property
+    def told(self) -> tuple[Update, ...]:
+        """The updates that told the story, oldest first: every one but the corrections."""
+        return tuple(u for u in self.updates if u.kind is not UpdateKind.CORRECTION)
+
+    @property
+    def latest(self) -> Update:
+        """The newest update that told the story (a correction only changes an earlier one's text).
+
+        What the next update follows: its channels, its workaround, the promise it keeps.
+        """
+        return next(u for u in reversed(self.updates) if u.kind is not UpdateKind.CORRECTION)
+
+    def update_numbered(self, seq: int) -> Update:
+        """The update numbered ``seq`` (from 1); an InputError naming the numbers there are."""
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= len(self.updates):
+            raise InputError(
+                "update",
+                seq,
+                f"{self.id} has no update by this number; its updates are numbered 1 to "
+                f"{len(self.updates)}",
+            )
+        return self.updates[seq - 1]
+
+    def corrections(self, update_id: str) -> tuple[Update, ...]:
+        """The corrections of the update ``update_id``, oldest first."""
+        return tuple(u for u in self.updates if u.corrects == update_id)
+
+    def as_corrected(self, update: Update) -> Update:
+        """``update`` with the text of its newest correction (itself, if never corrected)."""
+        found = self.corrections(update.id)
+        if not found:
+            return update
+        return update.model_copy(update={"message": found[-1].message})
 
     @property
     def write_up(self) -> Update | None:
@@ -212,6 +256,10 @@ class Incident(_Model):
             raise InputError(
                 "update.id", update.id, f"the next update of {self.id} is {self.id}.{seq}"
             )
+        if update.kind is UpdateKind.CORRECTION:
+            return self._corrected(update)
+        if update.correction is not None:
+            raise InputError("correction", update.correction.update_id, "only a correction has one")
         self.check_next(update.status, via=update.kind)
         _check_new_text(update, self)
         _not_before(update.created_at, "the update's time", self.started_at, "the incident's start")
@@ -248,6 +296,73 @@ class Incident(_Model):
             fields["resolved_at"] = None
             fields["ended_at"] = None
         return type(self)(**fields)
+
+    def _corrected(self, update: Update) -> Self:
+        """This incident with the correction ``update`` on its timeline; nothing else changes.
+
+        The corrected update stays as it was (the timeline is append-only); its
+        status, impact, scope and promises are the incident's, so a correction keeps
+        no promise and makes none.
+        """
+        correction = update.correction
+        if correction is None:
+            raise InputError("correction", None, "a correction names the update it corrects")
+        target = next((u for u in self.updates if u.id == correction.update_id), None)
+        if target is None or target.seq != correction.seq:
+            raise InputError(
+                "correction.update_id",
+                correction.update_id,
+                f"{self.id} has no such update to correct",
+            )
+        if target.kind is UpdateKind.CORRECTION:
+            raise InputError(
+                "update",
+                target.seq,
+                f"update {target.seq} of {self.id} is itself a correction; correct update "
+                f"{_seq_of(self, target.corrects)} instead",
+            )
+        check_transition(self.status, update.status, via=UpdateKind.CORRECTION)
+        if (update.impact, update.scope) != (self.impact, self.scope):
+            raise InputError(
+                "status", update.status.value, "a correction keeps the incident's facts as they are"
+            )
+        for name in ("cause", "workaround", "changed", "prevention", "write_up", "ended_at"):
+            if getattr(update, name) is not None:
+                raise InputError(name, getattr(update, name), "a correction changes only the text")
+        if update.next_update_by is not None or update.postmortem_by is not None:
+            raise InputError("next_update_by", None, "a correction makes no promise")
+        if update.message.strip() == self.as_corrected(target).message.strip():
+            raise InputError(
+                "message",
+                update.message,
+                f"update {target.seq} of {self.id} already says this; a correction changes it",
+            )
+        check_text(update.message, "message")
+        check_text(correction.reason, "reason")
+        if correction.by is not None:
+            check_text(correction.by, "by")
+        if update.override is not None:
+            check_override(update.override)
+        _not_before(
+            update.created_at,
+            "the correction's time",
+            self.updated_at,
+            f"the time of the previous update ({self.id}.{len(self.updates)})",
+        )
+        update = update.model_copy(update={"previous_status": self.status, "promised_by": None})
+        fields: dict[str, Any] = {name: getattr(self, name) for name in type(self).model_fields}
+        fields.update(
+            updated_at=update.created_at,
+            version=self.version + 1,
+            updates=(*self.updates, update),
+            deliveries=(),
+        )
+        return type(self)(**fields)
+
+
+def _seq_of(incident: Incident, update_id: str | None) -> int | str:
+    found = next((u for u in incident.updates if u.id == update_id), None)
+    return found.seq if found is not None else str(update_id)
 
 
 def _check_new_text(update: Update, current: Incident | None) -> None:
@@ -361,6 +476,12 @@ def check_transition(current: Status, target: Status, *, via: UpdateKind) -> Non
         if current is Status.RESOLVED or target is not current:
             raise TransitionError(
                 current, target, "a holding update keeps an open incident's status as it is"
+            )
+        return
+    if via is UpdateKind.CORRECTION:
+        if target is not current:
+            raise TransitionError(
+                current, target, "a correction changes an update's text, never the status"
             )
         return
     if via is UpdateKind.POSTMORTEM:

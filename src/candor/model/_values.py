@@ -127,6 +127,22 @@ class Override(_Model):
     findings: tuple[str, ...] = ()
 
 
+class Correction(_Model):
+    """What a correction corrects, why, and who decided: the record beside the corrected text.
+
+    ``update_id`` and ``seq`` name the earlier update whose text is corrected (never a
+    correction itself); ``reason`` says what was wrong, in words customers read too
+    ("we named the wrong region"); ``by`` is who corrected it.
+    """
+
+    _label = "correction"
+
+    update_id: str = Field(min_length=1)
+    seq: int = Field(ge=1)
+    reason: str = Field(min_length=1)
+    by: str | None = None
+
+
 class WriteUp(_Model):
     """The public write-up: the three sections postmortem guidance asks for, and what will change.
 

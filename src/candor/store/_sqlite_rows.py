@@ -214,6 +214,8 @@ def append(db: sqlite3.Connection, update: Update) -> None:
             f"update {update.id} (seq {update.seq}) of incident {update.incident_id} "
             f"cannot join the timeline: {exc}"
         ) from None
+    if update.kind is UpdateKind.CORRECTION:
+        return  # a correction changes an earlier update's text: it keeps and makes no promise
     # An update keeps the next-update promise; the published write-up keeps the
     # write-up promise instead.
     kept = (

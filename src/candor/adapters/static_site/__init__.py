@@ -204,6 +204,36 @@ class StaticSiteAdapter(ServiceAdapter[StaticSiteSettings]):
             thread_root=message.incident_id,
         )
 
+    async def edit(self, message: Message, context: DeliveryContext) -> Receipt:
+        """Show a correction: the corrected update's entry takes ``message``'s text, marked
+        corrected with the time, and every page is regenerated. A record without that
+        entry (a site started afresh since) gets the correction as an entry of its own."""
+        async with self._lock:
+            try:
+                done = await asyncio.to_thread(self._correct, message, context)
+            except OSError as exc:
+                raise DeliveryError(
+                    context.channel,
+                    f"cannot write the site in {self.folder}: {exc}",
+                    retryable=not isinstance(exc, PermissionError),
+                ) from exc
+        if not done:
+            return await self.post(message, context)
+        assert context.corrected is not None
+        return context.corrected.model_copy(update={"channel": context.channel})
+
+    def _correct(self, message: Message, context: DeliveryContext) -> bool:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with record.exclusive(self.folder / record.LOCK_FILE):
+            state = record.load(self.folder, self.channel.name)
+            new = record.corrected(state, message, context)
+            if new is None:
+                return False
+            if new != state:
+                record.save(self.folder, new)
+            self._generate(new, context.organization)
+        return True
+
     async def aclose(self) -> None:
         """Nothing to release: every write is finished before ``post`` returns."""
 

@@ -82,7 +82,7 @@ STATE_LABEL = {
     ComponentState.DEGRADED: "Degraded performance",
     ComponentState.OUTAGE: "Major outage",
 }
-_KIND_LABEL = {"holding": "No news yet", "postmortem": "Write-up"}
+_KIND_LABEL = {"holding": "No news yet", "postmortem": "Write-up", "correction": "Correction"}
 _ACTION_LABEL = {"open": "Open", "in_progress": "In progress", "done": "Done", "dropped": "Dropped"}
 
 
@@ -243,6 +243,8 @@ def _incident(view: SiteView, incident: SiteIncident, *, root: str) -> dict[str,
                 "at_iso": iso(entry.created_at),
                 "text": _entry_text(entry, incident),
                 "missed": _missed(view, entry),
+                "corrected": view.stamp(entry.corrected_at) if entry.corrected_at else None,
+                "corrected_iso": iso(entry.corrected_at) if entry.corrected_at else None,
             }
             for entry in incident.timeline()
         ],

@@ -31,6 +31,7 @@ __all__ = [
     "Entry",
     "SiteIncident",
     "SiteState",
+    "corrected",
     "exclusive",
     "load",
     "merge",
@@ -62,6 +63,8 @@ class Entry(BaseModel):
     """For a resolution: when the impact ended, as it said (None: when it was posted)."""
     promised_by: AwareDatetime | None = None
     """The time this update was promised by (the previous update's next-update time)."""
+    corrected_at: AwareDatetime | None = None
+    """When the text was last corrected (``text`` is then the corrected one); None if never."""
 
 
 class SiteIncident(BaseModel):
@@ -166,7 +169,9 @@ def merge(
     entries[entry.id] = entry
     # The facts shown beside the timeline come from its newest published entry,
     # so a retry of an old update delivered late never rolls the page back.
-    latest = max(entries.values(), key=lambda e: (e.seq, e.created_at))
+    # A correction posted as an entry of its own changes no fact: the facts are the news's.
+    told = [e for e in entries.values() if e.kind != "correction"] or list(entries.values())
+    latest = max(told, key=lambda e: (e.seq, e.created_at))
     newest_incident = old is None or incident.version >= old.version
     title = incident.title if newest_incident or old is None else old.title
     resolved_at = latest.created_at if latest.status is Status.RESOLVED else None
@@ -206,6 +211,28 @@ def merge(
     return SiteState(
         generated_at=context.now.astimezone(UTC), components=components, incidents=incidents
     )
+
+
+def corrected(state: SiteState, message: Message, context: DeliveryContext) -> SiteState | None:
+    """``state`` with the corrected update's entry showing ``message``; None if it has no entry.
+
+    The entry keeps its place and time on the timeline, and records when it was
+    corrected; the same correction made twice changes nothing.
+    """
+    target = context.update.corrects
+    old = state.incidents.get(context.incident.id)
+    entry = old.updates.get(target) if old is not None and target is not None else None
+    if old is None or entry is None:
+        return None
+    at = context.update.created_at.astimezone(UTC)
+    if entry.text == message.text and entry.corrected_at == at:
+        return state
+    entries = dict(old.updates)
+    entries[entry.id] = entry.model_copy(update={"text": message.text, "corrected_at": at})
+    incidents = dict(state.incidents)
+    incidents[old.id] = old.model_copy(update={"updates": entries})
+    generated = max(state.generated_at or at, at)
+    return state.model_copy(update={"incidents": incidents, "generated_at": generated})
 
 
 def refreshed(state: SiteState, incident: Incident) -> SiteState | None:

@@ -7,7 +7,9 @@ the facts the shared specs record for it (``../shared/specs/README.md``,
 https://community.atlassian.com/t5/Statuspage-articles/Upcoming-rate-limiting-changes-to-Statuspage-REST-API/ba-p/1455362
 (cited [limits]).
 
-Enforces: ``Authorization: OAuth <api key>`` [api]; the page id; ``incident.name``
+Enforces: ``Authorization: OAuth <api key>`` [api]; the page id; an earlier incident
+update's body edited in place (``PATCH .../incidents/{id}/incident_updates/{update_id}``,
+"Update a previous incident update" [api], kept in :attr:`FakeStatuspage.edits`); ``incident.name``
 present and at most 255 characters [api]; known incident and component statuses
 [api]; component ids that exist on the page (when the fake is given
 ``components``); about one request per second per key, 429 with ``Retry-After``
@@ -52,6 +54,9 @@ COMPONENT_STATUSES = {
 }
 IMPACTS = {"none", "minor", "major", "critical"}
 _INCIDENTS = re.compile(r"^/v1/pages/(?P<page>[^/]+)/incidents(?:/(?P<incident>[^/]+))?/?$")
+_INCIDENT_UPDATE = re.compile(
+    r"^/v1/pages/(?P<page>[^/]+)/incidents/(?P<incident>[^/]+)/incident_updates/(?P<update>[^/]+)/?$"
+)
 
 
 class FakeStatuspage(FakeService):
@@ -75,6 +80,8 @@ class FakeStatuspage(FakeService):
         self.api_key = api_key
         self.limit_status = limit_status
         self.incidents: dict[str, dict[str, Any]] = {}
+        self.edits: list[dict[str, Any]] = []
+        """Each edit of an incident update as made: ids, the body before and after."""
         self.known_components = components is not None
         """With ``components`` given, an incident naming any other component id is refused."""
         self.components: dict[str, dict[str, Any]] = {
@@ -97,6 +104,9 @@ class FakeStatuspage(FakeService):
     def route(self, request: Request) -> Reply:
         if request.headers.get("authorization") != f"OAuth {self.api_key}":
             return Reply.json(401, {"error": "Could not authenticate"})
+        edited = _INCIDENT_UPDATE.match(request.path)
+        if edited is not None and edited["page"] == self.page_id:
+            return self._edit_update(request, edited["incident"], edited["update"])
         match = _INCIDENTS.match(request.path)
         if match is None or match["page"] != self.page_id:
             return Reply.json(404, {"error": "The requested resource could not be found."})
@@ -225,6 +235,45 @@ class FakeStatuspage(FakeService):
         else:
             record.pop("resolved_at", None)  # reopened
         return Reply.json(200, self._view(record))
+
+    def _edit_update(self, request: Request, incident_id: str, update_id: str) -> Reply:
+        """[api] "Update a previous incident update": PATCH or PUT
+        ``/pages/{page_id}/incidents/{incident_id}/incident_updates/{incident_update_id}`` with
+        ``{"incident_update": {"body": ..., "deliver_notifications": ...}}``; answers the
+        incident update. Its status cannot be changed there (only its text and display)."""
+        if request.method not in ("PATCH", "PUT"):
+            return Reply.json(405, {"error": "method not allowed"})
+        record = self.incidents.get(incident_id)
+        found = next(
+            (u for u in (record or {}).get("incident_updates", ()) if u["id"] == update_id), None
+        )
+        if record is None or found is None:
+            return Reply.json(404, {"error": "The requested resource could not be found."})
+        try:
+            data = request.data()
+        except ValueError:
+            return Reply.json(400, {"error": "the body is not JSON"})
+        fields = data.get("incident_update")
+        if not isinstance(fields, dict):
+            return Reply.json(422, {"error": "incident_update is missing"})
+        unknown = sorted(
+            set(fields)
+            - {"body", "deliver_notifications", "display_at", "wants_twitter_update",
+               "twitter_updated_at"}
+        )  # fmt: skip
+        if unknown:
+            return Reply.json(
+                422, {"error": [f"{unknown[0]} is not a field of an incident update"]}
+            )
+        if "body" in fields and (not isinstance(fields["body"], str) or not fields["body"]):
+            return Reply.json(422, {"error": ["body can't be blank"]})
+        before = found["body"]
+        for key, value in fields.items():
+            found[key] = value
+        found["updated_at"] = request.at.isoformat()
+        self.edits.append({"incident_id": incident_id, "id": update_id, "before": before,
+                           "after": found["body"]})  # fmt: skip
+        return Reply.json(200, {**found, "incident_id": incident_id})
 
     def _add_update(self, record: dict[str, Any], incident: dict[str, Any], now: str) -> None:
         record["incident_updates"].insert(
